@@ -1,0 +1,31 @@
+"""``eksproxy-gen fix``: rewrite the node groups ``check`` flags, and nothing else."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from .. import api, report
+from ..config import ConfigResolver, Overrides
+
+
+def run(paths: list[Path], overrides: Overrides, config: Path | None, write_back: api.WriteBack,
+        fail_on_change: bool = False) -> int:
+    resolver = ConfigResolver(overrides, config)
+    files = api.collect(paths, resolver)
+    api.require_proxy(files, resolver)
+    result = api.fix(files, write_back)
+    verb = "fixed" if write_back is api.WriteBack.YES else "would be fixed"
+    for outcome in result.changed:
+        if outcome.diff:
+            sys.stdout.write(outcome.diff)
+        groups = ", ".join(sorted({f"{f.module}.{f.node_group}" for f in outcome.fixed}))
+        print(f"{outcome.display}: {verb} ({groups})", file=sys.stderr)
+    for line in [report.error_line(e) for e in result.errors] + [report.finding_line(f) for f in result.findings]:
+        print(line, file=sys.stderr)
+    changed = len(result.changed)
+    print(f"{changed} file{'' if changed == 1 else 's'} {verb}, "
+          f"{len(result.files) - changed} left unchanged; {report.summary(result)}", file=sys.stderr)
+    if (fail_on_change or write_back is api.WriteBack.CHECK) and changed:
+        return 1
+    return 1 if result.has_errors() else 0

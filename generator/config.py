@@ -1,0 +1,105 @@
+"""Settings for a file: the nearest ``.eksproxy-gen.toml`` above it, then command-line flags."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import UsageError
+from .policy.settings import SettingError, Settings, validate
+
+CONFIG_NAME = ".eksproxy-gen.toml"
+_LIST_KEYS = ("vpc_cidrs", "no_proxy")
+_STR_KEYS = ("proxy", "service_cidr")
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Values given on the command line; None means 'not given'."""
+
+    proxy: str | None = None
+    vpc_cidrs: tuple[str, ...] | None = None
+    no_proxy: tuple[str, ...] | None = None
+    service_cidr: str | None = None
+
+
+class ConfigResolver:
+    """Finds, reads and validates configuration once per folder."""
+
+    def __init__(self, overrides: Overrides, explicit: Path | None = None) -> None:
+        self._overrides = overrides
+        self._explicit = explicit
+        self._by_config: dict[Path | None, Settings] = {}
+        self._config_of_dir: dict[Path, Path | None] = {}
+        if explicit is not None and not explicit.is_file():
+            raise UsageError(f"--config {explicit}: no such file")
+
+    def for_path(self, path: Path) -> Settings:
+        config = self._explicit if self._explicit is not None else self._find(path)
+        if config not in self._by_config:
+            self._by_config[config] = self._load(config)
+        return self._by_config[config]
+
+    def config_file(self, path: Path) -> Path | None:
+        return self._explicit if self._explicit is not None else self._find(path)
+
+    def _find(self, path: Path) -> Path | None:
+        folder = (path if path.is_dir() else path.parent).resolve()
+        trail: list[Path] = []
+        found: Path | None = None
+        for candidate in (folder, *folder.parents):
+            if candidate in self._config_of_dir:
+                found = self._config_of_dir[candidate]
+                break
+            trail.append(candidate)
+            if (candidate / CONFIG_NAME).is_file():
+                found = candidate / CONFIG_NAME
+                break
+        for visited in trail:
+            self._config_of_dir[visited] = found
+        return found
+
+    def _load(self, config: Path | None) -> Settings:
+        values: dict[str, object] = read_config(config) if config is not None else {}
+        where = str(config) if config is not None else "settings"
+        over = self._overrides
+        sources = {key: where for key in values}
+        for key in ("proxy", "vpc_cidrs", "no_proxy", "service_cidr"):
+            given = getattr(over, key)
+            if given is not None:
+                values[key] = list(given) if isinstance(given, tuple) else given
+                sources[key] = "--" + key.replace("_", "-").rstrip("s") if key in _LIST_KEYS else \
+                    "--" + key.replace("_", "-")
+        try:
+            return validate(
+                proxy=values.get("proxy"),  # type: ignore[arg-type]
+                vpc_cidrs=list(values.get("vpc_cidrs", [])),  # type: ignore[call-overload]
+                no_proxy=list(values.get("no_proxy", [])),  # type: ignore[call-overload]
+                service_cidr=values.get("service_cidr"),  # type: ignore[arg-type]
+                source=where if not any(s.startswith("--") for s in sources.values()) else
+                ", ".join(sorted(set(sources.values()))),
+            )
+        except SettingError as exc:
+            raise UsageError(str(exc)) from None
+
+
+def read_config(path: Path) -> dict[str, object]:
+    """Read and type-check a config file; unknown keys are errors, so typos never go unnoticed."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read ({exc})") from None
+    unknown = sorted(set(data) - set(_LIST_KEYS) - set(_STR_KEYS))
+    if unknown:
+        raise UsageError(f"{path}: unknown key(s) {', '.join(unknown)}; known keys are "
+                         "proxy, vpc_cidrs, no_proxy, service_cidr")
+    for key in _STR_KEYS:
+        if key in data and not isinstance(data[key], str):
+            raise UsageError(f"{path}: {key} must be a string")
+    for key in _LIST_KEYS:
+        if key in data and not (isinstance(data[key], list) and all(isinstance(v, str) for v in data[key])):
+            raise UsageError(f"{path}: {key} must be a list of strings")
+    return dict(data)

@@ -1,0 +1,92 @@
+"""Command line: parse options, call one command, map errors to exit codes. Nothing else."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .api import WriteBack
+from .commands import check as check_cmd
+from .commands import fix as fix_cmd
+from .commands import render as render_cmd
+from .config import Overrides
+from .errors import EksproxyError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="Lint and fix the HTTP proxy bootstrap of EKS node groups in Terraform (terraform-aws-modules/eks/aws).",
+)
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+Paths = Annotated[list[Path], typer.Argument(help="Terraform files or folders (folders are searched recursively).")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Settings file (default: nearest .eksproxy-gen.toml)")]
+ProxyOpt = Annotated[str | None, typer.Option("--proxy", help="Proxy URL, or tf:EXPR for a Terraform value.")]
+VpcOpt = Annotated[list[str] | None, typer.Option("--vpc-cidr", help="VPC CIDR (repeatable), or tf:EXPR.")]
+NoProxyOpt = Annotated[list[str] | None, typer.Option("--no-proxy", help="Extra NO_PROXY entry (repeatable).")]
+ServiceOpt = Annotated[str | None, typer.Option("--service-cidr", help="Service CIDR when the module sets none.")]
+
+
+def _overrides(proxy: str | None, vpc_cidr: list[str] | None, no_proxy: list[str] | None,
+               service_cidr: str | None) -> Overrides:
+    return Overrides(proxy=proxy, vpc_cidrs=tuple(vpc_cidr) if vpc_cidr else None,
+                     no_proxy=tuple(no_proxy) if no_proxy else None, service_cidr=service_cidr)
+
+
+@app.command()
+def check(paths: Paths,
+          output_format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.text,
+          config: ConfigOpt = None) -> None:
+    """Report node groups whose proxy bootstrap is missing, incomplete or ineffective."""
+    raise typer.Exit(check_cmd.run(paths, output_format.value, config))
+
+
+@app.command()
+def fix(paths: Paths, proxy: ProxyOpt = None, vpc_cidr: VpcOpt = None, no_proxy: NoProxyOpt = None,
+        service_cidr: ServiceOpt = None, config: ConfigOpt = None,
+        diff: Annotated[bool, typer.Option("--diff", help="Print a unified diff; write nothing.")] = False,
+        check_only: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if anything would change.")]
+        = False) -> None:
+    """Rewrite the node groups that `check` flags; nothing else in the files changes."""
+    write_back = WriteBack.DIFF if diff else WriteBack.CHECK if check_only else WriteBack.YES
+    raise typer.Exit(fix_cmd.run(paths, _overrides(proxy, vpc_cidr, no_proxy, service_cidr), config,
+                                 write_back, fail_on_change=check_only))
+
+
+@app.command()
+def render(proxy: ProxyOpt = None, vpc_cidr: VpcOpt = None, no_proxy: NoProxyOpt = None,
+           service_cidr: ServiceOpt = None, config: ConfigOpt = None,
+           ipv6: Annotated[bool, typer.Option("--ipv6", help="Cluster uses IPv6 (adds fd00:ec2::254).")] = False,
+           ) -> None:
+    """Print the generated cloudinit_pre_nodeadm attribute, for pasting by hand."""
+    raise typer.Exit(render_cmd.run(_overrides(proxy, vpc_cidr, no_proxy, service_cidr), config, ipv6))
+
+
+def run() -> None:
+    """Console entry point: expected errors become one line on stderr and an exit code, never a traceback."""
+    try:
+        app()
+    except EksproxyError as exc:
+        print(f"eksproxy-gen: error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("eksproxy-gen: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("EKSPROXY_GEN_DEBUG"):
+            raise
+        print(f"eksproxy-gen: internal error: {type(exc).__name__}: {exc} "
+              "(set EKSPROXY_GEN_DEBUG=1 for a traceback; please report it)", file=sys.stderr)
+        sys.exit(3)

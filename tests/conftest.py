@@ -1,0 +1,68 @@
+"""Shared helpers: run the real CLI in-process, and terraform fmt as an independent oracle."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from eksproxy_gen import main
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TERRAFORM = shutil.which("terraform")
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs in its own empty folder, so no .eksproxy-gen.toml from elsewhere is found."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    """Call the console entry point as a user would, capturing exit code and output."""
+
+    def run(*args: str) -> Result:
+        monkeypatch.setattr(sys, "argv", ["eksproxy-gen", *map(str, args)])
+        code = 0
+        try:
+            main.run()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run
+
+
+def copy_fixture(name: str, dest: Path) -> Path:
+    """Copy tests/fixtures/<name> (a file or a folder) under dest and return the copy."""
+    src = FIXTURES / name
+    target = dest / src.name
+    if src.is_dir():
+        shutil.copytree(src, target)
+    else:
+        shutil.copy2(src, target)
+    return target
+
+
+def terraform_fmt_ok(path: Path) -> bool | None:
+    """True/False from `terraform fmt -check`; None where terraform is not installed."""
+    if TERRAFORM is None:
+        return None
+    env = {"TF_CLI_CONFIG_FILE": "/dev/null", "PATH": "/usr/bin:/bin", "HOME": str(path.parent),
+           "CHECKPOINT_DISABLE": "1"}
+    proc = subprocess.run([TERRAFORM, "fmt", "-check", "-list=false", str(path)], env=env,
+                          capture_output=True, text=True, check=False)
+    return proc.returncode == 0

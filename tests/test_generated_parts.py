@@ -1,0 +1,95 @@
+"""The generated parts, taken out of a fixed .tf file as Terraform would pass them, do what they claim.
+
+The NodeConfig part is read by a real YAML parser; the dnf script is checked
+by shellcheck and executed under bubblewrap against a throw-away /etc, twice.
+Nothing here mocks anything: only AWS itself (IMDS, nodeadm) is absent.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from eksproxy_gen.hcl import parse
+from eksproxy_gen.model import read_modules
+from eksproxy_gen.policy.facts import Part
+
+from .conftest import copy_fixture
+
+PROXY = "http://proxy.corp.example:3128"
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is required in CI (.ci/run installs it)")
+        pytest.skip(f"{name} is not installed on this machine")
+    return found
+
+
+@pytest.fixture
+def parts(cli, tmp_path: Path) -> list[Part]:
+    target = copy_fixture("shapes.tf", tmp_path)
+    assert cli("fix", str(target), "--proxy", PROXY, "--vpc-cidr", "10.0.0.0/16").code == 0
+    doc = parse(target.read_text(encoding="utf-8"))
+    groups = [g for m in read_modules(doc, target, "shapes.tf") for g in m.groups]
+    general = next(g for g in groups if g.facts.name == "general")
+    assert general.facts.parts
+    return list(general.facts.parts)
+
+
+def test_nodeconfig_is_valid_yaml_with_all_six_variables(parts: list[Part]) -> None:
+    docs = list(yaml.safe_load_all(parts[0].content or ""))
+    assert len(docs) == 1 and docs[0]["apiVersion"] == "node.eks.aws/v1alpha1" and docs[0]["kind"] == "NodeConfig"
+    env = docs[0]["spec"]["instance"]["environment"]["default"]
+    assert set(env) == {"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"}
+    assert env["HTTP_PROXY"] == env["https_proxy"] == PROXY
+    assert env["NO_PROXY"] == env["no_proxy"] == \
+        "localhost,127.0.0.1,169.254.169.254,10.0.0.0/16,172.20.0.0/16,.internal,.eks.amazonaws.com"
+    assert parts[0].content_type == "application/node.eks.aws"
+
+
+def test_dnf_script_passes_shellcheck_and_never_traces(parts: list[Part], tmp_path: Path) -> None:
+    script = tmp_path / "dnf.sh"
+    script.write_text(parts[1].content or "", encoding="utf-8")
+    assert "set -x" not in script.read_text() and "xtrace" not in script.read_text()
+    proc = subprocess.run([_tool("shellcheck"), "--severity=style", str(script)], capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode == 0, proc.stdout
+
+
+def _run_in_sandbox(script: str, etc: Path) -> subprocess.CompletedProcess[str]:
+    bwrap = _tool("bwrap")
+    command = [bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr",
+               "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+               "--bind", str(etc), "/etc", "--ro-bind", "/etc/alternatives", "/etc/alternatives",
+               "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev", "bash", "-c", script]
+    return subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    ("[main]\ngpgcheck=1\nproxy=http://old:1\n\n[other]\nx=1\n",
+     f"[main]\nproxy={PROXY}\ngpgcheck=1\n\n[other]\nx=1\n"),
+    ("[main]\ngpgcheck=1\n", f"[main]\nproxy={PROXY}\ngpgcheck=1\n"),
+    ("[other]\nx=1\n", f"[other]\nx=1\n[main]\nproxy={PROXY}\n"),
+    (None, f"[main]\nproxy={PROXY}\n"),
+])
+def test_dnf_script_sets_the_proxy_once_and_is_idempotent(parts: list[Part], tmp_path: Path,
+                                                         before: str | None, after: str) -> None:
+    etc = tmp_path / "etc"
+    (etc / "dnf").mkdir(parents=True)
+    conf = etc / "dnf" / "dnf.conf"
+    if before is not None:
+        conf.write_text(before)
+        conf.chmod(0o644)
+    for _ in range(2):
+        proc = _run_in_sandbox(parts[1].content or "", etc)
+        assert proc.returncode == 0, proc.stderr
+        assert conf.read_text() == after
+    assert sorted(p.name for p in (etc / "dnf").iterdir()) == ["dnf.conf"]
+    assert PROXY not in proc.stdout + proc.stderr
