@@ -206,7 +206,7 @@ def _apply_verified(before: Analysis, plans: list[_GroupPlan], refused: list[Fin
     reported instead, so a second run has nothing left to change.
     """
     while True:
-        new_text = splice(before.doc.text, [e for plan in plans for e in plan.edits])
+        new_text = splice(before.doc.text, list(dict.fromkeys(e for plan in plans for e in plan.edits)))
         if not plans:
             return new_text, before
         try:

@@ -11,10 +11,11 @@ import itertools
 from dataclasses import dataclass
 
 from . import render
-from .hcl import Document, ObjectElem, ObjectExpr, TupleExpr
-from .model import NodeGroup, part_of
+from .hcl import Attribute, Block, Document, ObjectElem, ObjectExpr, TupleExpr
+from .model import NodeGroup, plain
 from .policy import nodeconfig
 from .policy.facts import Part
+from .policy.groups import part_from_plain
 from .policy.scripts import read_script
 
 ATTRIBUTE = "cloudinit_pre_nodeadm"
@@ -63,21 +64,38 @@ def _environment_only(path: tuple[str, ...]) -> bool:
 
 
 def plan_group(doc: Document, group: NodeGroup, parts: list[render.RenderedPart]) -> list[Edit]:
+    """Edits that give the group the generated parts, in the place where terraform-aws-eks reads them.
+
+    A v20 group without its own list gets the parts through the defaults map
+    when it inherits the defaults' list, or when no group of the map has a list
+    of its own (one edit then serves every group); otherwise in its own object.
+    """
+    if group.block is not None:
+        existing_attr = group.block.body.attribute(ATTRIBUTE)
+        if existing_attr is None:
+            return [_insert_into_block(doc, group.block, parts)]
+        return _rewrite_list(doc, existing_attr, parts)
     if group.obj is None or group.key_elem is None:
         raise CannotEdit("the node group is not a literal object")
-    if group.inherits_parts:
-        raise CannotEdit(f"the group inherits {ATTRIBUTE} from the defaults map")
     existing = group.obj.get(ATTRIBUTE)
-    if existing is None:
-        return [_insert_attribute(doc, group.key_elem, group.obj, parts)]
-    if not isinstance(existing.value, TupleExpr):
-        raise CannotEdit(f"{ATTRIBUTE} is not a literal list")
-    return _rewrite_list(doc, existing, parts)
+    if existing is not None:
+        return _rewrite_list(doc, existing, parts)
+    if group.defaults is not None and (group.facts.inherits_parts or not group.siblings_own_parts):
+        defaults_obj = group.defaults.value
+        assert isinstance(defaults_obj, ObjectExpr)
+        in_defaults = defaults_obj.get(ATTRIBUTE)
+        if in_defaults is not None:
+            return _rewrite_list(doc, in_defaults, parts)
+        return [_insert_attribute(doc, group.defaults.span.start, defaults_obj, parts)]
+    if group.facts.inherits_parts:
+        raise CannotEdit(f"the group inherits {ATTRIBUTE} from a defaults map that is not a literal object")
+    return [_insert_attribute(doc, group.key_elem.span.start, group.obj, parts)]
 
 
-def _rewrite_list(doc: Document, attr: ObjectElem, parts: list[render.RenderedPart]) -> list[Edit]:
+def _rewrite_list(doc: Document, attr: ObjectElem | Attribute, parts: list[render.RenderedPart]) -> list[Edit]:
     tup = attr.value
-    assert isinstance(tup, TupleExpr)
+    if not isinstance(tup, TupleExpr):
+        raise CannotEdit(f"{ATTRIBUTE} is not a literal list")
     items = tup.items
     if not items:
         indent = line_indent(doc.text, attr.span.start)
@@ -86,7 +104,7 @@ def _rewrite_list(doc: Document, attr: ObjectElem, parts: list[render.RenderedPa
     if not all(isinstance(i, ObjectExpr) for i in items):
         raise CannotEdit(f"{ATTRIBUTE} holds elements that are not literal objects")
     to_replace = [k for k, item in enumerate(items)
-                  if isinstance(item, ObjectExpr) and replaceable(part_of(doc, item))]
+                  if isinstance(item, ObjectExpr) and replaceable(part_from_plain(plain(doc, item)))]
     at = to_replace[0] if to_replace else 0
     last = all(k in to_replace for k in range(at, len(items))) if to_replace else False
     first = items[0]
@@ -108,10 +126,21 @@ def _rewrite_list(doc: Document, attr: ObjectElem, parts: list[render.RenderedPa
     return edits
 
 
-def _insert_attribute(doc: Document, key_elem: ObjectElem, obj: ObjectExpr,
-                      parts: list[render.RenderedPart]) -> Edit:
+def _insert_into_block(doc: Document, block: Block, parts: list[render.RenderedPart]) -> Edit:
     text = doc.text
-    base = line_indent(text, key_elem.span.start)
+    spans = [a.span for a in block.body.attributes] + [b.span for b in block.body.blocks]
+    if not spans:
+        raise CannotEdit("the module block is empty")
+    indent = line_indent(text, min(s.start for s in spans))
+    newline = text.find("\n", max(s.end for s in spans))
+    if not 0 <= newline < block.span.end - 1:
+        raise CannotEdit("the module block is written on one line")
+    return Edit(newline, newline, "\n\n" + indent + render.attribute(parts, indent))
+
+
+def _insert_attribute(doc: Document, anchor: int, obj: ObjectExpr, parts: list[render.RenderedPart]) -> Edit:
+    text = doc.text
+    base = line_indent(text, anchor)
     inner = text[obj.span.start : obj.span.end]
     if not obj.elems:
         indent = base + "  "

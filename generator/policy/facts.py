@@ -7,7 +7,7 @@ checkov rules from checkov's module configuration plus the file's own text.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 GENERATED_MARKER = "eksproxy-gen:generated"
 GENERATED_FILENAMES = ("eksproxy-gen-proxy.yaml", "eksproxy-gen-dnf.sh")
@@ -72,7 +72,9 @@ class GroupFacts:
     parts_expression: str = ""
     release_version: str | None = None
     custom_ami: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
+    inherits_parts: bool = False
+    bootstrap_extra_args: str | None = None
+    pre_bootstrap_user_data: str | None = None
 
 
 def dedent_heredoc(body: str) -> str:
