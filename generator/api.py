@@ -1,31 +1,35 @@
 """The pipeline: discover -> parse -> model -> policy (check stops here) -> plan -> render -> splice -> write.
 
-Every file is handled on its own: a failure in one is recorded in the report
-and never stops the others or touches that file.
+Files are handled folder by folder, because a module's node groups may be a
+``local`` written in another file of the same folder. A failure in one file is
+recorded in the report and never stops the others or touches that file.
 """
 
 from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
-from . import render
 from .config import ConfigResolver
-from .discover import terraform_files
+from .discover import SUFFIXES, terraform_files
 from .errors import ParseError, UsageError
 from .hcl import Document, parse
-from .model import ModuleCall, NodeGroup, read_modules
-from .plan import CannotEdit, Edit, plan_group, splice
-from .policy.evaluate import ami_family, evaluate_group
-from .policy.rules import Finding, Severity
+from .model import LocalValue, ModuleCall, NodeGroup, read_modules
+from .plan import CannotEdit, Edit, plan_fix, splice
+from .policy.evaluate import evaluate_group
+from .policy.rules import RULES, Finding, Severity
 from .policy.settings import Settings
 from .policy.values import mask_credentials
 from .source import SourceError, SourceFile, read_source
 from .write import WriteError, atomic_write
+
+# What a rewritten group must be free of. EKSP014 is about the user's own script lines, which an AL2
+# fix keeps; EKSP010 catches a rewrite that made a setting unreadable.
+VERIFIED_RULES = frozenset(r.id for r in RULES if r.fixable and r.id != "EKSP014") | {"EKSP010"}
 
 
 class WriteBack(Enum):
@@ -76,22 +80,6 @@ class Report:
         return bool(self.errors) or any(f.severity is Severity.ERROR for f in self.findings)
 
 
-@dataclass
-class Analysis:
-    source: SourceFile
-    doc: Document
-    modules: list[ModuleCall]
-    group_findings: list[tuple[ModuleCall, NodeGroup, list[Finding]]]
-    module_findings: list[Finding]
-
-    @property
-    def findings(self) -> list[Finding]:
-        out = list(self.module_findings)
-        for _, _, found in self.group_findings:
-            out.extend(found)
-        return sorted(out, key=lambda f: (f.line, f.rule))
-
-
 def display_name(path: Path) -> str:
     try:
         rel = os.path.relpath(path)
@@ -100,31 +88,86 @@ def display_name(path: Path) -> str:
     return str(path) if rel.startswith("..") else rel
 
 
-def _analyse_text(source: SourceFile, text: str, display: str, settings: Settings) -> Analysis:
-    doc = parse(text)
-    modules = read_modules(doc, source.path, display)
-    group_findings = [(m, g, evaluate_group(m.facts, g.facts, settings)) for m in modules for g in m.groups]
-    module_findings = [f for m in modules for f in m.findings]
-    return Analysis(source, doc, modules, group_findings, module_findings)
+@dataclass
+class Loaded:
+    path: Path
+    display: str
+    source: SourceFile
+    doc: Document
 
 
-def _load(path: Path, display: str, settings: Settings) -> Analysis:
-    source = read_source(path)
-    return _analyse_text(source, source.text, display, settings)
+@dataclass
+class FolderAnalysis:
+    """Targets' modules and findings; ``texts`` replaces file contents (to verify a fix before writing)."""
 
+    targets: list[Path]
+    settings: Settings
+    texts: dict[Path, str] = field(default_factory=dict)
+    loaded: dict[Path, Loaded] = field(default_factory=dict)
+    errors: dict[Path, FileError] = field(default_factory=dict)
+    modules: list[ModuleCall] = field(default_factory=list)
+    group_findings: list[tuple[ModuleCall, NodeGroup, list[Finding]]] = field(default_factory=list)
+    _locals: dict[str, LocalValue] | None = None
 
-def _guarded(path: Path, run: Callable[[FileOutcome], None]) -> FileOutcome:
-    """Run one file's work; any failure becomes a reported error for that file only."""
-    outcome = FileOutcome(display_name(path))
-    try:
-        run(outcome)
-    except (ParseError, SourceError) as exc:
-        outcome.errors.append(FileError(outcome.display, exc.line, exc.message))
-    except (WriteError, CannotEdit) as exc:
-        outcome.errors.append(FileError(outcome.display, 1, str(exc)))
-    except OSError as exc:
-        outcome.errors.append(FileError(outcome.display, 1, f"cannot read: {exc.strerror or exc}"))
-    return outcome
+    def run(self) -> FolderAnalysis:
+        for path in self.targets:
+            loaded = self.load(path)
+            if loaded is None:
+                continue
+            self.modules += read_modules(loaded.doc, path, loaded.display, self.resolve_local)
+        self.group_findings = [(m, g, evaluate_group(m.facts, g.facts, self.settings))
+                               for m in self.modules for g in m.groups]
+        return self
+
+    def load(self, path: Path) -> Loaded | None:
+        if path in self.loaded:
+            return self.loaded[path]
+        display = display_name(path)
+        try:
+            source = read_source(path)
+            doc = parse(self.texts.get(path, source.text))
+        except (ParseError, SourceError) as exc:
+            self.errors[path] = FileError(display, exc.line, exc.message)
+            return None
+        except OSError as exc:
+            self.errors[path] = FileError(display, 1, f"cannot read: {exc.strerror or exc}")
+            return None
+        self.loaded[path] = Loaded(path, display, source, doc)
+        return self.loaded[path]
+
+    def resolve_local(self, name: str) -> LocalValue | None:
+        """``local.NAME`` from any file of the folder (parsed on first need)."""
+        if self._locals is None:
+            self._locals = {}
+            folder = self.targets[0].parent
+            siblings = sorted(p for p in folder.iterdir() if p.name.endswith(SUFFIXES) and p.is_file())
+            for path in siblings:
+                loaded = self.load(path) if path in self.targets else self._quiet_load(path)
+                if loaded is None:
+                    continue
+                for block in loaded.doc.body.blocks:
+                    if block.type == "locals":
+                        for attr in block.body.attributes:
+                            self._locals[attr.name] = LocalValue(path, loaded.display, loaded.doc, attr)
+        return self._locals.get(name)
+
+    def _quiet_load(self, path: Path) -> Loaded | None:
+        """Load a sibling that is not a target: its own errors are not this run's business."""
+        had = path in self.errors
+        loaded = self.load(path)
+        if not had:
+            self.errors.pop(path, None)
+        return loaded
+
+    def findings_by_file(self) -> dict[str, list[Finding]]:
+        out: dict[str, list[Finding]] = {}
+        for module in self.modules:
+            for finding in module.findings:
+                out.setdefault(finding.file, []).append(finding)
+        for _, _, found in self.group_findings:
+            for finding in found:
+                out.setdefault(finding.file, []).append(finding)
+        return {k: sorted(v, key=lambda f: (f.line, f.rule)) for k, v in out.items()}
 
 
 def collect(paths: list[Path], resolver: ConfigResolver) -> list[tuple[Path, Settings]]:
@@ -135,28 +178,37 @@ def collect(paths: list[Path], resolver: ConfigResolver) -> list[tuple[Path, Set
     return [(path, resolver.for_path(path)) for path in terraform_files(paths)]
 
 
+def _folders(files: list[tuple[Path, Settings]]) -> Iterable[tuple[list[Path], Settings]]:
+    groups: dict[tuple[Path, Settings], list[Path]] = {}
+    for path, settings in files:
+        groups.setdefault((path.parent, settings), []).append(path)
+    for (_, settings), paths in groups.items():
+        yield paths, settings
+
+
+def _outcomes(analysis: FolderAnalysis) -> dict[str, FileOutcome]:
+    """One outcome per target, plus one per other file that holds findings (a locals file)."""
+    outcomes = {display_name(p): FileOutcome(display_name(p)) for p in analysis.targets}
+    for error in analysis.errors.values():
+        outcomes.setdefault(error.file, FileOutcome(error.file)).errors.append(error)
+    for file, found in analysis.findings_by_file().items():
+        outcomes.setdefault(file, FileOutcome(file)).findings.extend(found)
+    return outcomes
+
+
 def check(files: list[tuple[Path, Settings]]) -> Report:
-    def run_one(path: Path, settings: Settings) -> FileOutcome:
-        def work(outcome: FileOutcome) -> None:
-            outcome.findings = _load(path, outcome.display, settings).findings
-        return _guarded(path, work)
-
-    return Report([run_one(path, settings) for path, settings in files])
+    report = Report()
+    for paths, settings in _folders(files):
+        report.files += list(_outcomes(FolderAnalysis(paths, settings).run()).values())
+    return report
 
 
-def require_proxy(files: list[tuple[Path, Settings]], resolver: ConfigResolver) -> None:
+def require_proxy(files: list[tuple[Path, Settings]]) -> None:
     for path, settings in files:
         if settings.proxy is None:
             raise UsageError(
                 f"no proxy URL for {display_name(path)}: pass --proxy http://proxy.example.com:3128, "
                 "or put proxy = \"...\" in .eksproxy-gen.toml (a Terraform value: --proxy tf:var.proxy_url)")
-
-
-def fix(files: list[tuple[Path, Settings]], write_back: WriteBack) -> Report:
-    def run_one(path: Path, settings: Settings) -> FileOutcome:
-        return _guarded(path, lambda outcome: _fix_file(path, settings, write_back, outcome))
-
-    return Report([run_one(path, settings) for path, settings in files])
 
 
 @dataclass
@@ -167,63 +219,101 @@ class _GroupPlan:
     fixes: list[Finding]
 
 
-def _fix_file(path: Path, settings: Settings, write_back: WriteBack, outcome: FileOutcome) -> None:
-    before = _load(path, outcome.display, settings)
-    plans: list[_GroupPlan] = []
+def fix(files: list[tuple[Path, Settings]], write_back: WriteBack) -> Report:
+    report = Report()
+    for paths, settings in _folders(files):
+        report.files += _fix_folder(paths, settings, write_back)
+    return report
+
+
+def _fix_folder(paths: list[Path], settings: Settings, write_back: WriteBack) -> list[FileOutcome]:
+    before = FolderAnalysis(paths, settings).run()
     refused: list[Finding] = []
+    plans: list[_GroupPlan] = []
     for module, group, found in before.group_findings:
-        if not any(f.fixable for f in found) or ami_family(group.facts, module.facts.major) != "AL2023":
+        if not any(f.fixable for f in found):
             continue
+        loaded = before.loaded[group.home]
         try:
-            edits = plan_group(before.doc, group, render.al2023_parts(module.facts, settings))
-            plans.append(_GroupPlan(module, group, edits, [f for f in found if f.fixable]))
+            if loaded.source.mixed_newlines:
+                raise CannotEdit("the file mixes CRLF and LF line endings; not rewritten (normalise it first)")
+            plans.append(_GroupPlan(module, group, plan_fix(loaded.doc, module, group, settings),
+                                    [f for f in found if f.fixable]))
         except CannotEdit as exc:
-            refused.append(_refusal(outcome.display, module, group, str(exc)))
-    if plans and before.source.mixed_newlines:
-        raise CannotEdit("the file mixes CRLF and LF line endings; not rewritten (normalise it first)")
-    new_text, after = _apply_verified(before, plans, refused, outcome.display, settings)
-    outcome.findings = sorted(after.findings + refused, key=lambda f: (f.line, f.rule))
-    if new_text == before.doc.text:
-        return
-    outcome.changed = True
-    outcome.fixed = [f for plan in plans for f in plan.fixes]
-    if write_back is WriteBack.DIFF:
-        outcome.diff = _diff(before.doc.text, new_text, outcome.display)
-    elif write_back is WriteBack.YES:
-        atomic_write(path, before.source.encode(new_text), before.source.raw)
+            refused.append(_refusal(module, group, str(exc)))
+    texts, after = _apply_verified(before, plans, refused)
+    outcomes = _outcomes(after)
+    for finding in refused:
+        outcomes.setdefault(finding.file, FileOutcome(finding.file)).findings.append(finding)
+    for path, text in texts.items():
+        loaded = before.loaded[path]
+        if text == loaded.doc.text:
+            continue
+        outcome = outcomes.setdefault(loaded.display, FileOutcome(loaded.display))
+        outcome.changed = True
+        outcome.fixed = [f for plan in plans if plan.group.home == path for f in plan.fixes]
+        if write_back is WriteBack.DIFF:
+            outcome.diff = _diff(loaded.doc.text, text, loaded.display)
+        elif write_back is WriteBack.YES:
+            try:
+                atomic_write(path, loaded.source.encode(text), loaded.source.raw)
+            except WriteError as exc:
+                outcome.changed = False
+                outcome.errors.append(FileError(loaded.display, 1, str(exc)))
+    for outcome in outcomes.values():
+        outcome.findings.sort(key=lambda f: (f.line, f.rule))
+    return list(outcomes.values())
 
 
-def _refusal(display: str, module: ModuleCall, group: NodeGroup, why: str) -> Finding:
-    return Finding("EKSP010", display, group.facts.line, module.facts.name, group.facts.name,
-                   f"not rewritten: {why}")
+def _refusal(module: ModuleCall, group: NodeGroup, why: str) -> Finding:
+    return Finding("EKSP010", group.facts.file or module.facts.file, group.facts.line, module.facts.name,
+                   group.facts.name, f"not rewritten: {why}")
 
 
-def _apply_verified(before: Analysis, plans: list[_GroupPlan], refused: list[Finding], display: str,
-                    settings: Settings) -> tuple[str, Analysis]:
-    """Black's safety net: the result parses and every rewritten group comes out clean.
+def _apply_verified(before: FolderAnalysis, plans: list[_GroupPlan],
+                    refused: list[Finding]) -> tuple[dict[Path, str], FolderAnalysis]:
+    """Black's safety net: every rewritten file parses and every rewritten group comes out clean.
 
-    A group whose rewrite would still be flagged is dropped from the plan and
-    reported instead, so a second run has nothing left to change.
+    A group whose rewrite would still be flagged (or breaks its file) is dropped
+    from the plan and reported instead, so a second run has nothing left to change.
     """
     while True:
-        new_text = splice(before.doc.text, list(dict.fromkeys(e for plan in plans for e in plan.edits)))
+        texts = _spliced(before, plans, refused)
         if not plans:
-            return new_text, before
-        try:
-            after = _analyse_text(before.source, new_text, display, settings)
-        except ParseError as exc:
-            raise CannotEdit(f"internal error: the rewritten file does not parse (line {exc.line}); "
-                             "not rewritten, please report this") from None
-        still = {(f.module, f.node_group): f for _, _, found in after.group_findings for f in found if f.fixable}
-        failed = [p for p in plans if (p.module.facts.name, p.group.facts.name) in still]
+            return texts, before
+        after = FolderAnalysis(before.targets, before.settings, texts=texts).run()
+        broken = {p for p in texts if p in after.errors}
+        still = {(f.module, f.node_group): f for _, _, found in after.group_findings for f in found
+                 if f.rule in VERIFIED_RULES}
+        failed = [p for p in plans if p.group.home in broken or (p.module.facts.name, p.group.facts.name) in still]
         if not failed:
-            return new_text, after
+            return texts, after
         for plan in failed:
-            left = still[(plan.module.facts.name, plan.group.facts.name)]
-            refused.append(_refusal(display, plan.module, plan.group,
-                                    f"after the rewrite it would still be flagged ({left.rule}: {left.message}); "
-                                    "another part sets the proxy: edit or remove it by hand"))
+            if plan.group.home in broken:
+                why = (f"internal error: the rewritten file would not parse ({after.errors[plan.group.home].message}); "
+                       "please report this")
+            else:
+                left = still[(plan.module.facts.name, plan.group.facts.name)]
+                why = (f"after the rewrite it would still be flagged ({left.rule}: {left.message}); another part "
+                       "sets the proxy: edit or remove it by hand")
+            refused.append(_refusal(plan.module, plan.group, why))
             plans.remove(plan)
+
+
+def _spliced(before: FolderAnalysis, plans: list[_GroupPlan], refused: list[Finding]) -> dict[Path, str]:
+    by_file: dict[Path, list[Edit]] = {}
+    for plan in plans:
+        by_file.setdefault(plan.group.home, []).extend(plan.edits)
+    texts: dict[Path, str] = {}
+    for path, edits in by_file.items():
+        try:
+            texts[path] = splice(before.loaded[path].doc.text, list(dict.fromkeys(edits)))
+        except CannotEdit as exc:
+            for plan in [p for p in plans if p.group.home == path]:
+                refused.append(_refusal(plan.module, plan.group, str(exc)))
+                plans.remove(plan)
+            return _spliced(before, plans, refused)
+    return texts
 
 
 def _diff(old: str, new: str, display: str) -> str:

@@ -7,7 +7,9 @@ values and keeps, for each node group, the syntax nodes a fix would edit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .hcl import Attribute, Block, Document, Expr, HeredocExpr, ObjectElem, ObjectExpr, StringExpr, TupleExpr
@@ -22,9 +24,12 @@ class NodeGroup:
 
     ``obj`` is the group's literal object in a map, ``block`` the module block of
     a node-group submodule, ``defaults`` the v20 defaults map of its module.
+    ``home`` is the file holding that syntax: another file of the folder when the
+    map is a ``local``.
     """
 
     facts: GroupFacts
+    home: Path
     obj: ObjectExpr | None = None
     key_elem: ObjectElem | None = None
     block: Block | None = None
@@ -81,7 +86,22 @@ def _is_eks_root(target: Path) -> bool:
         return False
 
 
-def read_modules(doc: Document, path: Path, display: str) -> list[ModuleCall]:
+@dataclass(frozen=True)
+class LocalValue:
+    """A ``locals`` entry found somewhere in the folder."""
+
+    path: Path
+    display: str
+    doc: Document
+    attr: Attribute
+
+
+LocalResolver = Callable[[str], "LocalValue | None"]
+_LOCAL_REF = re.compile(r"^\$\{local\.([A-Za-z_][A-Za-z0-9_-]*)\}$")
+
+
+def read_modules(doc: Document, path: Path, display: str,
+                 resolve_local: LocalResolver | None = None) -> list[ModuleCall]:
     """Every terraform-aws-eks module call in a parsed file."""
     calls: list[ModuleCall] = []
     for block in doc.body.blocks:
@@ -93,44 +113,78 @@ def read_modules(doc: Document, path: Path, display: str) -> list[ModuleCall]:
             continue
         kind, ref_major = policy_groups.classify_source(source, lambda s: _local_kind(s, path.parent))
         if kind is not None:
-            calls.append(_module_call(doc, block, kind, ref_major, display))
+            calls.append(_module_call(doc, path, block, kind, ref_major, display, resolve_local))
     return calls
 
 
-def _module_call(doc: Document, block: Block, kind: str, ref_major: int | None, display: str) -> ModuleCall:
+@dataclass(frozen=True)
+class _GroupMap:
+    """Where a node-group map is written: in the module block, or in a local of the folder."""
+
+    attr: Attribute
+    doc: Document
+    path: Path
+    display: str
+
+
+def _group_maps(doc: Document, path: Path, display: str, block: Block,
+                resolve_local: LocalResolver | None) -> dict[str, _GroupMap]:
+    maps: dict[str, _GroupMap] = {}
+    for name in policy_groups.GROUP_MAPS:
+        attr = block.body.attribute(name)
+        if attr is None:
+            continue
+        maps[name] = _GroupMap(attr, doc, path, display)
+        match = _LOCAL_REF.match(str(plain(doc, attr.value)))
+        if match and resolve_local is not None:
+            local = resolve_local(match.group(1))
+            if local is not None and isinstance(local.attr.value, ObjectExpr):
+                maps[name] = _GroupMap(local.attr, local.doc, local.path, local.display)
+    return maps
+
+
+def _module_call(doc: Document, path: Path, block: Block, kind: str, ref_major: int | None, display: str,
+                 resolve_local: LocalResolver | None) -> ModuleCall:
     args = {a.name: plain(doc, a.value) for a in block.body.attributes}
     facts = policy_groups.module_facts(block.labels[0], display, doc.line_of(block.span.start), args, ref_major)
     if kind != "root":
         group = policy_groups.group_facts(facts.name, facts.line, kind, args, None, facts.major)
-        return ModuleCall(facts, block, kind, (NodeGroup(group, block=block),))
-    maps = {name: block.body.attribute(name) for name in policy_groups.GROUP_MAPS}
+        return ModuleCall(facts, block, kind, (NodeGroup(group, path, block=block),))
+    maps = _group_maps(doc, path, display, block, resolve_local)
+    for name, where in maps.items():
+        args[name] = plain(where.doc, where.attr.value)
 
     def elem_of(attr_name: str, group: str) -> ObjectElem | None:
-        attr = maps[attr_name]
-        if attr is None or not isinstance(attr.value, ObjectExpr):
+        where = maps.get(attr_name)
+        if where is None or not isinstance(where.attr.value, ObjectExpr):
             return None
-        return next((e for e in attr.value.elems if (e.key or doc.source(e.key_span)) == group), None)
+        return next((e for e in where.attr.value.elems if (e.key or where.doc.source(e.key_span)) == group), None)
 
     def group_line(attr_name: str, group: str) -> int:
         elem = elem_of(attr_name, group)
-        return doc.line_of(elem.span.start) if elem else facts.line
+        return maps[attr_name].doc.line_of(elem.span.start) if elem else facts.line
 
     def attr_line(attr_name: str) -> int:
-        attr = maps[attr_name]
-        return doc.line_of(attr.span.start) if attr else facts.line
+        where = maps.get(attr_name)
+        return where.doc.line_of(where.attr.span.start) if where else facts.line
 
     pairs, findings = policy_groups.root_groups(facts, args, group_line, attr_line)
     groups = []
     for attr_name, group in pairs:
+        where = maps[attr_name]
         elem = elem_of(attr_name, group.name)
         defaults = block.body.attribute(policy_groups.DEFAULTS_MAPS[policy_groups.GROUP_MAPS[attr_name]])
-        owned = maps[attr_name]
-        siblings = isinstance(owned.value, ObjectExpr) and any(
+        owned = where.attr.value
+        siblings = isinstance(owned, ObjectExpr) and any(
             isinstance(e.value, ObjectExpr) and e.value.get("cloudinit_pre_nodeadm") is not None
-            for e in owned.value.elems) if owned else False
+            for e in owned.elems)
+        if where.path != path:
+            group = replace(group, file=where.display)
         groups.append(NodeGroup(
-            group, obj=elem.value if elem and isinstance(elem.value, ObjectExpr) else None, key_elem=elem,
-            defaults=defaults if defaults is not None and isinstance(defaults.value, ObjectExpr) else None,
+            group, where.path, obj=elem.value if elem and isinstance(elem.value, ObjectExpr) else None,
+            key_elem=elem,
+            defaults=defaults if defaults is not None and isinstance(defaults.value, ObjectExpr)
+            and where.path == path else None,
             siblings_own_parts=siblings))
     return ModuleCall(facts, block, kind, tuple(groups), tuple(findings))
 

@@ -8,15 +8,20 @@ user's parts keep every byte and terraform fmt keeps agreeing with the result.
 from __future__ import annotations
 
 import itertools
+import re
+import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import render
-from .hcl import Attribute, Block, Document, ObjectElem, ObjectExpr, TupleExpr
-from .model import NodeGroup, plain
+from .hcl import Attribute, Block, Document, Expr, HeredocExpr, ObjectElem, ObjectExpr, TupleExpr
+from .model import ModuleCall, NodeGroup, plain
 from .policy import nodeconfig
-from .policy.facts import Part
+from .policy.evaluate import ami_family
+from .policy.facts import GENERATED_MARKER, Part, dedent_heredoc
 from .policy.groups import part_from_plain
 from .policy.scripts import read_script
+from .policy.settings import Settings
 
 ATTRIBUTE = "cloudinit_pre_nodeadm"
 
@@ -64,20 +69,22 @@ def _environment_only(path: tuple[str, ...]) -> bool:
 
 
 def plan_group(doc: Document, group: NodeGroup, parts: list[render.RenderedPart]) -> list[Edit]:
-    """Edits that give the group the generated parts, in the place where terraform-aws-eks reads them.
+    """Edits that give an AL2023 group the generated parts, where terraform-aws-eks reads them.
 
     A v20 group without its own list gets the parts through the defaults map
     when it inherits the defaults' list, or when no group of the map has a list
     of its own (one edit then serves every group); otherwise in its own object.
     """
+    def attribute(indent: str) -> str:
+        return render.attribute(parts, indent)
+
     if group.block is not None:
         existing_attr = group.block.body.attribute(ATTRIBUTE)
         if existing_attr is None:
-            return [_insert_into_block(doc, group.block, parts)]
+            return [_insert_into_block(doc, group.block, attribute)]
         return _rewrite_list(doc, existing_attr, parts)
-    if group.obj is None or group.key_elem is None:
-        raise CannotEdit("the node group is not a literal object")
-    existing = group.obj.get(ATTRIBUTE)
+    obj, key_elem = _literal_group(group)
+    existing = obj.get(ATTRIBUTE)
     if existing is not None:
         return _rewrite_list(doc, existing, parts)
     if group.defaults is not None and (group.facts.inherits_parts or not group.siblings_own_parts):
@@ -86,10 +93,117 @@ def plan_group(doc: Document, group: NodeGroup, parts: list[render.RenderedPart]
         in_defaults = defaults_obj.get(ATTRIBUTE)
         if in_defaults is not None:
             return _rewrite_list(doc, in_defaults, parts)
-        return [_insert_attribute(doc, group.defaults.span.start, defaults_obj, parts)]
+        return [_insert_attribute(doc, group.defaults.span.start, defaults_obj, attribute)]
     if group.facts.inherits_parts:
         raise CannotEdit(f"the group inherits {ATTRIBUTE} from a defaults map that is not a literal object")
-    return [_insert_attribute(doc, group.key_elem.span.start, group.obj, parts)]
+    return [_insert_attribute(doc, key_elem.span.start, obj, attribute)]
+
+
+def _literal_group(group: NodeGroup) -> tuple[ObjectExpr, ObjectElem]:
+    if group.obj is None or group.key_elem is None:
+        raise CannotEdit("the node group is not a literal object")
+    return group.obj, group.key_elem
+
+
+def plan_text_attribute(doc: Document, group: NodeGroup, name: str,
+                        merge: Callable[[list[str]], list[str]], fresh: str) -> list[Edit]:
+    """Edits for a heredoc setting (``pre_bootstrap_user_data``, ``bootstrap_extra_args``) of a group.
+
+    ``merge`` turns the heredoc's body lines into the new ones; ``fresh`` is the
+    body when the setting is absent.
+    """
+    def attribute(indent: str) -> str:
+        return render.heredoc_attribute(name, fresh, indent)
+
+    if group.block is not None:
+        existing_attr = group.block.body.attribute(name)
+        if existing_attr is None:
+            return [_insert_into_block(doc, group.block, attribute)]
+        return [_merge_heredoc(doc, existing_attr.value, name, merge)]
+    obj, key_elem = _literal_group(group)
+    existing = obj.get(name)
+    if existing is not None:
+        return [_merge_heredoc(doc, existing.value, name, merge)]
+    if group.defaults is not None and isinstance(group.defaults.value, ObjectExpr) and \
+            group.defaults.value.get(name) is not None:
+        raise CannotEdit(f"the group inherits {name} from the defaults map; add the proxy there by hand")
+    return [_insert_attribute(doc, key_elem.span.start, obj, attribute)]
+
+
+def _merge_heredoc(doc: Document, value: Expr, name: str, merge: Callable[[list[str]], list[str]]) -> Edit:
+    if not isinstance(value, HeredocExpr):
+        raise CannotEdit(f"{name} is not a heredoc (<<-EOT); rewrite it as one so eksproxy-gen can merge into it")
+    source = doc.source(value.span)
+    opener, _, rest = source.partition("\n")
+    closing = rest[rest.rfind("\n") + 1 :] if "\n" in rest else rest
+    lines = value.body.split("\n")[:-1] if value.body else []
+    new_lines = merge(lines)
+    if new_lines == lines:
+        return Edit(value.span.start, value.span.start, "")
+    body = "".join(line + "\n" for line in new_lines)
+    return Edit(value.span.start, value.span.end, f"{opener}\n{body}{closing}")
+
+
+def body_indent(lines: list[str], fallback: str) -> str:
+    widths = [line[: len(line) - len(line.lstrip(" \t"))] for line in lines if line.strip()]
+    return min(widths, key=len) if widths else fallback
+
+
+def merge_marked_block(block: str, begin: str, end: str) -> Callable[[list[str]], list[str]]:
+    """Replace the lines between ``begin`` and ``end`` markers, or put the block after a shebang line."""
+    def merge(lines: list[str]) -> list[str]:
+        indent = body_indent(lines, "  ")
+        new = [indent + ln if ln else ln for ln in block.rstrip("\n").split("\n")]
+        starts = [i for i, ln in enumerate(lines) if ln.strip().startswith(begin)]
+        ends = [i for i, ln in enumerate(lines) if ln.strip().startswith(end)]
+        if starts and ends and ends[0] > starts[0]:
+            return lines[: starts[0]] + new + lines[ends[0] + 1 :]
+        if starts or ends:
+            raise CannotEdit("an eksproxy-gen marker is present without its pair; remove the partial block")
+        at = 1 if lines and lines[0].strip().startswith("#!") else 0
+        return lines[:at] + new + lines[at:]
+    return merge
+
+
+_NETWORK_HEADER = re.compile(r"^\s*\[\s*settings\.network\s*\]\s*(#.*)?$")
+_ANY_HEADER = re.compile(r"^\s*\[")
+_PROXY_KEY = re.compile(r"^\s*[\"']?(https-proxy|no-proxy)[\"']?\s*=")
+
+
+def _defines_network(lines: list[str]) -> bool:
+    try:
+        data = tomllib.loads(dedent_heredoc("\n".join(lines)))
+    except tomllib.TOMLDecodeError as exc:
+        raise CannotEdit(f"bootstrap_extra_args is not valid TOML ({exc})") from None
+    settings = data.get("settings")
+    return isinstance(settings, dict) and "network" in settings
+
+
+def merge_network_table(keys: str) -> Callable[[list[str]], list[str]]:
+    """Put the generated keys first in ``[settings.network]``, dropping old proxy keys; or append the table."""
+    def merge(lines: list[str]) -> list[str]:
+        indent = body_indent(lines, "  ")
+        new = [indent + ln for ln in keys.rstrip("\n").split("\n")]
+        header = next((i for i, ln in enumerate(lines) if _NETWORK_HEADER.match(ln)), None)
+        if header is None:
+            if _defines_network(lines):
+                raise CannotEdit("bootstrap_extra_args sets settings.network without a [settings.network] table "
+                                 "header; add https-proxy and no-proxy there by hand")
+            gap = [""] if lines and lines[-1].strip() else []
+            return lines + gap + [indent + "[settings.network]"] + new
+        end = next((i for i in range(header + 1, len(lines)) if _ANY_HEADER.match(lines[i])), len(lines))
+        kept: list[str] = []
+        for line in lines[header + 1 : end]:
+            if GENERATED_MARKER in line:
+                continue
+            if _PROXY_KEY.match(line):
+                value = line.split("=", 1)[1]
+                if value.count("[") != value.count("]"):
+                    raise CannotEdit("no-proxy in [settings.network] spans several lines; make it one line")
+                continue
+            kept.append(line)
+        return lines[: header + 1] + new + kept + lines[end:]
+    return merge
 
 
 def _rewrite_list(doc: Document, attr: ObjectElem | Attribute, parts: list[render.RenderedPart]) -> list[Edit]:
@@ -126,7 +240,7 @@ def _rewrite_list(doc: Document, attr: ObjectElem | Attribute, parts: list[rende
     return edits
 
 
-def _insert_into_block(doc: Document, block: Block, parts: list[render.RenderedPart]) -> Edit:
+def _insert_into_block(doc: Document, block: Block, attribute: Callable[[str], str]) -> Edit:
     text = doc.text
     spans = [a.span for a in block.body.attributes] + [b.span for b in block.body.blocks]
     if not spans:
@@ -135,39 +249,38 @@ def _insert_into_block(doc: Document, block: Block, parts: list[render.RenderedP
     newline = text.find("\n", max(s.end for s in spans))
     if not 0 <= newline < block.span.end - 1:
         raise CannotEdit("the module block is written on one line")
-    return Edit(newline, newline, "\n\n" + indent + render.attribute(parts, indent))
+    return Edit(newline, newline, "\n\n" + indent + attribute(indent))
 
 
-def _insert_attribute(doc: Document, anchor: int, obj: ObjectExpr, parts: list[render.RenderedPart]) -> Edit:
+def _insert_attribute(doc: Document, anchor: int, obj: ObjectExpr, attribute_text: Callable[[str], str]) -> Edit:
     text = doc.text
     base = line_indent(text, anchor)
     inner = text[obj.span.start : obj.span.end]
     if not obj.elems:
         indent = base + "  "
-        return Edit(obj.span.start, obj.span.end,
-                    "{\n" + indent + render.attribute(parts, indent) + "\n" + base + "}")
+        return Edit(obj.span.start, obj.span.end, "{\n" + indent + attribute_text(indent) + "\n" + base + "}")
     if "\n" not in inner:
-        return _expand_one_line(doc, obj, base, parts)
+        return _expand_one_line(doc, obj, base, attribute_text)
     last = obj.elems[-1]
     first = obj.elems[0]
     first_own_line = text[line_start(text, first.span.start) : first.span.start].strip() == ""
     indent = line_indent(text, first.span.start) if first_own_line else base + "  "
     newline = text.find("\n", last.span.end)
     closing = obj.span.end - 1
-    attribute = render.attribute(parts, indent)
+    attribute = attribute_text(indent)
     if 0 <= newline < closing:
         return Edit(newline, newline, "\n\n" + indent + attribute)
     return Edit(last.span.end, closing, "\n\n" + indent + attribute + "\n" + base)
 
 
-def _expand_one_line(doc: Document, obj: ObjectExpr, base: str, parts: list[render.RenderedPart]) -> Edit:
+def _expand_one_line(doc: Document, obj: ObjectExpr, base: str, attribute_text: Callable[[str], str]) -> Edit:
     """``{ a = 1, b = 2 }`` becomes one element a line, aligned as terraform fmt aligns them."""
     indent = base + "  "
     keys = [doc.source(e.key_span) for e in obj.elems]
     width = max(len(k) for k in keys)
     lines = [f"{indent}{key.ljust(width)} = {doc.source(e.value.span)}"
              for key, e in zip(keys, obj.elems, strict=True)]
-    body = "\n".join(lines) + "\n\n" + indent + render.attribute(parts, indent)
+    body = "\n".join(lines) + "\n\n" + indent + attribute_text(indent)
     return Edit(obj.span.start, obj.span.end, "{\n" + body + "\n" + base + "}")
 
 
@@ -180,3 +293,23 @@ def splice(text: str, edits: list[Edit]) -> str:
     for edit in ordered:
         text = text[: edit.start] + edit.text + text[edit.end :]
     return text
+
+
+AL2_BEGIN = f"# >>> {GENERATED_MARKER}"
+AL2_END = f"# <<< {GENERATED_MARKER}"
+
+
+def plan_fix(doc: Document, module: ModuleCall, group: NodeGroup, settings: Settings) -> list[Edit]:
+    """The edits that give one flagged group a working proxy, by AMI family."""
+    family = ami_family(group.facts, module.facts.major)
+    if family == "AL2023":
+        return plan_group(doc, group, render.al2023_parts(module.facts, settings))
+    if family == "AL2":
+        block = render.al2_block(module.facts, settings)
+        return plan_text_attribute(doc, group, "pre_bootstrap_user_data",
+                                   merge_marked_block(block, AL2_BEGIN, AL2_END), "#!/bin/bash\n" + block)
+    if family == "BOTTLEROCKET":
+        keys = render.bottlerocket_keys(module.facts, settings)
+        return plan_text_attribute(doc, group, "bootstrap_extra_args", merge_network_table(keys),
+                                   "[settings.network]\n" + keys)
+    raise CannotEdit(f"eksproxy-gen does not write proxy settings for {family} node groups")

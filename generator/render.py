@@ -39,15 +39,41 @@ def _render(name: str, **values: object) -> str:
 
 def al2023_parts(module: ModuleFacts, settings: Settings) -> list[RenderedPart]:
     """The NodeConfig part (P1) and the dnf part (P6), in that order."""
-    if settings.proxy is None:
-        raise ValueError("a proxy is needed to render parts")
-    no_proxy = ",".join(entry.value for entry in required_no_proxy(module, settings))
+    proxy, no_proxy = _proxy(settings), _no_proxy(module, settings)
     return [
         RenderedPart(NODECONFIG, GENERATED_FILENAMES[0],
-                     _render("nodeconfig.yaml.j2", proxy=settings.proxy, no_proxy=no_proxy)),
+                     _render("nodeconfig.yaml.j2", proxy=proxy, no_proxy=no_proxy)),
         RenderedPart("text/x-shellscript", GENERATED_FILENAMES[1],
-                     _render("dnf_proxy.sh.j2", proxy=settings.proxy)),
+                     _render("dnf_proxy.sh.j2", proxy=proxy, conf="/etc/dnf/dnf.conf")),
     ]
+
+
+def al2_block(module: ModuleFacts, settings: Settings) -> str:
+    """The marked block that goes into pre_bootstrap_user_data on AL2 (P15)."""
+    return _render("al2_proxy.sh.j2", proxy=_proxy(settings), no_proxy=_no_proxy(module, settings),
+                   conf="/etc/yum.conf")
+
+
+def bottlerocket_keys(module: ModuleFacts, settings: Settings) -> str:
+    """The marker comment and the two keys that go into [settings.network] (P14)."""
+    entries = [entry.value for entry in required_no_proxy(module, settings)]
+    return _render("bottlerocket_network.toml.j2", proxy=_proxy(settings), no_proxy=entries)
+
+
+def heredoc_attribute(name: str, body: str, indent: str) -> str:
+    """``name = <<-EOT`` with ``body``, for an attribute line indented by ``indent``."""
+    text = _render("heredoc_attribute.tf.j2", attr_name=name, body=body.rstrip("\n"), marker_word=HEREDOC_WORD)
+    return indent_after_first(text, indent)
+
+
+def _proxy(settings: Settings) -> str:
+    if settings.proxy is None:
+        raise ValueError("a proxy is needed to render parts")
+    return settings.proxy
+
+
+def _no_proxy(module: ModuleFacts, settings: Settings) -> str:
+    return ",".join(entry.value for entry in required_no_proxy(module, settings))
 
 
 def element(part: RenderedPart, indent: str, closing_indent: str | None = None) -> str:

@@ -211,7 +211,8 @@ def test_module_sources_that_are_recognised(cli, tmp_path: Path, source: str) ->
 
 def test_ami_type_unset_on_v20_is_not_al2023(cli, tmp_path: Path) -> None:
     _, found = run_check(cli, tmp_path, module(group("g", "      min_size = 1\n"), version="~> 20.0"))
-    assert "EKSP001" not in rules(found)
+    assert rules(found) == ["EKSP001", "EKSP017"]
+    assert "pre_bootstrap_user_data" in found[0]["message"]
 
 
 def test_text_output_and_exit_codes(cli, tmp_path: Path) -> None:

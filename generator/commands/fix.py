@@ -13,7 +13,7 @@ def run(paths: list[Path], overrides: Overrides, config: Path | None, write_back
         fail_on_change: bool = False) -> int:
     resolver = ConfigResolver(overrides, config)
     files = api.collect(paths, resolver)
-    api.require_proxy(files, resolver)
+    api.require_proxy(files)
     result = api.fix(files, write_back)
     verb = "fixed" if write_back is api.WriteBack.YES else "would be fixed"
     for outcome in result.changed:

@@ -6,9 +6,11 @@ import re
 from collections.abc import Callable
 
 from . import expected
+from .bottlerocket import read_network
 from .coverage import Coverage, analyse
 from .facts import GroupFacts, ModuleFacts, release_date
 from .rules import Finding
+from .scripts import read_script
 from .settings import Settings
 from .values import covers, mask_credentials, normalize, split_no_proxy
 
@@ -39,41 +41,95 @@ def evaluate_group(module: ModuleFacts, group: GroupFacts, settings: Settings) -
     findings: list[Finding] = []
 
     def emit(rule: str, message: str) -> None:
-        findings.append(Finding(rule, module.file, group.line, module.name, group.name, message))
+        findings.append(Finding(rule, group.file or module.file, group.line, module.name, group.name, message))
 
     family = ami_family(group, module.major)
-    if family != "AL2023":
-        _not_al2023(family, group, module, emit)
-        return findings
-    if not group.launch_template:
-        emit("EKSP008", f"{group.launch_template_reason}: the module builds no launch template, so "
-                        "cloudinit_pre_nodeadm never reaches the node; the proxy cannot be applied here")
-        return findings
+    if family in {"UNKNOWN", "CUSTOM", "WINDOWS"}:
+        _unsupported(family, group, emit)
+    elif not group.launch_template:
+        emit("EKSP008", f"{group.launch_template_reason}: the module builds no launch template, so user data "
+                        "never reaches the node; the proxy cannot be applied to this group")
+    elif family == "AL2023":
+        _al2023(module, group, settings, emit)
+    elif family == "AL2":
+        _al2(module, group, settings, emit)
+    else:
+        _bottlerocket(module, group, settings, emit)
+    return findings
+
+
+def _al2023(module: ModuleFacts, group: GroupFacts, settings: Settings, emit: Emit) -> None:
     if group.parts is None:
-        emit("EKSP010", f"cloudinit_pre_nodeadm is an expression ({group.parts_expression}); add the "
-                        "eksproxy-gen NodeConfig part where that list is defined (see `eksproxy-gen render`)")
-        return findings
+        emit("EKSP010", f"cloudinit_pre_nodeadm is an expression ({group.parts_expression}); add the parts "
+                        "printed by `eksproxy-gen render` where that list is defined")
+        return
     coverage = analyse(group.parts)
     _release(group, emit)
     if not coverage.any_proxy:
         emit("EKSP001", "no proxy configuration in cloudinit_pre_nodeadm; nodeadm, containerd and kubelet "
                         "will try to reach AWS and registries directly")
-        return findings
-    _units(coverage, emit)
-    env = coverage.primary_env()
-    _variables(env, emit)
-    _no_proxy(env, module, settings, emit)
-    _configured_proxy(env, settings, emit)
-    _scripts(coverage, emit)
+        return
+    if not coverage.covers("nodeadm"):
+        why = "the proxy is not in a NodeConfig spec.instance.environment.default"
+        if any("nodeadm" in s.dropin_units for s in coverage.scripts):
+            why += "; the drop-in for nodeadm.service does nothing (there is no such unit)"
+        emit("EKSP002", f"{why}: nodeadm-config calls EC2 before any shell part runs, so the node cannot join")
+    _runtime_units(coverage, emit)
+    _judge_env(coverage.primary_env(), module, settings, emit)
+    if not any(s.writes_dnf_conf for s in coverage.scripts):
+        emit("EKSP013", "no part sets proxy= in /etc/dnf/dnf.conf; dnf run outside systemd units "
+                        "(an SSH session, a script with a clean environment) will not use the proxy")
+    _scripts(coverage, emit, yum_is_wrong=True)
     _self_reference(group, module, emit)
-    return findings
 
 
-def _not_al2023(family: str, group: GroupFacts, module: ModuleFacts, emit: Emit) -> None:
-    if family == "UNKNOWN" and group.ami_type is None:
+def _al2(module: ModuleFacts, group: GroupFacts, settings: Settings, emit: Emit) -> None:
+    emit("EKSP017", "Amazon Linux 2 is end of life for EKS; move this group to AL2023 (ami_type AL2023_*)")
+    if group.parts:
+        why = "ami_type is unset, so this v20 module uses the AL2 template" if group.ami_type is None \
+            else f"ami_type {group.ami_type} uses the AL2 template"
+        emit("EKSP008", f"cloudinit_pre_nodeadm is ignored here ({why}); the proxy must go in "
+                        "pre_bootstrap_user_data, or set ami_type to an AL2023_* type")
+    script = group.pre_bootstrap_user_data or ""
+    coverage = Coverage(scripts=(read_script(script),)) if script else Coverage()
+    if not coverage.any_proxy:
+        emit("EKSP001", "no proxy in pre_bootstrap_user_data; containerd, kubelet and yum will try to reach "
+                        "AWS and registries directly")
+        return
+    _runtime_units(coverage, emit)
+    _judge_env(coverage.primary_env(), module, settings, emit)
+    if not any(s.writes_yum_conf for s in coverage.scripts):
+        emit("EKSP013", "pre_bootstrap_user_data does not set proxy= in /etc/yum.conf; yum will not use the proxy")
+    _scripts(coverage, emit, yum_is_wrong=False)
+
+
+def _bottlerocket(module: ModuleFacts, group: GroupFacts, settings: Settings, emit: Emit) -> None:
+    network = read_network(group.bootstrap_extra_args)
+    if network.error:
+        emit("EKSP010", f"bootstrap_extra_args cannot be read because {network.error}; add https-proxy and "
+                        "no-proxy to its [settings.network] table by hand")
+        return
+    if network.https_proxy is None:
+        emit("EKSP009", "bootstrap_extra_args has no [settings.network] https-proxy; containerd, host-containerd "
+                        "and kubelet will try to reach AWS and registries directly")
+        return
+    env = {"HTTPS_PROXY": network.https_proxy, "https_proxy": network.https_proxy}
+    if network.no_proxy is not None:
+        env["NO_PROXY"] = env["no_proxy"] = ",".join(network.no_proxy)
+    _no_proxy(env, module, settings, emit, label="[settings.network] no-proxy")
+    _configured_proxy(env, settings, emit)
+
+
+def _unsupported(family: str, group: GroupFacts, emit: Emit) -> None:
+    if family == "WINDOWS":
+        emit("EKSP015", "Windows node groups are not supported by eksproxy-gen; configure the proxy for "
+                        "containerd and kubelet in pre_bootstrap_user_data (PowerShell) by hand")
+    elif family == "CUSTOM":
+        emit("EKSP015", "ami_type CUSTOM uses your own user-data template; eksproxy-gen cannot check it")
+    elif group.ami_type is None:
         emit("EKSP015", "ami_type is unset and the module version is unknown; set ami_type "
                         "(AL2023_x86_64_STANDARD) or a version constraint so the AMI family is known")
-    elif family == "UNKNOWN":
+    else:
         emit("EKSP015", f"ami_type {group.ami_type} is not a literal; eksproxy-gen cannot tell the AMI family")
 
 
@@ -84,17 +140,18 @@ def _release(group: GroupFacts, emit: Emit) -> None:
                         "AMIs apply spec.instance.environment too late or not at all (use v20251120 or newer)")
 
 
-def _units(coverage: Coverage, emit: Emit) -> None:
-    if not coverage.covers("nodeadm"):
-        why = "the proxy is not in a NodeConfig spec.instance.environment.default"
-        if any("nodeadm" in s.dropin_units for s in coverage.scripts):
-            why += "; the drop-in for nodeadm.service does nothing (there is no such unit)"
-        emit("EKSP002", f"{why}: nodeadm-config calls EC2 before any shell part runs, so the node cannot join")
+def _runtime_units(coverage: Coverage, emit: Emit) -> None:
     for unit in ("containerd", "kubelet"):
         if not coverage.covers(unit):
             rule = "EKSP003" if unit == "containerd" else "EKSP004"
             emit(rule, f"{unit} does not get the proxy (no environment.default, environment.{unit} "
                        f"or {unit}.service drop-in)")
+
+
+def _judge_env(env: dict[str, str], module: ModuleFacts, settings: Settings, emit: Emit) -> None:
+    _variables(env, emit)
+    _no_proxy(env, module, settings, emit)
+    _configured_proxy(env, settings, emit)
 
 
 def _variables(env: dict[str, str], emit: Emit) -> None:
@@ -114,15 +171,16 @@ def _variables(env: dict[str, str], emit: Emit) -> None:
         emit("EKSP005", "; ".join(problems))
 
 
-def _no_proxy(env: dict[str, str], module: ModuleFacts, settings: Settings, emit: Emit) -> None:
+def _no_proxy(env: dict[str, str], module: ModuleFacts, settings: Settings, emit: Emit,
+              label: str = "NO_PROXY") -> None:
     value = env.get("NO_PROXY", env.get("no_proxy"))
     if value is None:
-        emit("EKSP006", "NO_PROXY is not set: metadata, VPC and cluster traffic would go through the proxy")
+        emit("EKSP006", f"{label} is not set: metadata, VPC and cluster traffic would go through the proxy")
         return
     entries = split_no_proxy(value)
     for entry in expected.required_no_proxy(module, settings):
         if not covers(entries, entry.value):
-            emit("EKSP006", f"NO_PROXY lacks {entry.value} ({entry.reason})")
+            emit("EKSP006", f"{label} lacks {entry.value} ({entry.reason})")
     if not settings.vpc_cidrs and not _has_vpc_like(entries, module, settings):
         emit("EKSP016", "NO_PROXY has no VPC CIDR and none is configured; set vpc_cidrs in "
                         ".eksproxy-gen.toml (or --vpc-cidr) so eksproxy-gen can check and write it")
@@ -152,15 +210,12 @@ def _configured_proxy(env: dict[str, str], settings: Settings, emit: Emit) -> No
                         f"{mask_credentials(settings.proxy)}")
 
 
-def _scripts(coverage: Coverage, emit: Emit) -> None:
-    if not any(s.writes_dnf_conf for s in coverage.scripts):
-        emit("EKSP013", "no part sets proxy= in /etc/dnf/dnf.conf; dnf run outside systemd units "
-                        "(an SSH session, a script with a clean environment) will not use the proxy")
+def _scripts(coverage: Coverage, emit: Emit, yum_is_wrong: bool) -> None:
     for script in coverage.scripts:
         if script.overwrites_etc_environment:
             emit("EKSP014", "a shell part overwrites /etc/environment (P4); use NodeConfig "
                             "spec.instance.environment instead")
-        if script.writes_yum_conf:
+        if yum_is_wrong and script.writes_yum_conf:
             emit("EKSP014", "a shell part writes /etc/yum.conf, which dnf on AL2023 does not read (P6)")
         if script.set_x and script.has_credentials:
             emit("EKSP014", "a shell part runs `set -x` while it holds a proxy URL with credentials: they end "

@@ -65,6 +65,7 @@ class GroupFacts:
     name: str
     line: int
     kind: str = "eks_managed"
+    file: str | None = None
     ami_type: str | None = None
     launch_template: bool = True
     launch_template_reason: str = ""

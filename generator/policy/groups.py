@@ -124,10 +124,26 @@ def root_groups(module: ModuleFacts, args: Mapping[str, Plain], group_line: Call
 
 
 def dynamic_map_finding(module: ModuleFacts, attr: str, expression: str, line: int) -> Finding:
-    shown = expression if len(expression) <= 70 else expression[:67] + "..."
+    """EKSP010 with the concrete place where a person can add the proxy parts."""
+    text = " ".join(expression.split())
+    if is_expression(text):
+        text = text[2:-1].strip()
+    shown = text if len(text) <= 70 else text[:67] + "..."
+    merged = re.search(r"merge\(\s*(local\.[A-Za-z_][A-Za-z0-9_-]*)", text)
+    variable = re.fullmatch(r"var\.[A-Za-z_][A-Za-z0-9_-]*", text)
+    local = re.fullmatch(r"local\.[A-Za-z_][A-Za-z0-9_-]*", text)
+    if merged:
+        where = (f"add the parts printed by `eksproxy-gen render` as cloudinit_pre_nodeadm in {merged.group(1)}, "
+                 "which every group merges")
+    elif variable:
+        where = (f"add the parts printed by `eksproxy-gen render` to each group where {text} is set "
+                 "(a .tfvars file or the calling module)")
+    elif local:
+        where = f"{text} is not a literal map in this folder; add the parts printed by `eksproxy-gen render` there"
+    else:
+        where = "add the parts printed by `eksproxy-gen render` to cloudinit_pre_nodeadm where the groups are defined"
     return Finding("EKSP010", module.file, line, module.name, None,
-                   f"{attr} is built dynamically ({shown}); eksproxy-gen cannot rewrite it. Add the parts printed "
-                   "by `eksproxy-gen render` to cloudinit_pre_nodeadm where the groups are defined")
+                   f"{attr} is built dynamically ({shown}), so eksproxy-gen does not rewrite it: {where}")
 
 
 def group_facts(name: str, line: int, kind: str, own: Plain, defaults: Plain, major: int | None) -> GroupFacts:

@@ -64,6 +64,8 @@ RULES: tuple[Rule, ...] = (
          "Node group type not supported by eksproxy-gen", "-", False),
     Rule("EKSP016", "vpc-cidr-unknown", Severity.WARNING,
          "NO_PROXY has no VPC CIDR and none is configured", "P10", False),
+    Rule("EKSP017", "al2-end-of-life", Severity.WARNING,
+         "Amazon Linux 2 node group: end of life for EKS", "P15", False),
 )
 
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
