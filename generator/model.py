@@ -147,6 +147,8 @@ def _module_call(doc: Document, path: Path, block: Block, kind: str, ref_major: 
                  resolve_local: LocalResolver | None) -> ModuleCall:
     args = {a.name: plain(doc, a.value) for a in block.body.attributes}
     facts = policy_groups.module_facts(block.labels[0], display, doc.line_of(block.span.start), args, ref_major)
+    if policy_groups.disabled(args):
+        return ModuleCall(facts, block, kind, ())
     if kind != "root":
         group = policy_groups.group_facts(facts.name, facts.line, kind, args, None, facts.major)
         return ModuleCall(facts, block, kind, (NodeGroup(group, path, block=block),))

@@ -19,14 +19,23 @@ MIN_AMI_RELEASE = 20251120
 Emit = Callable[[str, str], None]
 
 
+_PLATFORMS = {"linux": "AL2", "al2023": "AL2023", "bottlerocket": "BOTTLEROCKET", "windows": "WINDOWS"}
+
+
 def ami_family(group: GroupFacts, major: int | None) -> str:
-    """AL2023, AL2, BOTTLEROCKET, WINDOWS, CUSTOM or UNKNOWN, as the module picks its user-data template."""
+    """AL2023, AL2, BOTTLEROCKET, WINDOWS, CUSTOM or UNKNOWN, as the module picks its user-data template.
+
+    v21 goes by ami_type (default AL2023); v20 by ami_type, falling back to the
+    deprecated ``platform`` (default linux, the AL2 template); v19 by platform only.
+    """
+    if major is not None and major <= 19:
+        return _PLATFORMS.get(group.platform or "linux", "UNKNOWN")
     ami = group.ami_type
     if ami is None:
         if major is not None and major >= 21:
             return "AL2023"
         if major is not None:
-            return "AL2"
+            return _PLATFORMS.get(group.platform or "linux", "UNKNOWN")
         return "UNKNOWN"
     if "${" in ami:
         return "UNKNOWN"

@@ -67,6 +67,7 @@ class GroupFacts:
     kind: str = "eks_managed"
     file: str | None = None
     ami_type: str | None = None
+    platform: str | None = None
     launch_template: bool = True
     launch_template_reason: str = ""
     parts: tuple[Part, ...] | None = ()

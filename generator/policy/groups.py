@@ -104,6 +104,11 @@ def _service_cidr(args: Mapping[str, Plain], module_name: str) -> str | None:
     return None
 
 
+def disabled(args: Mapping[str, Plain]) -> bool:
+    """``create = false`` on a module call or a group: nothing is built, so nothing to judge."""
+    return literal_bool(args.get("create")) is False
+
+
 def root_groups(module: ModuleFacts, args: Mapping[str, Plain], group_line: Callable[[str, str], int],
                 attr_line: Callable[[str], int]) -> tuple[list[tuple[str, GroupFacts]], list[Finding]]:
     """Groups of the root module's maps as (map attribute, facts); a finding for each map that is not literal."""
@@ -118,6 +123,8 @@ def root_groups(module: ModuleFacts, args: Mapping[str, Plain], group_line: Call
             continue
         defaults = args.get(DEFAULTS_MAPS[kind])
         for name, own in value.items():
+            if isinstance(own, Mapping) and disabled(own):
+                continue
             line = group_line(attr, name)
             groups.append((attr, group_facts(name, line, kind, own, defaults, module.major)))
     return groups, findings
@@ -172,7 +179,7 @@ def group_facts(name: str, line: int, kind: str, own: Plain, defaults: Plain, ma
     else:
         parts, parts_text = parts_of(effective("cloudinit_pre_nodeadm"))
     return GroupFacts(
-        name=name, line=line, kind=kind, ami_type=ami_text,
+        name=name, line=line, kind=kind, ami_type=ami_text, platform=literal_str(effective("platform")),
         launch_template=launch_template, launch_template_reason=reason,
         parts=parts, parts_expression=parts_text,
         release_version=literal_str(effective("ami_release_version")),

@@ -29,6 +29,8 @@ def evaluate_module(name: str, file: str, line: int, args: Mapping[str, object],
     kind, ref_major = groups.classify_source(source, local_kind)
     if kind is None:
         return None
+    if groups.disabled(args):
+        return []
     module = groups.module_facts(name, file, line, args, ref_major)
     if kind != "root":
         group = groups.group_facts(name, line, kind, args, None, module.major)

@@ -1,0 +1,195 @@
+"""Every node-group shape real repositories use gets a fix or a precise finding (issue 3)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from eksproxy_gen.hcl import parse
+from eksproxy_gen.model import read_modules
+from eksproxy_gen.policy.facts import dedent_heredoc
+
+from .conftest import FIXTURES, copy_fixture, terraform_fmt_ok
+
+FLAGS = ("--proxy", "http://proxy.corp.example:3128", "--vpc-cidr", "10.0.0.0/16")
+
+
+def check_json(cli, path: Path) -> list[dict]:
+    return json.loads(cli("check", str(path), "--format", "json").out)["findings"]
+
+
+def by_group(findings: list[dict]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for f in findings:
+        out.setdefault(f"{f['module']}.{f['node_group']}", []).append(f["rule"])
+    return {k: sorted(v) for k, v in out.items()}
+
+
+@pytest.mark.parametrize("folder", ["families", "dynamic"])
+def test_golden_outputs_fmt_and_idempotence(cli, tmp_path: Path, folder: str) -> None:
+    target = copy_fixture(folder, tmp_path)
+    cli("fix", str(target), *FLAGS)
+    for expected in sorted((FIXTURES / "expected" / folder).glob("*.tf")):
+        assert (target / expected.name).read_text(encoding="utf-8") == expected.read_text(encoding="utf-8"), \
+            expected.name
+    snapshot = {p.name: p.read_bytes() for p in target.glob("*.tf")}
+    second = cli("fix", str(target), *FLAGS)
+    assert "0 files fixed" in second.err
+    assert {p.name: p.read_bytes() for p in target.glob("*.tf")} == snapshot
+    for path in target.glob("*.tf"):
+        if terraform_fmt_ok(FIXTURES / folder / path.name) is True:
+            assert terraform_fmt_ok(path) is True, path.name
+
+
+def test_v20_defaults_take_the_fix_when_every_group_inherits(cli, tmp_path: Path) -> None:
+    target = copy_fixture("families/v20_defaults.tf", tmp_path)
+    assert by_group(check_json(cli, target)) == {"eks.blue": ["EKSP001"], "eks.green": ["EKSP001"]}
+    cli("fix", str(target), *FLAGS)
+    module = parse(target.read_text(encoding="utf-8")).body.blocks[0]
+    defaults = module.body.attribute("eks_managed_node_group_defaults")
+    groups = module.body.attribute("eks_managed_node_groups")
+    assert defaults is not None and groups is not None
+    assert defaults.value.get("cloudinit_pre_nodeadm") is not None  # type: ignore[attr-defined]
+    assert all(e.value.get("cloudinit_pre_nodeadm") is None for e in groups.value.elems)  # type: ignore[attr-defined]
+    assert "10.96.0.0/16" in target.read_text(encoding="utf-8")
+    assert check_json(cli, target) == []
+
+
+def test_v20_mixed_defaults_own_lists_and_al2_by_default(cli, tmp_path: Path) -> None:
+    target = copy_fixture("families/v20_mixed.tf", tmp_path)
+    assert by_group(check_json(cli, target)) == {
+        "eks_mixed.inherits": ["EKSP001"], "eks_mixed.own": ["EKSP001"],
+        "eks_mixed.no_launch_template": ["EKSP008"],
+        "eks_al2_default.legacy": ["EKSP001", "EKSP008", "EKSP017"],
+    }
+    result = cli("fix", str(target), *FLAGS)
+    assert result.code == 1
+    text = target.read_text(encoding="utf-8")
+    assert text.count("maxPods: 110") == 1
+    assert text.index("eksproxy-gen-proxy.yaml") < text.index("maxPods: 110")
+    left = by_group(check_json(cli, target))
+    assert left == {"eks_mixed.no_launch_template": ["EKSP008"], "eks_al2_default.legacy": ["EKSP008", "EKSP017"]}
+
+
+def test_launch_template_off_gets_no_inert_block(cli, tmp_path: Path) -> None:
+    target = copy_fixture("families/v20_mixed.tf", tmp_path)
+    cli("fix", str(target), *FLAGS)
+    module = parse(target.read_text(encoding="utf-8")).body.blocks[0]
+    group = module.body.attribute("eks_managed_node_groups").value.get("no_launch_template")  # type: ignore[union-attr]
+    assert [e.key for e in group.value.elems] == ["use_custom_launch_template"]  # type: ignore[union-attr]
+
+
+def test_bottlerocket_toml_is_merged_keeping_every_other_setting(cli, tmp_path: Path) -> None:
+    target = copy_fixture("families/bottlerocket.tf", tmp_path)
+    assert by_group(check_json(cli, target)) == {
+        "eks.with_toml": ["EKSP006"], "eks.without_toml": ["EKSP009"], "eks.templated": ["EKSP010"]}
+    cli("fix", str(target), *FLAGS)
+    doc = parse(target.read_text(encoding="utf-8"))
+    groups = read_modules(doc, target, target.name)[0].groups
+    toml = {g.facts.name: tomllib.loads(g.facts.bootstrap_extra_args or "") for g in groups
+            if g.facts.name != "templated"}
+    kept = toml["with_toml"]["settings"]
+    assert kept["kernel"] == {"lockdown": "integrity"}
+    assert kept["kubernetes"]["node-labels"] == {"team": "ml"}
+    assert kept["network"]["hostname"] == "node"
+    for settings in (kept, toml["without_toml"]["settings"]):
+        assert settings["network"]["https-proxy"] == "http://proxy.corp.example:3128"
+        assert ".internal" in settings["network"]["no-proxy"] and "172.20.0.0/16" in settings["network"]["no-proxy"]
+    assert "# keep this comment" in target.read_text(encoding="utf-8")
+    assert by_group(check_json(cli, target)) == {"eks.templated": ["EKSP010"]}
+
+
+def test_windows_is_reported_and_never_touched(cli, tmp_path: Path) -> None:
+    target = copy_fixture("families/windows.tf", tmp_path)
+    before = target.read_bytes()
+    assert by_group(check_json(cli, target)) == {"eks.win": ["EKSP015"]}
+    cli("fix", str(target), *FLAGS)
+    assert target.read_bytes() == before
+
+
+def test_submodules_with_count_and_for_each(cli, tmp_path: Path) -> None:
+    target = copy_fixture("families/submodules.tf", tmp_path)
+    assert by_group(check_json(cli, target)) == {"managed.managed": ["EKSP001"], "self.self": ["EKSP001"]}
+    cli("fix", str(target), *FLAGS)
+    text = target.read_text(encoding="utf-8")
+    assert text.count("eksproxy-gen-proxy.yaml") == 2 and "maxPods: 58" in text
+    assert "${module.eks.cluster_service_cidr}" in text
+    assert check_json(cli, target) == []
+
+
+def test_locals_map_is_followed_and_dynamic_maps_name_the_place(cli, tmp_path: Path) -> None:
+    folder = copy_fixture("dynamic", tmp_path)
+    found = check_json(cli, folder)
+    dynamic = [f for f in found if f["rule"] == "EKSP010"]
+    assert [(Path(f["file"]).name, f["line"]) for f in dynamic] == [("main.tf", 17), ("main.tf", 20)]
+    assert "local.common_group, which every group merges" in dynamic[0]["message"]
+    assert "where var.self_managed_groups is set" in dynamic[1]["message"]
+    assert {(Path(f["file"]).name, f["node_group"]) for f in found if f["rule"] == "EKSP001"} == \
+        {("locals.tf", "payments"), ("locals.tf", "search")}
+    result = cli("fix", str(folder), *FLAGS)
+    assert result.code == 1
+    assert (folder / "main.tf").read_text() == (FIXTURES / "dynamic" / "main.tf").read_text()
+    assert "eksproxy-gen-proxy.yaml" in (folder / "locals.tf").read_text()
+
+
+def test_hook_style_single_file_still_resolves_locals_from_the_folder(cli, tmp_path: Path) -> None:
+    folder = copy_fixture("dynamic", tmp_path)
+    found = check_json(cli, folder / "main.tf")
+    assert {f["node_group"] for f in found if f["rule"] == "EKSP001"} == {"payments", "search"}
+
+
+def _sandbox_bash(script: str, root: Path) -> subprocess.CompletedProcess[str]:
+    """Run bash under bubblewrap with ``root/etc`` as /etc and a stub systemctl.
+
+    systemd cannot run as PID 1 in the sandbox, so ``systemctl`` is the one
+    stand-in: a script that records its arguments.
+    """
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        if os.environ.get("CI"):
+            pytest.fail("bwrap is required in CI (.ci/run installs it)")
+        pytest.skip("bwrap is not installed on this machine")
+    stub = root / "stub"
+    stub.mkdir(exist_ok=True)
+    (stub / "systemctl").write_text('#!/bin/sh\necho "$@" >> /etc/systemctl.log\n')
+    (stub / "systemctl").chmod(0o755)
+    command = [bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr",
+               "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+               "--bind", str(root / "etc"), "/etc", "--ro-bind", "/etc/alternatives", "/etc/alternatives",
+               "--ro-bind", str(stub), "/stub", "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev",
+               "--setenv", "PATH", "/stub:/usr/bin", "bash", "-c", script]
+    return subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
+
+
+def test_al2_block_runs_writes_drop_ins_and_is_idempotent(cli, tmp_path: Path) -> None:
+    target = copy_fixture("families/al2.tf", tmp_path)
+    cli("fix", str(target), *FLAGS)
+    doc = parse(target.read_text(encoding="utf-8"))
+    scripted = next(g for g in read_modules(doc, target, "al2.tf")[0].groups if g.facts.name == "scripted")
+    script = dedent_heredoc(scripted.facts.pre_bootstrap_user_data or "")
+    assert script.startswith("#!/bin/bash\n# >>> eksproxy-gen:generated")
+    assert 'echo "tuning" > /tmp/tuned' in script
+    root = tmp_path / "root"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc" / "yum.conf").write_text("[main]\ncachedir=/var/cache/yum\n")
+    snapshots = []
+    for _ in range(2):
+        proc = _sandbox_bash(script, root)
+        assert proc.returncode == 0, proc.stderr
+        snapshots.append({str(p.relative_to(root)): p.read_text() for p in sorted((root / "etc").rglob("*"))
+                          if p.is_file() and p.name != "systemctl.log"})
+    assert snapshots[0] == snapshots[1]
+    files = snapshots[1]
+    assert files["etc/yum.conf"] == "[main]\nproxy=http://proxy.corp.example:3128\ncachedir=/var/cache/yum\n"
+    assert "NO_PROXY=localhost,127.0.0.1,169.254.169.254,10.0.0.0/16,172.20.0.0/16" in \
+        files["etc/eksproxy-gen/proxy.env"]
+    for unit in ("containerd", "sandbox-image", "kubelet"):
+        assert files[f"etc/systemd/system/{unit}.service.d/eksproxy-gen.conf"] == \
+            "[Service]\nEnvironmentFile=/etc/eksproxy-gen/proxy.env\n"
+    assert "daemon-reload" in (root / "etc" / "systemctl.log").read_text()
