@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -17,6 +17,7 @@ from pathlib import Path
 from .config import ConfigResolver
 from .discover import SUFFIXES, terraform_files
 from .errors import ParseError, UsageError
+from .filters import RuleFilter, Suppressed, Suppression, suppressions
 from .hcl import Document, parse
 from .model import LocalValue, ModuleCall, NodeGroup, read_modules
 from .plan import CannotEdit, Edit, plan_fix, splice
@@ -30,6 +31,9 @@ from .write import WriteError, atomic_write
 # What a rewritten group must be free of. EKSP014 is about the user's own script lines, which an AL2
 # fix keeps; EKSP010 catches a rewrite that made a setting unreadable.
 VERIFIED_RULES = frozenset(r.id for r in RULES if r.fixable and r.id != "EKSP014") | {"EKSP010"}
+
+
+ALL_RULES = RuleFilter()
 
 
 class WriteBack(Enum):
@@ -63,6 +67,7 @@ class FileOutcome:
 @dataclass
 class Report:
     files: list[FileOutcome] = field(default_factory=list)
+    suppressed: list[Suppressed] = field(default_factory=list)
 
     @property
     def findings(self) -> list[Finding]:
@@ -76,8 +81,12 @@ class Report:
     def changed(self) -> list[FileOutcome]:
         return [o for o in self.files if o.changed]
 
-    def has_errors(self) -> bool:
-        return bool(self.errors) or any(f.severity is Severity.ERROR for f in self.findings)
+    def failed(self, fail_on: Severity = Severity.ERROR) -> bool:
+        """Exit-code decision: unreadable files, or findings at or above ``fail_on``."""
+        if self.errors:
+            return True
+        levels = {Severity.ERROR} if fail_on is Severity.ERROR else {Severity.ERROR, Severity.WARNING}
+        return any(f.severity in levels for f in self.findings)
 
 
 def display_name(path: Path) -> str:
@@ -102,12 +111,16 @@ class FolderAnalysis:
 
     targets: list[Path]
     settings: Settings
+    rule_filter: RuleFilter = ALL_RULES
     texts: dict[Path, str] = field(default_factory=dict)
     loaded: dict[Path, Loaded] = field(default_factory=dict)
     errors: dict[Path, FileError] = field(default_factory=dict)
     modules: list[ModuleCall] = field(default_factory=list)
     group_findings: list[tuple[ModuleCall, NodeGroup, list[Finding]]] = field(default_factory=list)
+    module_findings: list[Finding] = field(default_factory=list)
+    suppressed: list[Suppressed] = field(default_factory=list)
     _locals: dict[str, LocalValue] | None = None
+    _directives: dict[Path, dict[int, Suppression]] = field(default_factory=dict)
 
     def run(self) -> FolderAnalysis:
         for path in self.targets:
@@ -115,9 +128,36 @@ class FolderAnalysis:
             if loaded is None:
                 continue
             self.modules += read_modules(loaded.doc, path, loaded.display, self.resolve_local)
-        self.group_findings = [(m, g, evaluate_group(m.facts, g.facts, self.settings))
-                               for m in self.modules for g in m.groups]
+        for module in self.modules:
+            self.module_findings += self._visible(module.findings, module, None)
+            for group in module.groups:
+                found = evaluate_group(module.facts, group.facts, self.settings)
+                self.group_findings.append((module, group, self._visible(found, module, group)))
         return self
+
+    def _visible(self, found: Iterable[Finding], module: ModuleCall, group: NodeGroup | None) -> list[Finding]:
+        """Selected findings that no ``eksproxy-gen:ignore`` on the group's or the module's line silences."""
+        places = [(module.path, module.facts.line)]
+        if group is not None:
+            places.append((group.home, group.facts.line))
+        kept: list[Finding] = []
+        for finding in found:
+            if not self.rule_filter.keeps(finding.rule):
+                continue
+            places_here = places if group is not None else [*places, (module.path, finding.line)]
+            directive = next((d for path, line in places_here
+                              if (d := self._directives_of(path).get(line)) and d.covers(finding.rule)), None)
+            if directive is None:
+                kept.append(finding)
+            else:
+                self.suppressed.append(Suppressed(finding, directive.reason))
+        return kept
+
+    def _directives_of(self, path: Path) -> dict[int, Suppression]:
+        if path not in self._directives:
+            loaded = self.loaded.get(path)
+            self._directives[path] = suppressions(loaded.doc.text) if loaded else {}
+        return self._directives[path]
 
     def load(self, path: Path) -> Loaded | None:
         if path in self.loaded:
@@ -161,9 +201,8 @@ class FolderAnalysis:
 
     def findings_by_file(self) -> dict[str, list[Finding]]:
         out: dict[str, list[Finding]] = {}
-        for module in self.modules:
-            for finding in module.findings:
-                out.setdefault(finding.file, []).append(finding)
+        for finding in self.module_findings:
+            out.setdefault(finding.file, []).append(finding)
         for _, _, found in self.group_findings:
             for finding in found:
                 out.setdefault(finding.file, []).append(finding)
@@ -196,10 +235,18 @@ def _outcomes(analysis: FolderAnalysis) -> dict[str, FileOutcome]:
     return outcomes
 
 
-def check(files: list[tuple[Path, Settings]]) -> Report:
+Progress = Callable[[int], None]
+
+
+def check(files: list[tuple[Path, Settings]], rule_filter: RuleFilter = ALL_RULES,
+          progress: Progress | None = None) -> Report:
     report = Report()
     for paths, settings in _folders(files):
-        report.files += list(_outcomes(FolderAnalysis(paths, settings).run()).values())
+        analysis = FolderAnalysis(paths, settings, rule_filter).run()
+        report.files += list(_outcomes(analysis).values())
+        report.suppressed += analysis.suppressed
+        if progress:
+            progress(len(paths))
     return report
 
 
@@ -219,15 +266,21 @@ class _GroupPlan:
     fixes: list[Finding]
 
 
-def fix(files: list[tuple[Path, Settings]], write_back: WriteBack) -> Report:
+def fix(files: list[tuple[Path, Settings]], write_back: WriteBack, rule_filter: RuleFilter = ALL_RULES,
+        progress: Progress | None = None) -> Report:
     report = Report()
     for paths, settings in _folders(files):
-        report.files += _fix_folder(paths, settings, write_back)
+        outcomes, suppressed = _fix_folder(paths, settings, write_back, rule_filter)
+        report.files += outcomes
+        report.suppressed += suppressed
+        if progress:
+            progress(len(paths))
     return report
 
 
-def _fix_folder(paths: list[Path], settings: Settings, write_back: WriteBack) -> list[FileOutcome]:
-    before = FolderAnalysis(paths, settings).run()
+def _fix_folder(paths: list[Path], settings: Settings, write_back: WriteBack,
+                rule_filter: RuleFilter) -> tuple[list[FileOutcome], list[Suppressed]]:
+    before = FolderAnalysis(paths, settings, rule_filter).run()
     refused: list[Finding] = []
     plans: list[_GroupPlan] = []
     for module, group, found in before.group_findings:
@@ -262,7 +315,7 @@ def _fix_folder(paths: list[Path], settings: Settings, write_back: WriteBack) ->
                 outcome.errors.append(FileError(loaded.display, 1, str(exc)))
     for outcome in outcomes.values():
         outcome.findings.sort(key=lambda f: (f.line, f.rule))
-    return list(outcomes.values())
+    return list(outcomes.values()), after.suppressed
 
 
 def _refusal(module: ModuleCall, group: NodeGroup, why: str) -> Finding:
@@ -281,7 +334,7 @@ def _apply_verified(before: FolderAnalysis, plans: list[_GroupPlan],
         texts = _spliced(before, plans, refused)
         if not plans:
             return texts, before
-        after = FolderAnalysis(before.targets, before.settings, texts=texts).run()
+        after = FolderAnalysis(before.targets, before.settings, before.rule_filter, texts=texts).run()
         broken = {p for p in texts if p in after.errors}
         still = {(f.module, f.node_group): f for _, _, found in after.group_findings for f in found
                  if f.rule in VERIFIED_RULES}

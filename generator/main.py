@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from enum import StrEnum
+from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
@@ -14,8 +15,11 @@ from .api import WriteBack
 from .commands import check as check_cmd
 from .commands import fix as fix_cmd
 from .commands import render as render_cmd
+from .commands.check import Output
 from .config import Overrides
-from .errors import EksproxyError
+from .errors import EksproxyError, UsageError
+from .filters import RuleFilter
+from .policy.rules import Severity
 
 app = typer.Typer(
     add_completion=False,
@@ -29,6 +33,13 @@ app = typer.Typer(
 class OutputFormat(StrEnum):
     text = "text"
     json = "json"
+    sarif = "sarif"
+    github = "github"
+
+
+class FailOn(StrEnum):
+    error = "error"
+    warning = "warning"
 
 
 Paths = Annotated[list[Path], typer.Argument(help="Terraform files or folders (folders are searched recursively).")]
@@ -37,6 +48,18 @@ ProxyOpt = Annotated[str | None, typer.Option("--proxy", help="Proxy URL, or tf:
 VpcOpt = Annotated[list[str] | None, typer.Option("--vpc-cidr", help="VPC CIDR (repeatable), or tf:EXPR.")]
 NoProxyOpt = Annotated[list[str] | None, typer.Option("--no-proxy", help="Extra NO_PROXY entry (repeatable).")]
 ServiceOpt = Annotated[str | None, typer.Option("--service-cidr", help="Service CIDR when the module sets none.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only findings and errors: no summary, no progress.")]
+FailOnOpt = Annotated[FailOn, typer.Option("--fail-on", help="Lowest severity that makes the exit code 1.")]
+SelectOpt = Annotated[str | None, typer.Option("--select", help="Only these rules (comma-separated ids or prefixes).")]
+IgnoreOpt = Annotated[str | None, typer.Option("--ignore", help="Leave out these rules (ids or prefixes).")]
+
+
+def _output(output_format: str, quiet: bool, fail_on: FailOn, select: str | None, ignore: str | None) -> Output:
+    try:
+        rule_filter = RuleFilter.parse(select, ignore)
+    except ValueError as exc:
+        raise UsageError(f"--select/--ignore: {exc}") from None
+    return Output(output_format, quiet, Severity(fail_on.value), rule_filter)
 
 
 def _overrides(proxy: str | None, vpc_cidr: list[str] | None, no_proxy: list[str] | None,
@@ -48,9 +71,10 @@ def _overrides(proxy: str | None, vpc_cidr: list[str] | None, no_proxy: list[str
 @app.command()
 def check(paths: Paths,
           output_format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.text,
-          config: ConfigOpt = None) -> None:
+          config: ConfigOpt = None, quiet: QuietOpt = False, fail_on: FailOnOpt = FailOn.error,
+          select: SelectOpt = None, ignore: IgnoreOpt = None) -> None:
     """Report node groups whose proxy bootstrap is missing, incomplete or ineffective."""
-    raise typer.Exit(check_cmd.run(paths, output_format.value, config))
+    raise typer.Exit(check_cmd.run(paths, config, _output(output_format.value, quiet, fail_on, select, ignore)))
 
 
 @app.command()
@@ -58,11 +82,12 @@ def fix(paths: Paths, proxy: ProxyOpt = None, vpc_cidr: VpcOpt = None, no_proxy:
         service_cidr: ServiceOpt = None, config: ConfigOpt = None,
         diff: Annotated[bool, typer.Option("--diff", help="Print a unified diff; write nothing.")] = False,
         check_only: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if anything would change.")]
-        = False) -> None:
+        = False, quiet: QuietOpt = False, fail_on: FailOnOpt = FailOn.error, select: SelectOpt = None,
+        ignore: IgnoreOpt = None) -> None:
     """Rewrite the node groups that `check` flags; nothing else in the files changes."""
     write_back = WriteBack.DIFF if diff else WriteBack.CHECK if check_only else WriteBack.YES
-    raise typer.Exit(fix_cmd.run(paths, _overrides(proxy, vpc_cidr, no_proxy, service_cidr), config,
-                                 write_back, fail_on_change=check_only))
+    raise typer.Exit(fix_cmd.run(paths, _overrides(proxy, vpc_cidr, no_proxy, service_cidr), config, write_back,
+                                 _output("text", quiet, fail_on, select, ignore), fail_on_change=check_only))
 
 
 @app.command()
@@ -72,6 +97,12 @@ def render(proxy: ProxyOpt = None, vpc_cidr: VpcOpt = None, no_proxy: NoProxyOpt
            ) -> None:
     """Print the generated cloudinit_pre_nodeadm attribute, for pasting by hand."""
     raise typer.Exit(render_cmd.run(_overrides(proxy, vpc_cidr, no_proxy, service_cidr), config, ipv6))
+
+
+@app.command("rules-path")
+def rules_path() -> None:
+    """Print the folder of eksproxy-gen's checkov rules, for `checkov --external-checks-dir`."""
+    print(resources.files("eksproxy_gen.rules"))
 
 
 def run() -> None:

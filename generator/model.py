@@ -40,6 +40,7 @@ class NodeGroup:
 @dataclass(frozen=True)
 class ModuleCall:
     facts: ModuleFacts
+    path: Path
     block: Block
     kind: str
     groups: tuple[NodeGroup, ...]
@@ -148,10 +149,10 @@ def _module_call(doc: Document, path: Path, block: Block, kind: str, ref_major: 
     args = {a.name: plain(doc, a.value) for a in block.body.attributes}
     facts = policy_groups.module_facts(block.labels[0], display, doc.line_of(block.span.start), args, ref_major)
     if policy_groups.disabled(args):
-        return ModuleCall(facts, block, kind, ())
+        return ModuleCall(facts, path, block, kind, ())
     if kind != "root":
         group = policy_groups.group_facts(facts.name, facts.line, kind, args, None, facts.major)
-        return ModuleCall(facts, block, kind, (NodeGroup(group, path, block=block),))
+        return ModuleCall(facts, path, block, kind, (NodeGroup(group, path, block=block),))
     maps = _group_maps(doc, path, display, block, resolve_local)
     for name, where in maps.items():
         args[name] = plain(where.doc, where.attr.value)
@@ -188,7 +189,7 @@ def _module_call(doc: Document, path: Path, block: Block, kind: str, ref_major: 
             defaults=defaults if defaults is not None and isinstance(defaults.value, ObjectExpr)
             and where.path == path else None,
             siblings_own_parts=siblings))
-    return ModuleCall(facts, block, kind, tuple(groups), tuple(findings))
+    return ModuleCall(facts, path, block, kind, tuple(groups), tuple(findings))
 
 
 def part_items(doc: Document, tup: TupleExpr) -> list[tuple[ObjectExpr, object]]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from eksproxy_gen import main
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -193,7 +193,7 @@ def test_handwritten_script_defects_are_named_one_by_one(cli, tmp_path: Path) ->
 def test_only_terraform_aws_eks_modules_are_read(cli, tmp_path: Path) -> None:
     target = copy_fixture("not_eks.tf", tmp_path)
     result = cli("check", str(target), "--format", "json")
-    assert (result.code, json.loads(result.out)) == (0, {"findings": [], "errors": []})
+    assert (result.code, json.loads(result.out)) == (0, {"findings": [], "errors": [], "suppressed": []})
 
 
 @pytest.mark.parametrize("source", [

@@ -9,6 +9,7 @@ import stat
 from pathlib import Path
 
 import pytest
+
 from eksproxy_gen.hcl import parse
 
 from .conftest import FIXTURES, copy_fixture, terraform_fmt_ok

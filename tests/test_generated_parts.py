@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from eksproxy_gen.hcl import parse
 from eksproxy_gen.model import read_modules
 from eksproxy_gen.policy.facts import Part

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from eksproxy_gen.errors import ParseError
 from eksproxy_gen.hcl import HeredocExpr, ObjectExpr, StringExpr, TupleExpr, parse
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from eksproxy_gen.policy.settings import SettingError, validate
 from eksproxy_gen.policy.values import mask_credentials, split_no_proxy
 

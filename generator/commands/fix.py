@@ -5,27 +5,30 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .. import api, report
+from .. import api, report, terminal
 from ..config import ConfigResolver, Overrides
+from .check import Output
 
 
 def run(paths: list[Path], overrides: Overrides, config: Path | None, write_back: api.WriteBack,
-        fail_on_change: bool = False) -> int:
-    resolver = ConfigResolver(overrides, config)
-    files = api.collect(paths, resolver)
+        output: Output, fail_on_change: bool = False) -> int:
+    files = api.collect(paths, ConfigResolver(overrides, config))
     api.require_proxy(files)
-    result = api.fix(files, write_back)
+    with terminal.progress_bar(len(files)) as progress:
+        result = api.fix(files, write_back, output.rule_filter, progress)
     verb = "fixed" if write_back is api.WriteBack.YES else "would be fixed"
     for outcome in result.changed:
         if outcome.diff:
             sys.stdout.write(outcome.diff)
-        groups = ", ".join(sorted({f"{f.module}.{f.node_group}" for f in outcome.fixed}))
-        print(f"{outcome.display}: {verb} ({groups})", file=sys.stderr)
+        if not output.quiet:
+            groups = ", ".join(sorted({f"{f.module}.{f.node_group}" for f in outcome.fixed}))
+            print(f"{outcome.display}: {verb} ({groups})", file=sys.stderr)
     for line in [report.error_line(e) for e in result.errors] + [report.finding_line(f) for f in result.findings]:
         print(line, file=sys.stderr)
-    changed = len(result.changed)
-    print(f"{changed} file{'' if changed == 1 else 's'} {verb}, "
-          f"{len(result.files) - changed} left unchanged; {report.summary(result)}", file=sys.stderr)
-    if (fail_on_change or write_back is api.WriteBack.CHECK) and changed:
+    if not output.quiet:
+        changed = len(result.changed)
+        print(f"{changed} file{'' if changed == 1 else 's'} {verb}, "
+              f"{len(result.files) - changed} left unchanged; {report.summary(result)}", file=sys.stderr)
+    if (fail_on_change or write_back is api.WriteBack.CHECK) and result.changed:
         return 1
-    return 1 if result.has_errors() else 0
+    return 1 if result.failed(output.fail_on) else 0

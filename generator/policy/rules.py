@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+# Where the rules document (rules/RULES.md) is published; findings, SARIF and checkov link into it.
+DOCS_URL = "https://github.com/eksproxy-gen/eksproxy-gen/blob/main/rules/RULES.md"
+
 
 class Severity(StrEnum):
     ERROR = "error"
@@ -29,6 +32,10 @@ class Rule:
     @property
     def doc_anchor(self) -> str:
         return f"{self.id.lower()}-{self.slug}"
+
+    @property
+    def help_uri(self) -> str:
+        return f"{DOCS_URL}#{self.doc_anchor}"
 
 
 RULES: tuple[Rule, ...] = (

