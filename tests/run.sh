@@ -19,5 +19,8 @@ python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
 
+# checkov cannot share an environment with python-hcl2: it gets .venv-checkov.
+bash tests/setup_checkov.sh
+
 .venv/bin/ruff check .
 .venv/bin/python -m pytest "$@"
