@@ -183,7 +183,7 @@ def test_handwritten_script_defects_are_named_one_by_one(cli, tmp_path: Path) ->
     found = json.loads(result.out)["findings"]
     messages = " | ".join(f["message"] for f in found)
     assert rules(found) == ["EKSP002", "EKSP004", "EKSP006", "EKSP006", "EKSP007", "EKSP013",
-                            "EKSP014", "EKSP014", "EKSP014", "EKSP014"]
+                            "EKSP014", "EKSP014", "EKSP014", "EKSP014", "EKSP014"]
     for needle in ("nodeadm.service", "/etc/environment", "/etc/yum.conf", "set -x", "Cycle", ".internal",
                    "172.20.0.0/16", ".amazonaws.com"):
         assert needle in messages

@@ -221,6 +221,9 @@ def _configured_proxy(env: dict[str, str], settings: Settings, emit: Emit) -> No
 
 def _scripts(coverage: Coverage, emit: Emit, yum_is_wrong: bool) -> None:
     for script in coverage.scripts:
+        if "nodeadm" in script.dropin_units:
+            emit("EKSP014", "a shell part writes a drop-in for nodeadm.service, a unit that does not exist "
+                            "(nodeadm runs as nodeadm-config and nodeadm-run), so it does nothing (P4)")
         if script.overwrites_etc_environment:
             emit("EKSP014", "a shell part overwrites /etc/environment (P4); use NodeConfig "
                             "spec.instance.environment instead")
