@@ -60,7 +60,8 @@ def _load_policy() -> tuple[Any, str | None]:
             except BaseException:
                 sys.modules.pop("eksproxy_gen", None)
                 raise
-        names = ("config", "discover", "errors", "policy.facts", "policy.groups", "policy.module", "policy.rules")
+        names = ("config", "discover", "errors", "filters", "policy.facts", "policy.groups", "policy.module",
+                 "policy.rules")
         mods = {name.rsplit(".", 1)[-1]: importlib.import_module(f"eksproxy_gen.{name}") for name in names}
         return types.SimpleNamespace(**mods), None
     except Exception as exc:  # a broken install must fail the checks, not hide them
@@ -168,8 +169,22 @@ def _evaluate(path: str, start: int) -> list[Any] | str | None:
     found = POLICY.module.evaluate_module(block.label, path, start, args, settings, local_kind=local_kind,
                                           group_line=group_line, attr_line=attr_line)
     elsewhere = {group: home.path for attr, (home, _) in homes.items() for group in args[attr]}
-    return [dataclasses.replace(f, file=elsewhere[f.node_group]) if f.node_group in elsewhere else f
-            for f in found]
+    found = [dataclasses.replace(f, file=elsewhere[f.node_group]) if f.node_group in elsewhere else f
+             for f in found]
+    return [f for f in found if not _ignored(f, path, start)]
+
+
+def _ignored(finding: Any, module_path: str, module_line: int) -> bool:
+    """``# eksproxy-gen:ignore RULE`` on the module's line or on the finding's (group's) line, as the CLI reads it.
+
+    checkov's own ``#checkov:skip`` silences a check for a whole module call;
+    this comment silences one rule for one node group, in both tools.
+    """
+    for file, line in ((module_path, module_line), (finding.file, finding.line)):
+        directive = POLICY.filters.suppressions("\n".join(_parsed(file)[0])).get(line)
+        if directive is not None and directive.covers(finding.rule):
+            return True
+    return False
 
 
 def module_file(check: Any, conf: dict[str, Any]) -> str:

@@ -269,6 +269,13 @@ def test_inline_skip_comment(fixtures_report: Report) -> None:
     assert [r for r in records if r.result == "FAILED"] == []
 
 
+def test_eksproxy_gen_ignore_comments_silence_one_group(fixtures_report: Report) -> None:
+    records = {r.rule: r for r in fixtures_report.where(CKV_FIXTURES / "ignore")}
+    assert records["EKSP001"].result == "FAILED"
+    assert [d.split(":")[0] for d in records["EKSP001"].details] == ["private (line 15)"]
+    assert {rule for rule, r in records.items() if r.result != "PASSED"} == {"EKSP001"}
+
+
 def test_modules_that_are_not_terraform_aws_eks_get_no_result(fixtures_report: Report) -> None:
     assert {r.module for r in fixtures_report.where(CKV_FIXTURES / "missing")} == {"eks"}
     assert fixtures_report.where(FIXTURES / "not_eks.tf") == []
@@ -362,6 +369,14 @@ def test_cli_and_checkov_agree_after_fix(fixed: tuple[Path, Report], cli, name: 
 
 
 # --- where the policy package is found -----------------------------------------------------------------------------
+
+def test_rules_path_names_the_folder_with_every_check(cli) -> None:
+    result = cli("rules-path")
+    folder = Path(result.out.strip())
+    assert result.code == 0 and folder.is_dir()
+    assert {p.name for p in folder.glob("ckv_eksproxy_*.py")} == {p.name for p in RULES_DIR.glob("ckv_eksproxy_*.py")}
+    assert (folder / "RULES.md").is_file() and (folder / "__init__.py").is_file()
+
 
 def test_rules_find_the_policy_in_an_installed_layout(tmp_path: Path) -> None:
     """Installed, the checks are site-packages/eksproxy_gen/rules/*.py and the policy is their parent package."""
