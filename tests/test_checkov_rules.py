@@ -228,7 +228,7 @@ def test_findings_name_what_is_wrong(fixtures_report: Report) -> None:
                 for d in r.details]
 
     script = details("handwritten", "EKSP014")
-    for harm in ("/etc/environment", "/etc/yum.conf", "set -x", "module.eks"):
+    for harm in ("nodeadm.service", "/etc/environment", "/etc/yum.conf", "set -x", "module.eks"):
         assert sum(harm in d for d in script) == 1, (harm, script)
     assert any("nodeadm.service" in d for d in details("coverage", "EKSP002") if d.startswith("script_only"))
     missing = details("variables", "EKSP006")
