@@ -17,7 +17,7 @@ from pathlib import Path
 from .config import ConfigResolver
 from .discover import SUFFIXES, terraform_files
 from .errors import ParseError, UsageError
-from .filters import RuleFilter, Suppressed, Suppression, suppressions
+from .filters import RuleFilter, Suppressed, Suppression, suppression_for, suppressions
 from .hcl import Document, parse
 from .model import LocalValue, ModuleCall, NodeGroup, read_modules
 from .plan import CannotEdit, Edit, plan_fix, splice
@@ -136,17 +136,14 @@ class FolderAnalysis:
         return self
 
     def _visible(self, found: Iterable[Finding], module: ModuleCall, group: NodeGroup | None) -> list[Finding]:
-        """Selected findings that no ``eksproxy-gen:ignore`` on the group's or the module's line silences."""
-        places = [(module.path, module.facts.line)]
-        if group is not None:
-            places.append((group.home, group.facts.line))
+        """Selected findings that no ``eksproxy-gen:ignore`` comment silences."""
+        own_path = group.home if group is not None else module.path
         kept: list[Finding] = []
         for finding in found:
             if not self.rule_filter.keeps(finding.rule):
                 continue
-            places_here = places if group is not None else [*places, (module.path, finding.line)]
-            directive = next((d for path, line in places_here
-                              if (d := self._directives_of(path).get(line)) and d.covers(finding.rule)), None)
+            directive = suppression_for(finding, module.facts.line, self._directives_of(module.path),
+                                        self._directives_of(own_path))
             if directive is None:
                 kept.append(finding)
             else:

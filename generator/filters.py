@@ -61,6 +61,20 @@ def suppressions(text: str) -> dict[int, Suppression]:
     return out
 
 
+def suppression_for(finding: Finding, module_line: int, module_directives: dict[int, Suppression],
+                    own_directives: dict[int, Suppression]) -> Suppression | None:
+    """A finding is silenced by a directive on its module's ``module "..." {`` line, or on its own line.
+
+    A group's findings sit on the group's line, a map-wide finding on its
+    attribute's line; ``own_directives`` are those of the finding's file.
+    """
+    for directives, line in ((module_directives, module_line), (own_directives, finding.line)):
+        directive = directives.get(line)
+        if directive is not None and directive.covers(finding.rule):
+            return directive
+    return None
+
+
 @dataclass(frozen=True)
 class Suppressed:
     finding: Finding

@@ -7,7 +7,6 @@ values and keeps, for each node group, the syntax nodes a fix would edit.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -65,28 +64,6 @@ def plain(doc: Document, expr: Expr) -> object:
     return "${" + text + "}"
 
 
-def _local_kind(source: str, folder: Path) -> str | None:
-    path, _, sub = source.partition("//")
-    target = (folder / path).resolve() if not path.startswith("/") else Path(path)
-    if sub:
-        return policy_groups.sub_kind(sub) if _is_eks_root(target) or target.name == "terraform-aws-eks" else None
-    for sub_path, kind in policy_groups.SUBMODULES.items():
-        root = target.parent.parent
-        if source.rstrip("/").endswith(sub_path) and (root.name == "terraform-aws-eks" or _is_eks_root(root)):
-            return kind
-    if target.name == "terraform-aws-eks" or _is_eks_root(target):
-        return "root"
-    return None
-
-
-def _is_eks_root(target: Path) -> bool:
-    """A vendored copy of terraform-aws-eks: the root module's node_groups.tf and its submodule."""
-    try:
-        return (target / "node_groups.tf").is_file() and (target / "modules" / "eks-managed-node-group").is_dir()
-    except OSError:
-        return False
-
-
 @dataclass(frozen=True)
 class LocalValue:
     """A ``locals`` entry found somewhere in the folder."""
@@ -98,7 +75,6 @@ class LocalValue:
 
 
 LocalResolver = Callable[[str], "LocalValue | None"]
-_LOCAL_REF = re.compile(r"^\$\{local\.([A-Za-z_][A-Za-z0-9_-]*)\}$")
 
 
 def read_modules(doc: Document, path: Path, display: str,
@@ -112,7 +88,7 @@ def read_modules(doc: Document, path: Path, display: str,
         source = plain(doc, source_attr.value) if source_attr else None
         if not isinstance(source, str) or "${" in source:
             continue
-        kind, ref_major = policy_groups.classify_source(source, lambda s: _local_kind(s, path.parent))
+        kind, ref_major = policy_groups.classify_source(source, lambda s: policy_groups.local_kind(s, path.parent))
         if kind is not None:
             calls.append(_module_call(doc, path, block, kind, ref_major, display, resolve_local))
     return calls
@@ -136,9 +112,9 @@ def _group_maps(doc: Document, path: Path, display: str, block: Block,
         if attr is None:
             continue
         maps[name] = _GroupMap(attr, doc, path, display)
-        match = _LOCAL_REF.match(str(plain(doc, attr.value)))
-        if match and resolve_local is not None:
-            local = resolve_local(match.group(1))
+        name_of_local = policy_groups.local_reference(plain(doc, attr.value))
+        if name_of_local and resolve_local is not None:
+            local = resolve_local(name_of_local)
             if local is not None and isinstance(local.attr.value, ObjectExpr):
                 maps[name] = _GroupMap(local.attr, local.doc, local.path, local.display)
     return maps

@@ -141,7 +141,7 @@ def _stamp(path: str) -> tuple[int, int]:
 def _evaluate(path: str, start: int) -> list[Any] | str | None:
     block = Block.module_at(path, start)
     folder = Path(path).parent
-    local_kind = functools.partial(_local_kind, folder=folder)
+    local_kind = functools.partial(POLICY.groups.local_kind, folder=folder)
     source = block.args.get("source")
     if not isinstance(source, str) or POLICY.groups.classify_source(source, local_kind)[0] is None:
         return None
@@ -152,11 +152,11 @@ def _evaluate(path: str, start: int) -> list[Any] | str | None:
     args = dict(block.args)
     homes: dict[str, tuple[Block, str]] = {}  # group map -> the locals block (and name) that holds it
     for attr in POLICY.groups.GROUP_MAPS:
-        match = _LOCAL_REF.match(str(args.get(attr)))
-        local = _folder_locals(folder).get(match.group(1)) if match else None
-        if local is not None and isinstance(local.args.get(match.group(1)), dict):
-            args[attr] = local.args[match.group(1)]
-            homes[attr] = (local, match.group(1))
+        name = POLICY.groups.local_reference(args.get(attr))
+        local = _folder_locals(folder).get(name) if name else None
+        if local is not None and isinstance(local.args.get(name), dict):
+            args[attr] = local.args[name]
+            homes[attr] = (local, name)
 
     def group_line(attr: str, group: str) -> int:
         home, name = homes.get(attr, (block, attr))
@@ -180,11 +180,11 @@ def _ignored(finding: Any, module_path: str, module_line: int) -> bool:
     checkov's own ``#checkov:skip`` silences a check for a whole module call;
     this comment silences one rule for one node group, in both tools.
     """
-    for file, line in ((module_path, module_line), (finding.file, finding.line)):
-        directive = POLICY.filters.suppressions("\n".join(_parsed(file)[0])).get(line)
-        if directive is not None and directive.covers(finding.rule):
-            return True
-    return False
+    def directives(file: str) -> dict[int, Any]:
+        return POLICY.filters.suppressions("\n".join(_parsed(file)[0]))
+
+    return POLICY.filters.suppression_for(finding, module_line, directives(module_path),
+                                          directives(finding.file)) is not None
 
 
 def module_file(check: Any, conf: dict[str, Any]) -> str:
@@ -214,39 +214,9 @@ def module_file(check: Any, conf: dict[str, Any]) -> str:
     raise FileNotFoundError(f"cannot find the file of {check.entity_path} in checkov's graph")
 
 
-def _local_kind(source: str, folder: Path) -> str | None:
-    """A local path to a copy of terraform-aws-eks or one of its node-group submodules.
-
-    Mirrors eksproxy_gen.model._local_kind (which imports python-hcl2 and so
-    cannot be loaded here); policy.groups.local_kind is used once it exists.
-    """
-    shared = getattr(POLICY.groups, "local_kind", None)
-    if shared is not None:
-        return shared(source, folder)
-    path, _, sub = source.partition("//")
-    target = (folder / path).resolve() if not path.startswith("/") else Path(path)
-    if sub:
-        return POLICY.groups.sub_kind(sub) if _is_eks_root(target) or target.name == "terraform-aws-eks" else None
-    for sub_path, kind in POLICY.groups.SUBMODULES.items():
-        root = target.parent.parent
-        if source.rstrip("/").endswith(sub_path) and (root.name == "terraform-aws-eks" or _is_eks_root(root)):
-            return kind
-    if target.name == "terraform-aws-eks" or _is_eks_root(target):
-        return "root"
-    return None
-
-
-def _is_eks_root(target: Path) -> bool:
-    try:
-        return (target / "node_groups.tf").is_file() and (target / "modules" / "eks-managed-node-group").is_dir()
-    except OSError:
-        return False
-
-
 # --- the module block as written ----------------------------------------------------------------------------------
 
 _PARSED: dict[tuple[object, ...], tuple[list[str], dict[str, Any]]] = {}
-_LOCAL_REF = re.compile(r"^\$\{local\.([A-Za-z_][A-Za-z0-9_-]*)\}$")  # as eksproxy_gen.model reads a group map
 
 
 def _parsed(path: str) -> tuple[list[str], dict[str, Any]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from .facts import GroupFacts, ModuleFacts, Part
@@ -20,6 +21,7 @@ GROUP_MAPS = {"eks_managed_node_groups": "eks_managed", "self_managed_node_group
 DEFAULTS_MAPS = {"eks_managed": "eks_managed_node_group_defaults", "self_managed": "self_managed_node_group_defaults"}
 _REGISTRY = re.compile(r"^(?:[\w.-]+/)?terraform-aws-modules/eks/aws(?://(?P<sub>[^?]*))?$")
 _GIT = re.compile(r"terraform-aws-modules/terraform-aws-eks(?:\.git)?(?://(?P<sub>[^?]*))?(?:\?ref=(?P<ref>\S+))?$")
+_LOCAL_REF = re.compile(r"^\$\{local\.([A-Za-z_][A-Za-z0-9_-]*)\}$")
 SUBMODULES = {"modules/eks-managed-node-group": "eks_managed", "modules/self-managed-node-group": "self_managed"}
 _V21_ARGS = {"name", "kubernetes_version", "addons", "service_ipv4_cidr", "ip_family", "endpoint_public_access",
              "endpoint_private_access"}
@@ -55,6 +57,38 @@ def classify_source(source: str, local_kind: Callable[[str], str | None]) -> tup
     if source.startswith(("./", "../", "/")):
         return local_kind(source), None
     return None, None
+
+
+def local_kind(source: str, folder: Path) -> str | None:
+    """The kind of a local-path source: a copy of terraform-aws-eks, or one of its node-group submodules.
+
+    The one place in the policy that looks at the file system: a vendored copy
+    is recognised by its ``node_groups.tf`` and ``modules/eks-managed-node-group``.
+    """
+    path, _, sub = source.partition("//")
+    target = (folder / path).resolve() if not path.startswith("/") else Path(path)
+    if sub:
+        return sub_kind(sub) if _is_eks_root(target) or target.name == "terraform-aws-eks" else None
+    for sub_path, kind in SUBMODULES.items():
+        root = target.parent.parent
+        if source.rstrip("/").endswith(sub_path) and (root.name == "terraform-aws-eks" or _is_eks_root(root)):
+            return kind
+    if target.name == "terraform-aws-eks" or _is_eks_root(target):
+        return "root"
+    return None
+
+
+def _is_eks_root(target: Path) -> bool:
+    try:
+        return (target / "node_groups.tf").is_file() and (target / "modules" / "eks-managed-node-group").is_dir()
+    except OSError:
+        return False
+
+
+def local_reference(value: Plain) -> str | None:
+    """NAME when a node-group map is written ``local.NAME``: the map may then be followed into the folder."""
+    match = _LOCAL_REF.match(value) if isinstance(value, str) else None
+    return match.group(1) if match else None
 
 
 def sub_kind(sub: str | None) -> str | None:
