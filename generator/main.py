@@ -42,16 +42,24 @@ class FailOn(StrEnum):
     warning = "warning"
 
 
-Paths = Annotated[list[Path], typer.Argument(help="Terraform files or folders (folders are searched recursively).")]
-ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Settings file (default: nearest .eksproxy-gen.toml)")]
-ProxyOpt = Annotated[str | None, typer.Option("--proxy", help="Proxy URL, or tf:EXPR for a Terraform value.")]
-VpcOpt = Annotated[list[str] | None, typer.Option("--vpc-cidr", help="VPC CIDR (repeatable), or tf:EXPR.")]
-NoProxyOpt = Annotated[list[str] | None, typer.Option("--no-proxy", help="Extra NO_PROXY entry (repeatable).")]
-ServiceOpt = Annotated[str | None, typer.Option("--service-cidr", help="Service CIDR when the module sets none.")]
+Paths = Annotated[list[Path], typer.Argument(
+    help="Terraform files or folders (folders are searched recursively).", metavar="PATH")]
+ConfigOpt = Annotated[Path | None, typer.Option(
+    "--config", metavar="FILE", help="Settings file (default: nearest .eksproxy-gen.toml)")]
+ProxyOpt = Annotated[str | None, typer.Option(
+    "--proxy", metavar="URL", help="Proxy URL, or tf:EXPR for a Terraform value.")]
+VpcOpt = Annotated[list[str] | None, typer.Option(
+    "--vpc-cidr", metavar="CIDR", help="VPC CIDR (repeatable), or tf:EXPR.")]
+NoProxyOpt = Annotated[list[str] | None, typer.Option(
+    "--no-proxy", metavar="ENTRY", help="Extra NO_PROXY entry (repeatable).")]
+ServiceOpt = Annotated[str | None, typer.Option(
+    "--service-cidr", metavar="CIDR", help="Service CIDR when the module sets none.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only findings and errors: no summary, no progress.")]
 FailOnOpt = Annotated[FailOn, typer.Option("--fail-on", help="Lowest severity that makes the exit code 1.")]
-SelectOpt = Annotated[str | None, typer.Option("--select", help="Only these rules (comma-separated ids or prefixes).")]
-IgnoreOpt = Annotated[str | None, typer.Option("--ignore", help="Leave out these rules (ids or prefixes).")]
+SelectOpt = Annotated[str | None, typer.Option(
+    "--select", metavar="RULES", help="Only these rules (comma-separated ids or prefixes).")]
+IgnoreOpt = Annotated[str | None, typer.Option(
+    "--ignore", metavar="RULES", help="Leave out these rules (ids or prefixes).")]
 
 
 def _output(output_format: str, quiet: bool, fail_on: FailOn, select: str | None, ignore: str | None) -> Output:

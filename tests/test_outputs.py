@@ -143,3 +143,19 @@ def test_piped_output_is_plain(tmp_path: Path) -> None:
                           text=True, cwd=tmp_path, env={**os.environ, "TERM": "xterm-256color"}, check=False)
     assert "\x1b[" not in proc.stdout and "Findings by rule" not in proc.stdout
     assert proc.stdout.splitlines()[-1].startswith("13 findings (8 errors, 5 warnings) in 1 file")
+
+
+def test_progress_bar_only_on_a_terminal_and_only_for_large_trees(tmp_path: Path) -> None:
+    for i in range(60):
+        folder = tmp_path / f"stack{i:02d}"
+        folder.mkdir()
+        copy_fixture("correct.tf", folder)
+    env = {k: v for k, v in os.environ.items() if k not in {"NO_COLOR", "CI", "TERM"}}
+    env["TERM"] = "xterm-256color"
+    hide_cursor = "\x1b[?25l"
+    assert hide_cursor in _run_on_terminal(["check", "."], env, tmp_path)
+    assert hide_cursor not in _run_on_terminal(["check", "--quiet", "."], env, tmp_path)
+    assert hide_cursor not in _run_on_terminal(["check", "stack00"], env, tmp_path)
+    piped = subprocess.run([sys.executable, "-m", "eksproxy_gen", "check", "."], capture_output=True, text=True,
+                           cwd=tmp_path, env=env, check=False)
+    assert hide_cursor not in piped.stdout + piped.stderr

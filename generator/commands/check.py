@@ -23,7 +23,7 @@ class Output:
 
 def run(paths: list[Path], config: Path | None, output: Output) -> int:
     files = api.collect(paths, ConfigResolver(Overrides(), config))
-    with terminal.progress_bar(len(files)) as progress:
+    with terminal.progress_bar(0 if output.quiet else len(files)) as progress:
         result = api.check(files, output.rule_filter, progress)
     if output.format == "json":
         print(report.as_json(result))

@@ -14,7 +14,7 @@ def run(paths: list[Path], overrides: Overrides, config: Path | None, write_back
         output: Output, fail_on_change: bool = False) -> int:
     files = api.collect(paths, ConfigResolver(overrides, config))
     api.require_proxy(files)
-    with terminal.progress_bar(len(files)) as progress:
+    with terminal.progress_bar(0 if output.quiet else len(files)) as progress:
         result = api.fix(files, write_back, output.rule_filter, progress)
     verb = "fixed" if write_back is api.WriteBack.YES else "would be fixed"
     for outcome in result.changed:
