@@ -193,3 +193,20 @@ def test_al2_block_runs_writes_drop_ins_and_is_idempotent(cli, tmp_path: Path) -
         assert files[f"etc/systemd/system/{unit}.service.d/eksproxy-gen.conf"] == \
             "[Service]\nEnvironmentFile=/etc/eksproxy-gen/proxy.env\n"
     assert "daemon-reload" in (root / "etc" / "systemctl.log").read_text()
+
+
+def test_vendored_local_copy_of_the_module_is_recognised(cli, tmp_path: Path) -> None:
+    vendored = tmp_path / "vendor" / "eks"
+    (vendored / "modules" / "eks-managed-node-group").mkdir(parents=True)
+    (vendored / "node_groups.tf").write_text("# the root module's node groups\n")
+    stack = tmp_path / "stacks" / "prod"
+    stack.mkdir(parents=True)
+    (stack / "main.tf").write_text(
+        'module "eks" {\n  source = "../../vendor/eks"\n  name   = "vendored"\n\n'
+        '  eks_managed_node_groups = {\n    a = {}\n  }\n}\n\n'
+        'module "extra" {\n  source       = "../../vendor/eks/modules/eks-managed-node-group"\n'
+        '  cluster_name = "vendored"\n  ami_type     = "AL2023_x86_64_STANDARD"\n}\n\n'
+        'module "lookalike" {\n  source = "../../vendor/other"\n\n  eks_managed_node_groups = {\n    b = {}\n  }\n}\n')
+    assert by_group(check_json(cli, stack)) == {"eks.a": ["EKSP001"], "extra.extra": ["EKSP001"]}
+    assert cli("fix", str(stack), *FLAGS).code == 0
+    assert check_json(cli, stack) == []
