@@ -180,6 +180,7 @@ def test_diff_masks_credentials(cli, tmp_path: Path) -> None:
                  "--diff")
     assert "Winter2025" not in result.out + result.err
     assert "http://svc:***@proxy:3128" in result.out
+    assert "warning: the proxy URL holds credentials" in result.err
 
 
 def test_permissions_are_kept_and_no_temporary_files_remain(cli, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .. import api, report, terminal
 from ..config import ConfigResolver, Overrides
+from ..policy.values import has_credentials
 from .check import Output
 
 
@@ -14,6 +15,10 @@ def run(paths: list[Path], overrides: Overrides, config: Path | None, write_back
         output: Output, fail_on_change: bool = False) -> int:
     files = api.collect(paths, ConfigResolver(overrides, config))
     api.require_proxy(files)
+    if any(has_credentials(settings.proxy or "") for _, settings in files):
+        print("eksproxy-gen: warning: the proxy URL holds credentials; user data is readable by anything on the "
+              "instance (IMDS). Prefer a proxy without credentials, or --proxy tf:var.proxy_url (P8).",
+              file=sys.stderr)
     with terminal.progress_bar(0 if output.quiet else len(files)) as progress:
         result = api.fix(files, write_back, output.rule_filter, progress)
     verb = "fixed" if write_back is api.WriteBack.YES else "would be fixed"
