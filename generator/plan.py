@@ -214,7 +214,10 @@ def _rewrite_list(doc: Document, attr: ObjectElem | Attribute, parts: list[rende
     if not items:
         indent = line_indent(doc.text, attr.span.start)
         text = render.attribute(parts, indent)
-        return [Edit(tup.span.start, tup.span.end, text[text.index("[") :])]
+        edits = [Edit(tup.span.start, tup.span.end, text[text.index("[") :])]
+        if "\n" not in doc.source(tup.span):
+            edits += realign_around(doc.text, line_start(doc.text, attr.span.start))
+        return edits
     if not all(isinstance(i, ObjectExpr) for i in items):
         raise CannotEdit(f"{ATTRIBUTE} holds elements that are not literal objects")
     to_replace = [k for k, item in enumerate(items)
@@ -237,6 +240,53 @@ def _rewrite_list(doc: Document, attr: ObjectElem | Attribute, parts: list[rende
     edits = [Edit(items[at].span.start, items[at].span.end, joined)]
     for k in to_replace[1:]:
         edits.append(Edit(items[k - 1].span.end, items[k].span.end, ""))
+    return edits
+
+
+_ASSIGN_LINE = re.compile(r'^(?P<indent>[ \t]*)(?P<key>[A-Za-z_][\w-]*|"[^"\n]*")(?P<gap>[ \t]*)=(?P<rest>.*)$')
+
+
+def _single_line_assignment(line: str) -> re.Match[str] | None:
+    """``key = value`` complete on its line: what terraform fmt lines up in runs of consecutive lines."""
+    match = _ASSIGN_LINE.match(line)
+    if match is None or match.group("rest").startswith("="):
+        return None
+    rest = match.group("rest")
+    code = re.sub(r'"(?:[^"\\]|\\.)*"', '""', rest).split("#")[0].split("//")[0]
+    opened = sum(code.count(c) for c in "{[(") - sum(code.count(c) for c in "}])")
+    return match if opened == 0 and "<<" not in code else None
+
+
+def realign_around(text: str, line_pos: int) -> list[Edit]:
+    """Re-align the ``=`` of the runs just above and below a line that stops being a one-line assignment.
+
+    terraform fmt aligns a run of consecutive one-line assignments at the same
+    indentation; when the line between two such runs turns into a multi-line
+    value, each run is aligned on its own.
+    """
+    lines = text.split("\n")
+    number = text.count("\n", 0, line_pos)
+    indent = line_indent(text, line_pos)
+    edits: list[Edit] = []
+    for step in (-1, 1):
+        run: list[int] = []
+        i = number + step
+        while 0 <= i < len(lines):
+            match = _single_line_assignment(lines[i])
+            if match is None or match.group("indent") != indent:
+                break
+            run.append(i)
+            i += step
+        if not run:
+            continue
+        width = max(len(_ASSIGN_LINE.match(lines[i]).group("key")) for i in run)  # type: ignore[union-attr]
+        for i in run:
+            match = _ASSIGN_LINE.match(lines[i])
+            assert match is not None
+            gap_start = sum(len(ln) + 1 for ln in lines[:i]) + match.start("gap")
+            wanted = " " * (width - len(match.group("key")) + 1)
+            if match.group("gap") != wanted:
+                edits.append(Edit(gap_start, gap_start + len(match.group("gap")), wanted))
     return edits
 
 

@@ -205,3 +205,19 @@ def test_render_masks_credentials_and_says_so(cli) -> None:
     result = cli("render", "--proxy", "http://svc:Winter2025@proxy:3128")
     assert "Winter2025" not in result.out + result.err
     assert "tf:var.proxy_url" in result.err
+
+
+def test_empty_list_between_aligned_lines_keeps_terraform_fmt_alignment(cli, tmp_path: Path) -> None:
+    target = tmp_path / "main.tf"
+    target.write_text('module "eks" {\n  source  = "terraform-aws-modules/eks/aws"\n  version = "~> 21.0"\n\n'
+                      "  eks_managed_node_groups = {\n    own = {\n"
+                      '      ami_type              = "AL2023_x86_64_STANDARD"\n'
+                      "      cloudinit_pre_nodeadm = []\n"
+                      "      min_size              = 1 # keep\n"
+                      "      max_size              = 3\n"
+                      "    }\n  }\n}\n", encoding="utf-8")
+    assert cli("fix", str(target), *FLAGS).code == 0
+    text = target.read_text(encoding="utf-8")
+    assert '      ami_type = "AL2023_x86_64_STANDARD"\n      cloudinit_pre_nodeadm = [\n' in text
+    assert "      ]\n      min_size = 1 # keep\n      max_size = 3\n" in text
+    assert terraform_fmt_ok(target) in (True, None)
