@@ -16,11 +16,12 @@ from pathlib import Path
 
 from .config import ConfigResolver
 from .discover import SUFFIXES, terraform_files
+from .edits import CannotEdit, Edit, splice
 from .errors import ParseError, UsageError
 from .filters import RuleFilter, Suppressed, Suppression, suppression_for, suppressions
 from .hcl import Document, parse
 from .model import LocalValue, ModuleCall, NodeGroup, read_modules
-from .plan import CannotEdit, Edit, plan_fix, splice
+from .plan import plan_fix
 from .policy.evaluate import evaluate_group
 from .policy.rules import RULES, Finding, Severity
 from .policy.settings import Settings

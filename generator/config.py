@@ -41,9 +41,6 @@ class ConfigResolver:
             self._by_config[config] = self._load(config)
         return self._by_config[config]
 
-    def config_file(self, path: Path) -> Path | None:
-        return self._explicit if self._explicit is not None else self._find(path)
-
     def _find(self, path: Path) -> Path | None:
         folder = (path if path.is_dir() else path.parent).resolve()
         trail: list[Path] = []
@@ -62,23 +59,18 @@ class ConfigResolver:
 
     def _load(self, config: Path | None) -> Settings:
         values: dict[str, object] = read_config(config) if config is not None else {}
-        where = str(config) if config is not None else "settings"
-        over = self._overrides
-        sources = {key: where for key in values}
-        for key in ("proxy", "vpc_cidrs", "no_proxy", "service_cidr"):
-            given = getattr(over, key)
-            if given is not None:
-                values[key] = list(given) if isinstance(given, tuple) else given
-                sources[key] = "--" + key.replace("_", "-").rstrip("s") if key in _LIST_KEYS else \
-                    "--" + key.replace("_", "-")
+        given = {key: getattr(self._overrides, key) for key in (*_STR_KEYS, *_LIST_KEYS)}
+        given = {key: list(v) if isinstance(v, tuple) else v for key, v in given.items() if v is not None}
+        values.update(given)
+        where = " and ".join(filter(None, [str(config) if config is not None else "",
+                                           "command line" if given else ""])) or "settings"
         try:
             return validate(
                 proxy=values.get("proxy"),  # type: ignore[arg-type]
                 vpc_cidrs=list(values.get("vpc_cidrs", [])),  # type: ignore[call-overload]
                 no_proxy=list(values.get("no_proxy", [])),  # type: ignore[call-overload]
                 service_cidr=values.get("service_cidr"),  # type: ignore[arg-type]
-                source=where if not any(s.startswith("--") for s in sources.values()) else
-                ", ".join(sorted(set(sources.values()))),
+                source=where,
             )
         except SettingError as exc:
             raise UsageError(str(exc)) from None

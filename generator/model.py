@@ -166,8 +166,3 @@ def _module_call(doc: Document, path: Path, block: Block, kind: str, ref_major: 
             and where.path == path else None,
             siblings_own_parts=siblings))
     return ModuleCall(facts, path, block, kind, tuple(groups), tuple(findings))
-
-
-def part_items(doc: Document, tup: TupleExpr) -> list[tuple[ObjectExpr, object]]:
-    """The object elements of a parts list with their plain form."""
-    return [(item, plain(doc, item)) for item in tup.items if isinstance(item, ObjectExpr)]

@@ -7,48 +7,23 @@ user's parts keep every byte and terraform fmt keeps agreeing with the result.
 
 from __future__ import annotations
 
-import itertools
-import re
-import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from . import render
+from .edits import CannotEdit, Edit, line_indent, line_start, realign_around
 from .hcl import Attribute, Block, Document, Expr, HeredocExpr, ObjectElem, ObjectExpr, TupleExpr
+from .merge import merge_marked_block, merge_network_table
 from .model import ModuleCall, NodeGroup, plain
 from .policy import nodeconfig
 from .policy.evaluate import ami_family
-from .policy.facts import GENERATED_MARKER, Part, dedent_heredoc
+from .policy.facts import GENERATED_MARKER, Part
 from .policy.groups import part_from_plain
 from .policy.scripts import read_script
 from .policy.settings import Settings
 
 ATTRIBUTE = "cloudinit_pre_nodeadm"
-
-
-@dataclass(frozen=True)
-class Edit:
-    """Replace text[start:end] with ``text``."""
-
-    start: int
-    end: int
-    text: str
-
-
-class CannotEdit(Exception):
-    """The group cannot be rewritten safely; the message says why and what to do."""
-
-
-def line_start(text: str, pos: int) -> int:
-    return text.rfind("\n", 0, pos) + 1
-
-
-def line_indent(text: str, pos: int) -> str:
-    start = line_start(text, pos)
-    end = start
-    while end < len(text) and text[end] in " \t":
-        end += 1
-    return text[start:end]
+AL2_BEGIN = f"# >>> {GENERATED_MARKER}"
+AL2_END = f"# <<< {GENERATED_MARKER}"
 
 
 def replaceable(part: Part) -> bool:
@@ -144,68 +119,6 @@ def _merge_heredoc(doc: Document, value: Expr, name: str, merge: Callable[[list[
     return Edit(value.span.start, value.span.end, f"{opener}\n{body}{closing}")
 
 
-def body_indent(lines: list[str], fallback: str) -> str:
-    widths = [line[: len(line) - len(line.lstrip(" \t"))] for line in lines if line.strip()]
-    return min(widths, key=len) if widths else fallback
-
-
-def merge_marked_block(block: str, begin: str, end: str) -> Callable[[list[str]], list[str]]:
-    """Replace the lines between ``begin`` and ``end`` markers, or put the block after a shebang line."""
-    def merge(lines: list[str]) -> list[str]:
-        indent = body_indent(lines, "  ")
-        new = [indent + ln if ln else ln for ln in block.rstrip("\n").split("\n")]
-        starts = [i for i, ln in enumerate(lines) if ln.strip().startswith(begin)]
-        ends = [i for i, ln in enumerate(lines) if ln.strip().startswith(end)]
-        if starts and ends and ends[0] > starts[0]:
-            return lines[: starts[0]] + new + lines[ends[0] + 1 :]
-        if starts or ends:
-            raise CannotEdit("an eksproxy-gen marker is present without its pair; remove the partial block")
-        at = 1 if lines and lines[0].strip().startswith("#!") else 0
-        return lines[:at] + new + lines[at:]
-    return merge
-
-
-_NETWORK_HEADER = re.compile(r"^\s*\[\s*settings\.network\s*\]\s*(#.*)?$")
-_ANY_HEADER = re.compile(r"^\s*\[")
-_PROXY_KEY = re.compile(r"^\s*[\"']?(https-proxy|no-proxy)[\"']?\s*=")
-
-
-def _defines_network(lines: list[str]) -> bool:
-    try:
-        data = tomllib.loads(dedent_heredoc("\n".join(lines)))
-    except tomllib.TOMLDecodeError as exc:
-        raise CannotEdit(f"bootstrap_extra_args is not valid TOML ({exc})") from None
-    settings = data.get("settings")
-    return isinstance(settings, dict) and "network" in settings
-
-
-def merge_network_table(keys: str) -> Callable[[list[str]], list[str]]:
-    """Put the generated keys first in ``[settings.network]``, dropping old proxy keys; or append the table."""
-    def merge(lines: list[str]) -> list[str]:
-        indent = body_indent(lines, "  ")
-        new = [indent + ln for ln in keys.rstrip("\n").split("\n")]
-        header = next((i for i, ln in enumerate(lines) if _NETWORK_HEADER.match(ln)), None)
-        if header is None:
-            if _defines_network(lines):
-                raise CannotEdit("bootstrap_extra_args sets settings.network without a [settings.network] table "
-                                 "header; add https-proxy and no-proxy there by hand")
-            gap = [""] if lines and lines[-1].strip() else []
-            return lines + gap + [indent + "[settings.network]"] + new
-        end = next((i for i in range(header + 1, len(lines)) if _ANY_HEADER.match(lines[i])), len(lines))
-        kept: list[str] = []
-        for line in lines[header + 1 : end]:
-            if GENERATED_MARKER in line:
-                continue
-            if _PROXY_KEY.match(line):
-                value = line.split("=", 1)[1]
-                if value.count("[") != value.count("]"):
-                    raise CannotEdit("no-proxy in [settings.network] spans several lines; make it one line")
-                continue
-            kept.append(line)
-        return lines[: header + 1] + new + kept + lines[end:]
-    return merge
-
-
 def _rewrite_list(doc: Document, attr: ObjectElem | Attribute, parts: list[render.RenderedPart]) -> list[Edit]:
     tup = attr.value
     if not isinstance(tup, TupleExpr):
@@ -240,53 +153,6 @@ def _rewrite_list(doc: Document, attr: ObjectElem | Attribute, parts: list[rende
     edits = [Edit(items[at].span.start, items[at].span.end, joined)]
     for k in to_replace[1:]:
         edits.append(Edit(items[k - 1].span.end, items[k].span.end, ""))
-    return edits
-
-
-_ASSIGN_LINE = re.compile(r'^(?P<indent>[ \t]*)(?P<key>[A-Za-z_][\w-]*|"[^"\n]*")(?P<gap>[ \t]*)=(?P<rest>.*)$')
-
-
-def _single_line_assignment(line: str) -> re.Match[str] | None:
-    """``key = value`` complete on its line: what terraform fmt lines up in runs of consecutive lines."""
-    match = _ASSIGN_LINE.match(line)
-    if match is None or match.group("rest").startswith("="):
-        return None
-    rest = match.group("rest")
-    code = re.sub(r'"(?:[^"\\]|\\.)*"', '""', rest).split("#")[0].split("//")[0]
-    opened = sum(code.count(c) for c in "{[(") - sum(code.count(c) for c in "}])")
-    return match if opened == 0 and "<<" not in code else None
-
-
-def realign_around(text: str, line_pos: int) -> list[Edit]:
-    """Re-align the ``=`` of the runs just above and below a line that stops being a one-line assignment.
-
-    terraform fmt aligns a run of consecutive one-line assignments at the same
-    indentation; when the line between two such runs turns into a multi-line
-    value, each run is aligned on its own.
-    """
-    lines = text.split("\n")
-    number = text.count("\n", 0, line_pos)
-    indent = line_indent(text, line_pos)
-    edits: list[Edit] = []
-    for step in (-1, 1):
-        run: list[int] = []
-        i = number + step
-        while 0 <= i < len(lines):
-            match = _single_line_assignment(lines[i])
-            if match is None or match.group("indent") != indent:
-                break
-            run.append(i)
-            i += step
-        if not run:
-            continue
-        width = max(len(_ASSIGN_LINE.match(lines[i]).group("key")) for i in run)  # type: ignore[union-attr]
-        for i in run:
-            match = _ASSIGN_LINE.match(lines[i])
-            assert match is not None
-            gap_start = sum(len(ln) + 1 for ln in lines[:i]) + match.start("gap")
-            wanted = " " * (width - len(match.group("key")) + 1)
-            if match.group("gap") != wanted:
-                edits.append(Edit(gap_start, gap_start + len(match.group("gap")), wanted))
     return edits
 
 
@@ -332,21 +198,6 @@ def _expand_one_line(doc: Document, obj: ObjectExpr, base: str, attribute_text: 
              for key, e in zip(keys, obj.elems, strict=True)]
     body = "\n".join(lines) + "\n\n" + indent + attribute_text(indent)
     return Edit(obj.span.start, obj.span.end, "{\n" + body + "\n" + base + "}")
-
-
-def splice(text: str, edits: list[Edit]) -> str:
-    """Apply non-overlapping edits from last to first."""
-    ordered = sorted(edits, key=lambda e: (e.start, e.end), reverse=True)
-    for later, earlier in itertools.pairwise(ordered):
-        if earlier.end > later.start:
-            raise CannotEdit("overlapping edits")
-    for edit in ordered:
-        text = text[: edit.start] + edit.text + text[edit.end :]
-    return text
-
-
-AL2_BEGIN = f"# >>> {GENERATED_MARKER}"
-AL2_END = f"# <<< {GENERATED_MARKER}"
 
 
 def plan_fix(doc: Document, module: ModuleCall, group: NodeGroup, settings: Settings) -> list[Edit]:

@@ -73,7 +73,6 @@ class GroupFacts:
     parts: tuple[Part, ...] | None = ()
     parts_expression: str = ""
     release_version: str | None = None
-    custom_ami: bool = False
     inherits_parts: bool = False
     bootstrap_extra_args: str | None = None
     pre_bootstrap_user_data: str | None = None

@@ -217,7 +217,6 @@ def group_facts(name: str, line: int, kind: str, own: Plain, defaults: Plain, ma
         launch_template=launch_template, launch_template_reason=reason,
         parts=parts, parts_expression=parts_text,
         release_version=literal_str(effective("ami_release_version")),
-        custom_ami=effective("ami_id") is not None,
         inherits_parts="cloudinit_pre_nodeadm" not in own and "cloudinit_pre_nodeadm" in inherited,
         bootstrap_extra_args=_text_or_none(effective("bootstrap_extra_args")),
         pre_bootstrap_user_data=_text_or_none(effective("pre_bootstrap_user_data")),
