@@ -7,7 +7,8 @@ from collections import Counter
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import PurePath
 
-from .api import FileError, Report
+from .analysis import FileError
+from .api import Report
 from .filters import Suppressed
 from .policy.rules import RULES, RULES_BY_ID, Finding, Severity
 

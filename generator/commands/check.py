@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import api, report, terminal
+from ..analysis import ALL_RULES
 from ..config import ConfigResolver, Overrides
 from ..filters import RuleFilter
 from ..policy.rules import Severity
@@ -18,7 +19,7 @@ class Output:
     format: str = "text"
     quiet: bool = False
     fail_on: Severity = Severity.ERROR
-    rule_filter: RuleFilter = api.ALL_RULES
+    rule_filter: RuleFilter = ALL_RULES
 
 
 def run(paths: list[Path], config: Path | None, output: Output) -> int:
