@@ -21,6 +21,8 @@ from .errors import UsageError
 from .filters import RuleFilter, Suppressed
 from .model import ModuleCall, NodeGroup
 from .plan import plan_fix
+from .policy.evaluate import current_no_proxy
+from .policy.expected import dropped_entries
 from .policy.rules import RULES, Finding, Severity
 from .policy.settings import Settings
 from .policy.values import mask_credentials
@@ -45,6 +47,7 @@ class FileOutcome:
     findings: list[Finding] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
     fixed: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     changed: bool = False
     diff: str = ""
 
@@ -170,6 +173,8 @@ def _fix_folder(paths: list[Path], settings: Settings, write_back: WriteBack,
         outcome = outcomes.setdefault(loaded.display, FileOutcome(loaded.display))
         outcome.changed = True
         outcome.fixed = [f for plan in plans if plan.group.home == path for f in plan.fixes]
+        outcome.notes = [_dropped_note(plan, settings) for plan in plans if plan.group.home == path]
+        outcome.notes = [note for note in outcome.notes if note]
         if write_back is WriteBack.DIFF:
             outcome.diff = _diff(loaded.doc.text, text, loaded.display)
         elif write_back is WriteBack.YES:
@@ -181,6 +186,15 @@ def _fix_folder(paths: list[Path], settings: Settings, write_back: WriteBack,
     for outcome in outcomes.values():
         outcome.findings.sort(key=lambda f: (f.line, f.rule))
     return list(outcomes.values()), after.suppressed
+
+
+def _dropped_note(plan: _GroupPlan, settings: Settings) -> str:
+    """Say which NO_PROXY entries a replaced part had that the generated one does not: no silent loss."""
+    dropped = dropped_entries(current_no_proxy(plan.group.facts), plan.module.facts, settings)
+    if not dropped:
+        return ""
+    return (f"{plan.module.facts.name}.{plan.group.facts.name}: NO_PROXY entries no longer written: "
+            f"{', '.join(dropped)} (add them to no_proxy in .eksproxy-gen.toml to keep them)")
 
 
 def _refusal(module: ModuleCall, group: NodeGroup, why: str) -> Finding:

@@ -80,7 +80,9 @@ def test_user_parts_survive_byte_for_byte_and_in_order(cli, tmp_path: Path) -> N
 
 def test_handwritten_script_is_replaced_and_other_parts_kept(cli, tmp_path: Path) -> None:
     target = copy_fixture("handwritten.tf", tmp_path)
-    cli("fix", str(target), *FLAGS)
+    result = cli("fix", str(target), *FLAGS)
+    assert ("handwritten.tf: note: eks.workers: NO_PROXY entries no longer written: .svc.cluster.local, .svc, "
+            ".cluster.local (add them to no_proxy in .eksproxy-gen.toml to keep them)") in result.err
     new = target.read_text(encoding="utf-8")
     for gone in ("/etc/environment", "nodeadm.service.d", "/etc/yum.conf", "set -ex", "Winter2025",
                  "module.eks.cluster_service_ipv4_cidr"):

@@ -28,6 +28,8 @@ def run(paths: list[Path], overrides: Overrides, config: Path | None, write_back
         if not output.quiet:
             groups = ", ".join(sorted({f"{f.module}.{f.node_group}" for f in outcome.fixed}))
             print(f"{outcome.display}: {verb} ({groups})", file=sys.stderr)
+        for note in outcome.notes:
+            print(f"{outcome.display}: note: {note}", file=sys.stderr)
     for line in [report.error_line(e) for e in result.errors] + [report.finding_line(f) for f in result.findings]:
         print(line, file=sys.stderr)
     if not output.quiet:

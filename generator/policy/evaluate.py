@@ -67,6 +67,17 @@ def evaluate_group(module: ModuleFacts, group: GroupFacts, settings: Settings) -
     return findings
 
 
+def current_no_proxy(group: GroupFacts) -> list[str]:
+    """The NO_PROXY entries an AL2023 or AL2 group has now (empty when none can be read)."""
+    if group.parts:
+        env = analyse(group.parts).primary_env()
+    elif group.pre_bootstrap_user_data:
+        env = Coverage(scripts=(read_script(group.pre_bootstrap_user_data),)).primary_env()
+    else:
+        return []
+    return split_no_proxy(env.get("NO_PROXY", env.get("no_proxy", "")))
+
+
 def _al2023(module: ModuleFacts, group: GroupFacts, settings: Settings, emit: Emit) -> None:
     if group.parts is None:
         emit("EKSP010", f"cloudinit_pre_nodeadm is an expression ({group.parts_expression}); add the parts "

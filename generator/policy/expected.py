@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from .facts import ModuleFacts
 from .settings import Settings
+from .values import covers
 
 EKS_DEFAULT_SERVICE_CIDRS = ("10.100.0.0/16", "172.20.0.0/16")
 IMDS_IPV6 = "fd00:ec2::254"
@@ -52,3 +53,13 @@ def required_no_proxy(module: ModuleFacts, settings: Settings) -> tuple[Entry, .
 def blanket_allowed(settings: Settings) -> bool:
     """P11: a blanket .amazonaws.com is fine only when the user asked for it."""
     return any(e in BLANKET_AWS for e in settings.no_proxy)
+
+
+def dropped_entries(current: list[str], module: ModuleFacts, settings: Settings) -> list[str]:
+    """Entries of a NO_PROXY being replaced that the generated one will not cover, so fix can say so.
+
+    Shell variables and interpolations are left out: they cannot be carried over as written.
+    """
+    wanted = [entry.value for entry in required_no_proxy(module, settings)]
+    return [entry for entry in current
+            if entry not in BLANKET_AWS and "$" not in entry and not covers(wanted, entry)]
