@@ -53,12 +53,18 @@ class Loaded:
 
 @dataclass
 class FolderAnalysis:
-    """Targets' modules and findings; ``texts`` replaces file contents (to verify a fix before writing)."""
+    """Targets' modules and findings.
+
+    ``texts`` replaces file contents (to verify a fix before writing); ``reuse``
+    hands over files already parsed by an earlier analysis, so only the
+    rewritten files are parsed again.
+    """
 
     targets: list[Path]
     settings: Settings
     rule_filter: RuleFilter = ALL_RULES
     texts: dict[Path, str] = field(default_factory=dict)
+    reuse: dict[Path, Loaded] = field(default_factory=dict)
     loaded: dict[Path, Loaded] = field(default_factory=dict)
     errors: dict[Path, FileError] = field(default_factory=dict)
     modules: list[ModuleCall] = field(default_factory=list)
@@ -104,6 +110,9 @@ class FolderAnalysis:
 
     def load(self, path: Path) -> Loaded | None:
         if path in self.loaded:
+            return self.loaded[path]
+        if path in self.reuse and path not in self.texts:
+            self.loaded[path] = self.reuse[path]
             return self.loaded[path]
         display = display_name(path)
         try:

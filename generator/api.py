@@ -213,7 +213,8 @@ def _apply_verified(before: FolderAnalysis, plans: list[_GroupPlan],
         texts = _spliced(before, plans, refused)
         if not plans:
             return texts, before
-        after = FolderAnalysis(before.targets, before.settings, before.rule_filter, texts=texts).run()
+        after = FolderAnalysis(before.targets, before.settings, before.rule_filter, texts=texts,
+                               reuse=before.loaded).run()
         broken = {p for p in texts if p in after.errors}
         still = {(f.module, f.node_group): f for _, _, found in after.group_findings for f in found
                  if f.rule in VERIFIED_RULES}

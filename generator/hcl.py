@@ -189,7 +189,8 @@ def _body(tree: Tree) -> Body:
 
 
 def _attribute(tree: Tree) -> Attribute:
-    name_node, value_node = _significant(tree)[0], _significant(tree)[-1]
+    significant = _significant(tree)
+    name_node, value_node = significant[0], significant[-1]
     value = _expr(value_node)
     return Attribute(_identifier(name_node), value, Span(_span(name_node).start, value.span.end))
 

@@ -198,10 +198,11 @@ def _no_proxy(env: dict[str, str], module: ModuleFacts, settings: Settings, emit
         emit("EKSP006", f"{label} is not set: metadata, VPC and cluster traffic would go through the proxy")
         return
     entries = split_no_proxy(value)
-    for entry in expected.required_no_proxy(module, settings):
+    required = expected.required_no_proxy(module, settings)
+    for entry in required:
         if not covers(entries, entry.value):
             emit("EKSP006", f"{label} lacks {entry.value} ({entry.reason})")
-    if not settings.vpc_cidrs and not _has_vpc_like(entries, module, settings):
+    if not settings.vpc_cidrs and not _has_vpc_like(entries, required):
         emit("EKSP016", "NO_PROXY has no VPC CIDR and none is configured; set vpc_cidrs in "
                         ".eksproxy-gen.toml (or --vpc-cidr) so eksproxy-gen can check and write it")
     if not expected.blanket_allowed(settings) and any(e in expected.BLANKET_AWS for e in entries):
@@ -210,8 +211,9 @@ def _no_proxy(env: dict[str, str], module: ModuleFacts, settings: Settings, emit
                         ".amazonaws.com to no_proxy in .eksproxy-gen.toml to accept it")
 
 
-def _has_vpc_like(entries: list[str], module: ModuleFacts, settings: Settings) -> bool:
-    known = {normalize(e.value) for e in expected.required_no_proxy(module, settings)}
+def _has_vpc_like(entries: list[str], required: tuple[expected.Entry, ...]) -> bool:
+    """Some entry beyond the required ones that looks like a VPC range: a CIDR or an interpolation."""
+    known = {normalize(e.value) for e in required}
     for entry in entries:
         text = normalize(entry)
         if text in known:
