@@ -7,11 +7,17 @@ of the policy; ``fix`` honours them too, so a silenced rule is never "fixed".
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .policy.rules import RULES_BY_ID, Finding
 
-_DIRECTIVE = re.compile(r"(?:#|//)\s*eksproxy-gen:ignore\s+([A-Za-z0-9_,]+)[ \t]*(.*?)\s*(?:\*/)?$")
+_DIRECTIVE = re.compile(r"(?:#|//|/\*)\s*eksproxy-gen:ignore\b[ \t]*(?P<rest>.*?)\s*(?:\*/)?\s*$")
+_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+def known_code(code: str) -> bool:
+    """``ALL``, a rule id, or a prefix of one (as ruff's ``--select`` takes them)."""
+    return code == "ALL" or any(rule.startswith(code) for rule in RULES_BY_ID)
 
 
 @dataclass(frozen=True)
@@ -31,46 +37,91 @@ class RuleFilter:
         def split(value: str | None) -> tuple[str, ...]:
             items = tuple(v.strip().upper() for v in (value or "").split(",") if v.strip())
             for item in items:
-                if item != "ALL" and not any(rule.startswith(item) for rule in RULES_BY_ID):
+                if not known_code(item):
                     raise ValueError(f"{item} matches no rule (rules are EKSP001..EKSP{len(RULES_BY_ID):03d})")
             return tuple("" if i == "ALL" else i for i in items)
 
         return RuleFilter(split(select), split(ignore))
 
 
-@dataclass(frozen=True)
+ALL_RULES = RuleFilter()
+
+
+@dataclass
 class Suppression:
-    rules: frozenset[str]
+    """One ``eksproxy-gen:ignore`` comment: the codes it names, why, and whether it silenced anything."""
+
+    file: str
+    line: int
+    codes: tuple[str, ...]
     reason: str
+    used: bool = False
 
     def covers(self, rule: str) -> bool:
-        return "ALL" in self.rules or rule in self.rules
+        return any(code == "ALL" or rule.startswith(code) for code in self.codes)
 
 
-def suppressions(text: str) -> dict[int, Suppression]:
+@dataclass
+class Directives:
+    """The ignore comments of one file, by the line they apply to, and the comments that could not be read."""
+
+    by_line: dict[int, Suppression] = field(default_factory=dict)
+    all: list[Suppression] = field(default_factory=list)
+    problems: list[tuple[int, str]] = field(default_factory=list)
+
+
+def parse_directives(text: str, file: str) -> Directives:
     """Directives by the 1-based line they silence: their own line, and the next one for a comment-only line."""
-    out: dict[int, Suppression] = {}
+    found = Directives()
     for number, line in enumerate(text.split("\n"), start=1):
+        if "eksproxy-gen:ignore" not in line:
+            continue
         match = _DIRECTIVE.search(line)
         if not match:
             continue
-        found = Suppression(frozenset(r.upper() for r in match.group(1).split(",") if r), match.group(2))
-        out[number] = found
-        if line.lstrip().startswith(("#", "//")):
-            out.setdefault(number + 1, found)
-    return out
+        codes, reason, problem = _codes(match.group("rest"))
+        if problem:
+            found.problems.append((number, problem))
+        if not codes:
+            continue
+        directive = Suppression(file, number, codes, reason)
+        found.all.append(directive)
+        found.by_line[number] = directive
+        if line.lstrip().startswith(("#", "//", "/*")):
+            found.by_line.setdefault(number + 1, directive)
+    return found
 
 
-def suppression_for(finding: Finding, module_line: int, module_directives: dict[int, Suppression],
-                    own_directives: dict[int, Suppression]) -> Suppression | None:
-    """A finding is silenced by a directive on its module's ``module "..." {`` line, or on its own line.
+def _codes(rest: str) -> tuple[tuple[str, ...], str, str]:
+    """(codes, reason, problem) of the text after ``eksproxy-gen:ignore``."""
+    codes: list[str] = []
+    unknown: list[str] = []
+    text = rest
+    while True:
+        match = _CODE.match(text)
+        if not match:
+            break
+        code = match.group(0).upper()
+        (codes if known_code(code) else unknown).append(code)
+        text = text[match.end():]
+        comma = re.match(r"\s*,\s*", text)
+        if not comma:
+            break
+        text = text[comma.end():]
+    reason = text.strip().lstrip(":-").strip()
+    if unknown:
+        return tuple(codes), reason, f"eksproxy-gen:ignore names {', '.join(unknown)}, which matches no rule"
+    if not codes:
+        return (), reason, "eksproxy-gen:ignore names no rule (write e.g. # eksproxy-gen:ignore EKSP013 reason)"
+    return tuple(codes), reason, ""
 
-    A group's findings sit on the group's line, a map-wide finding on its
-    attribute's line; ``own_directives`` are those of the finding's file.
-    """
-    for directives, line in ((module_directives, module_line), (own_directives, finding.line)):
-        directive = directives.get(line)
+
+def suppression_for(finding: Finding, places: list[tuple[Directives, int]]) -> Suppression | None:
+    """The first directive, among (file directives, line) places, that silences the finding's rule."""
+    for directives, line in places:
+        directive = directives.by_line.get(line)
         if directive is not None and directive.covers(finding.rule):
+            directive.used = True
             return directive
     return None
 

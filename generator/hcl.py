@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 
 import hcl2
 from lark import Token, Tree
+from lark.exceptions import LarkError
 
 from .errors import ParseError
+from .parse_errors import describe
 
 _TRIVIA = {"NL_OR_COMMENT"}
 
@@ -27,6 +29,12 @@ class Span:
     start: int
     end: int
 
+    def contains(self, other: Span) -> bool:
+        return self.start <= other.start and other.end <= self.end
+
+    def overlaps(self, other: Span) -> bool:
+        return self.start < other.end and other.start < self.end
+
 
 @dataclass(frozen=True)
 class Expr:
@@ -37,8 +45,18 @@ class Expr:
 
 
 @dataclass(frozen=True)
+class Literal(Expr):
+    """``true``, ``false``, ``null`` or a number."""
+
+    value: bool | int | float | None
+
+
+@dataclass(frozen=True)
 class StringExpr(Expr):
-    """A quoted template. ``value`` is set only when it has no interpolation."""
+    """A quoted template. ``raw`` is the text between the quotes, escapes and interpolations as written.
+
+    ``value`` is the unescaped text, set only when there is no interpolation or directive.
+    """
 
     raw: str
     value: str | None
@@ -51,6 +69,23 @@ class HeredocExpr(Expr):
     marker: str
     trim: bool
     body: str
+
+
+@dataclass(frozen=True)
+class Traversal(Expr):
+    """``local.x.y[0]``: a root name and its steps (attribute names, keys, indexes; None for a computed index)."""
+
+    root: str
+    steps: tuple[str | int | None, ...]
+
+
+@dataclass(frozen=True)
+class Call(Expr):
+    """``name(arg, ...)``; ``expand`` is true when the last argument ends with ``...``."""
+
+    name: str
+    args: tuple[Expr, ...]
+    expand: bool = False
 
 
 @dataclass(frozen=True)
@@ -123,32 +158,16 @@ class Document:
 
 
 def parse(text: str) -> Document:
-    """Parse LF-normalised Terraform text; raise ParseError with a line on failure."""
+    """Parse LF-normalised Terraform text; raise ParseError, in Terraform's words, on failure."""
     try:
         tree = hcl2.parses_to_tree(text)
-    except Exception as exc:  # python-hcl2 raises Lark errors of several classes
-        raise ParseError(_error_line(exc), _error_message(exc)) from None
+    except (LarkError, ValueError, IndexError) as exc:  # python-hcl2 raises Lark errors of several classes
+        line, message = describe(text, exc)
+        raise ParseError(line, message) from None
     starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
     body_tree = _child_trees(tree, "body")
     body = _body(body_tree[0]) if body_tree else Body()
     return Document(text=text, body=body, _line_starts=starts)
-
-
-def _error_line(exc: Exception) -> int:
-    line = getattr(exc, "line", None)
-    return line if isinstance(line, int) and line > 0 else 1
-
-
-def _error_message(exc: Exception) -> str:
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    token = getattr(exc, "token", None)
-    if isinstance(token, Token):
-        shown = str(token).strip().splitlines()[0] if str(token).strip() else token.type
-        return f"unexpected {shown!r} (not valid HCL here)"
-    char = getattr(exc, "char", None)
-    if isinstance(char, str):
-        return f"unexpected character {char!r}"
-    return first
 
 
 def _child_trees(tree: Tree, name: str) -> list[Tree]:
@@ -169,10 +188,12 @@ def _span(node: Tree | Token) -> Span:
     toks = [t for t in _tokens(node) if t.type not in _TRIVIA]
     if not toks:
         return Span(0, 0)
-    end = toks[-1].end_pos
-    if toks[-1].type.startswith("HEREDOC") and str(toks[-1]).endswith("\n"):
+    last = toks[-1]
+    end = last.end_pos if last.end_pos is not None else 0
+    if last.type.startswith("HEREDOC") and str(last).endswith("\n"):
         end -= 1
-    return Span(toks[0].start_pos, end)
+    start = toks[0].start_pos if toks[0].start_pos is not None else 0
+    return Span(start, end)
 
 
 def _body(tree: Tree) -> Body:
@@ -211,10 +232,11 @@ def _block(tree: Tree) -> Block:
 
 
 def _significant(tree: Tree) -> list[Tree | Token]:
-    """Children that are neither trivia nor the ``=`` / ``:`` token."""
+    """Children that are neither trivia nor punctuation."""
     out: list[Tree | Token] = []
     for child in tree.children:
-        if isinstance(child, Token) and child.type in {"EQ", "COLON", "COMMA"} | _TRIVIA:
+        if isinstance(child, Token) and child.type in {"EQ", "COLON", "COMMA", "LPAR", "RPAR", "DOT",
+                                                       "LSQB", "RSQB", "ELLIPSIS"} | _TRIVIA:
             continue
         if isinstance(child, Tree) and child.data == "new_line_or_comment":
             continue
@@ -232,7 +254,7 @@ def _string_raw(tree: Tree) -> str:
 
 
 def _unwrap(node: Tree | Token) -> Tree | Token:
-    """Strip ``expr_term`` wrappers that hold exactly one significant child."""
+    """Strip ``expr_term`` wrappers and parentheses that hold exactly one significant child."""
     while isinstance(node, Tree) and node.data == "expr_term":
         sig = _significant(node)
         if len(sig) != 1:
@@ -241,24 +263,82 @@ def _unwrap(node: Tree | Token) -> Tree | Token:
     return node
 
 
+_LITERALS: dict[str, bool | None] = {"true": True, "false": False, "null": None}
+
+
 def _expr(node: Tree | Token) -> Expr:
     inner = _unwrap(node)
     span = _span(node)
-    if isinstance(inner, Tree):
-        if inner.data == "object":
-            return ObjectExpr("object", span, tuple(_object_elem(e) for e in _child_trees(inner, "object_elem")))
-        if inner.data == "tuple":
-            return TupleExpr("tuple", span, tuple(_expr(i) for i in _significant(inner)
-                                                  if not isinstance(i, Token)))
-        if inner.data == "string":
-            raw = _string_raw(inner)
-            has_template = any(isinstance(t, Token) and t.type in {"INTERP_START", "DIRECTIVE_START"}
-                               for t in _tokens(inner))
-            return StringExpr("string", span, raw, None if has_template else _unescape(raw))
-        if inner.data in {"heredoc_template", "heredoc_template_trim"}:
-            return _heredoc(inner, span)
-        return Expr(inner.data, span)
-    return Expr(inner.type.lower(), span)
+    if isinstance(inner, Token):
+        return Expr(inner.type.lower(), span)
+    data = inner.data
+    if data == "object":
+        return ObjectExpr("object", span, tuple(_object_elem(e) for e in _child_trees(inner, "object_elem")))
+    if data == "tuple":
+        return TupleExpr("tuple", span, tuple(_expr(i) for i in _significant(inner) if not isinstance(i, Token)))
+    if data == "string":
+        raw = _string_raw(inner)
+        templated = any(t.type in {"INTERP_START", "DIRECTIVE_START"} for t in _tokens(inner))
+        return StringExpr("string", span, raw, None if templated else unescape(raw))
+    if data in {"heredoc_template", "heredoc_template_trim"}:
+        return _heredoc(inner, span)
+    if data == "literal_value":
+        return Literal("literal", span, _LITERALS.get(_identifier(inner)))
+    if data in {"int_lit", "float_lit"}:
+        text = _identifier(inner)
+        try:
+            number: int | float = int(text) if data == "int_lit" else float(text)
+        except ValueError:
+            return Expr(data, span)
+        return Literal("number", span, number)
+    if data == "identifier":
+        return Traversal("traversal", span, _identifier(inner), ())
+    if data in {"get_attr_expr_term", "index_expr_term"}:
+        return _traversal(inner, span)
+    if data == "function_call":
+        return _call(inner, span)
+    return Expr(data, span)
+
+
+def _traversal(tree: Tree, span: Span) -> Expr:
+    steps: list[str | int | None] = []
+    node: Tree | Token = tree
+    while isinstance(node, Tree) and node.data in {"get_attr_expr_term", "index_expr_term"}:
+        base, step = _significant(node)[0], _significant(node)[-1]
+        steps.append(_step(step))
+        node = _unwrap(base)
+    if not (isinstance(node, Tree) and node.data == "identifier"):
+        return Expr(tree.data, span)
+    return Traversal("traversal", span, _identifier(node), tuple(reversed(steps)))
+
+
+def _step(node: Tree | Token) -> str | int | None:
+    if not isinstance(node, Tree):
+        return None
+    if node.data == "get_attr":
+        return _identifier(_significant(node)[-1])
+    if node.data == "short_index":
+        text = _identifier(node).lstrip(".")
+        return int(text) if text.isdigit() else None
+    if node.data == "braces_index":
+        key = _expr(_significant(node)[0])
+        if isinstance(key, StringExpr):
+            return key.value
+        if isinstance(key, Literal) and isinstance(key.value, int) and not isinstance(key.value, bool):
+            return key.value
+    return None
+
+
+def _call(tree: Tree, span: Span) -> Call:
+    sig = _significant(tree)
+    name = _identifier(sig[0])
+    args_tree = next((c for c in sig[1:] if isinstance(c, Tree) and c.data == "arguments"), None)
+    args: tuple[Expr, ...] = ()
+    expand = False
+    if args_tree is not None:
+        args = tuple(_expr(a) for a in _significant(args_tree) if isinstance(a, Tree))
+        expand = any(isinstance(c, Token) and c.type == "ELLIPSIS" for c in args_tree.children)
+    return Call("call", span, name, args, expand)
 
 
 def _heredoc(tree: Tree, span: Span) -> HeredocExpr:
@@ -277,11 +357,11 @@ def _object_elem(tree: Tree) -> ObjectElem:
     key_node, value_node = sig[0], sig[-1]
     key_inner = _unwrap(_significant(key_node)[0]) if isinstance(key_node, Tree) else key_node
     key: str | None
-    if isinstance(key_inner, Tree) and key_inner.data == "identifier":
+    if isinstance(key_inner, Tree) and key_inner.data in {"identifier", "keyword"}:
         key = _identifier(key_inner)
     elif isinstance(key_inner, Tree) and key_inner.data == "string":
-        has_template = any(t.type == "INTERP_START" for t in _tokens(key_inner))
-        key = None if has_template else _unescape(_string_raw(key_inner))
+        has_template = any(t.type in {"INTERP_START", "DIRECTIVE_START"} for t in _tokens(key_inner))
+        key = None if has_template else unescape(_string_raw(key_inner))
     else:
         key = None
     value = _expr(value_node)
@@ -289,18 +369,29 @@ def _object_elem(tree: Tree) -> ObjectElem:
     return ObjectElem(key, key_span, value, Span(key_span.start, value.span.end))
 
 
-def _unescape(raw: str) -> str:
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
+
+
+def unescape(raw: str) -> str:
+    """The value of a quoted string's text: backslash escapes resolved (``\\uXXXX`` too)."""
     if "\\" not in raw:
         return raw
     out: list[str] = []
     i = 0
-    escapes = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
     while i < len(raw):
         ch = raw[i]
-        if ch == "\\" and i + 1 < len(raw) and raw[i + 1] in escapes:
-            out.append(escapes[raw[i + 1]])
-            i += 2
-            continue
+        if ch == "\\" and i + 1 < len(raw):
+            nxt = raw[i + 1]
+            if nxt in _ESCAPES:
+                out.append(_ESCAPES[nxt])
+                i += 2
+                continue
+            width = {"u": 4, "U": 8}.get(nxt)
+            digits = raw[i + 2 : i + 2 + width] if width else ""
+            if width and len(digits) == width and all(c in "0123456789abcdefABCDEF" for c in digits):
+                out.append(chr(int(digits, 16)))
+                i += 2 + width
+                continue
         out.append(ch)
         i += 1
     return "".join(out)

@@ -11,14 +11,14 @@ from typing import Annotated
 
 import typer
 
-from .api import WriteBack
 from .commands import check as check_cmd
 from .commands import fix as fix_cmd
 from .commands import render as render_cmd
-from .commands.check import Output
 from .config import Overrides
 from .errors import EksproxyError, UsageError
 from .filters import RuleFilter
+from .options import Output
+from .pipeline.fix import WriteBack
 from .policy.rules import Severity
 
 app = typer.Typer(
@@ -95,7 +95,7 @@ def fix(paths: Paths, proxy: ProxyOpt = None, vpc_cidr: VpcOpt = None, no_proxy:
     """Rewrite the node groups that `check` flags; nothing else in the files changes."""
     write_back = WriteBack.DIFF if diff else WriteBack.CHECK if check_only else WriteBack.YES
     raise typer.Exit(fix_cmd.run(paths, _overrides(proxy, vpc_cidr, no_proxy, service_cidr), config, write_back,
-                                 _output("text", quiet, fail_on, select, ignore), fail_on_change=check_only))
+                                 _output("text", quiet, fail_on, select, ignore)))
 
 
 @app.command()
@@ -113,19 +113,27 @@ def rules_path() -> None:
     print(resources.files("eksproxy_gen.rules"))
 
 
-def run() -> None:
-    """Console entry point: expected errors become one line on stderr and an exit code, never a traceback."""
+def main(argv: list[str] | None = None) -> int:
+    """Run one command line and return its exit code; expected errors become one line on stderr, never a traceback."""
     try:
-        app()
+        app(args=list(sys.argv[1:] if argv is None else argv), prog_name="eksproxy-gen")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except EksproxyError as exc:
         print(f"eksproxy-gen: error: {exc}", file=sys.stderr)
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except KeyboardInterrupt:
         print("eksproxy-gen: interrupted", file=sys.stderr)
-        sys.exit(130)
+        return 130
     except Exception as exc:
         if os.environ.get("EKSPROXY_GEN_DEBUG"):
             raise
         print(f"eksproxy-gen: internal error: {type(exc).__name__}: {exc} "
               "(set EKSPROXY_GEN_DEBUG=1 for a traceback; please report it)", file=sys.stderr)
-        sys.exit(3)
+        return 3
+    return 0
+
+
+def run() -> None:
+    """Console entry point."""
+    sys.exit(main())

@@ -11,7 +11,8 @@ import tomllib
 from collections.abc import Callable
 
 from .edits import CannotEdit
-from .policy.facts import GENERATED_MARKER, dedent_heredoc
+from .policy.facts import GENERATED_MARKER
+from .policy.values import dedent_heredoc
 
 
 def body_indent(lines: list[str], fallback: str) -> str:

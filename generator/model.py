@@ -1,168 +1,405 @@
-"""Syntax tree -> terraform-aws-eks module calls and their node groups, with effective settings.
+"""Syntax and static values -> terraform-aws-eks module calls and their node groups, with effective settings.
 
-The decisions (which sources count, v20 defaults, AMI family inputs) live in
-policy.groups and work on plain values; this module turns syntax into those
-values and keeps, for each node group, the syntax nodes a fix would edit.
+A node group's settings are what terraform-aws-eks computes for it: its own
+value, else (v20) the defaults map's, else the module's default. Each setting
+becomes a plain value for the policy, or an ``Opaque`` naming the expression
+that only Terraform can compute. The model also keeps, for each group, the
+static values (with their sites) that a fix edits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .hcl import Attribute, Block, Document, Expr, HeredocExpr, ObjectElem, ObjectExpr, StringExpr, TupleExpr
-from .policy import groups as policy_groups
-from .policy.facts import GroupFacts, ModuleFacts, dedent_heredoc
+from . import module_source
+from .evaluate import Entry, FileSite, Known, ListV, MapV, Scope, Site, Unknown, Value
+from .hcl import Block, Document, HeredocExpr
+from .policy.facts import GroupFacts, ModuleFacts, Opaque, Origin, Part
 from .policy.rules import Finding
+from .policy.values import normalize
+
+GROUP_MAPS = {"eks_managed_node_groups": "eks_managed", "self_managed_node_groups": "self_managed"}
+DEFAULTS_MAPS = {"eks_managed_node_groups": "eks_managed_node_group_defaults",
+                 "self_managed_node_groups": "self_managed_node_group_defaults"}
+SUBMODULE_MAP = "module"
+PARTS = "cloudinit_pre_nodeadm"
+_V21_ARGS = {"name", "kubernetes_version", "addons", "service_ipv4_cidr", "ip_family", "endpoint_public_access",
+             "endpoint_private_access", "enabled_log_types", "compute_config"}
+_V20_ARGS = {"cluster_name", "cluster_version", "cluster_addons", "cluster_service_ipv4_cidr", "cluster_ip_family",
+             "eks_managed_node_group_defaults", "self_managed_node_group_defaults", "cluster_endpoint_public_access",
+             "cluster_endpoint_private_access", "cluster_enabled_log_types"}
+_V19_ONLY = {"manage_aws_auth_configmap", "create_aws_auth_configmap", "aws_auth_roles", "aws_auth_users",
+             "aws_auth_accounts"}
+_V20_ONLY = {"access_entries", "authentication_mode", "enable_cluster_creator_admin_permissions"}
+_INTERPOLATION = re.compile(r"\$\{\s*([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[\d+\])+)\s*\}")
+
+Display = Callable[[Path], str]
 
 
 @dataclass(frozen=True)
 class NodeGroup:
-    """A node group and where its settings are written.
+    """A node group, the file that holds its key, and the static values a fix edits.
 
-    ``obj`` is the group's literal object in a map, ``block`` the module block of
-    a node-group submodule, ``defaults`` the v20 defaults map of its module.
-    ``home`` is the file holding that syntax: another file of the folder when the
-    map is a ``local``.
+    ``value`` is the group's own settings (a map of the module's node-group map,
+    or a node-group submodule's arguments), ``defaults`` the v20 defaults map its
+    module gives it, ``block`` the submodule's block.
     """
 
     facts: GroupFacts
     home: Path
-    obj: ObjectExpr | None = None
-    key_elem: ObjectElem | None = None
+    value: MapV | None = None
+    defaults: MapV | Unknown | None = None
     block: Block | None = None
-    defaults: Attribute | None = None
-    siblings_own_parts: bool = False
+
+    def setting(self, name: str) -> tuple[Value | None, bool]:
+        """A setting's static value and whether it comes from the defaults map."""
+        return _effective(self.value, self.defaults, name)
 
 
 @dataclass(frozen=True)
 class ModuleCall:
     facts: ModuleFacts
     path: Path
+    doc: Document
     block: Block
     kind: str
     groups: tuple[NodeGroup, ...]
     findings: tuple[Finding, ...] = ()
+    args: MapV = field(default_factory=lambda: MapV(()))
 
 
-def plain(doc: Document, expr: Expr) -> object:
-    """The plain form policy.groups reads: literals, ``${...}`` for expressions, dicts and lists."""
-    if isinstance(expr, ObjectExpr):
-        return {(e.key if e.key is not None else doc.source(e.key_span)): plain(doc, e.value) for e in expr.elems}
-    if isinstance(expr, TupleExpr):
-        return [plain(doc, item) for item in expr.items]
-    if isinstance(expr, StringExpr):
-        return expr.value if expr.value is not None else expr.raw
-    if isinstance(expr, HeredocExpr):
-        return dedent_heredoc(expr.body) if expr.trim else expr.body
-    text = doc.source(expr.span)
-    if expr.kind == "literal_value":
-        return {"true": True, "false": False, "null": None}.get(text, text)
-    if expr.kind in {"int_lit", "float_lit"}:
-        return text
-    return "${" + text + "}"
-
-
-@dataclass(frozen=True)
-class LocalValue:
-    """A ``locals`` entry found somewhere in the folder."""
-
-    path: Path
-    display: str
-    doc: Document
-    attr: Attribute
-
-
-LocalResolver = Callable[[str], "LocalValue | None"]
-
-
-def read_modules(doc: Document, path: Path, display: str,
-                 resolve_local: LocalResolver | None = None) -> list[ModuleCall]:
-    """Every terraform-aws-eks module call in a parsed file."""
+def read_modules(doc: Document, path: Path, scope: Scope, display: Display,
+                 settings_refs: Iterable[str] = ()) -> list[ModuleCall]:
+    """Every terraform-aws-eks module call in a parsed file; none in a copy of the module's own source tree."""
+    if module_source.is_inside_eks_copy(path.parent):
+        return []
     calls: list[ModuleCall] = []
     for block in doc.body.blocks:
         if block.type != "module" or not block.labels:
             continue
         source_attr = block.body.attribute("source")
-        source = plain(doc, source_attr.value) if source_attr else None
-        if not isinstance(source, str) or "${" in source:
+        source = scope.value(source_attr.value, path, doc) if source_attr else None
+        if not isinstance(source, Known) or not isinstance(source.value, str) or "${" in source.value:
             continue
-        kind, ref_major = policy_groups.classify_source(source, lambda s: policy_groups.local_kind(s, path.parent))
-        if kind is not None:
-            calls.append(_module_call(doc, path, block, kind, ref_major, display, resolve_local))
+        found = module_source.classify(source.value, path.parent)
+        if found is None:
+            continue
+        args = _arguments(block, path, doc, scope)
+        if found.needs_confirmation and not _looks_like_eks(args, found.kind):
+            continue
+        if _literal_bool(args.get("create")) is False:
+            continue
+        calls.append(_module_call(doc, path, block, found, args, scope, display, settings_refs))
     return calls
 
 
-@dataclass(frozen=True)
-class _GroupMap:
-    """Where a node-group map is written: in the module block, or in a local of the folder."""
-
-    attr: Attribute
-    doc: Document
-    path: Path
-    display: str
+def _arguments(block: Block, path: Path, doc: Document, scope: Scope) -> MapV:
+    entries = tuple(Entry(a.name, scope.value(a.value, path, doc), None, path, doc, doc.line_of(a.span.start))
+                    for a in block.body.attributes)
+    return MapV(entries)
 
 
-def _group_maps(doc: Document, path: Path, display: str, block: Block,
-                resolve_local: LocalResolver | None) -> dict[str, _GroupMap]:
-    maps: dict[str, _GroupMap] = {}
-    for name in policy_groups.GROUP_MAPS:
-        attr = block.body.attribute(name)
-        if attr is None:
+def _looks_like_eks(args: MapV, kind: str) -> bool:
+    """A private-registry module named eks/aws counts when its arguments are terraform-aws-eks's."""
+    names = set(args.keys())
+    if kind == "root":
+        return bool(names & set(GROUP_MAPS)) and bool(names & (_V21_ARGS | _V20_ARGS))
+    return bool(names & {"cluster_name", "cluster_service_cidr", "cluster_endpoint", "cluster_auth_base64"})
+
+
+def _majors(found: module_source.Source, args: MapV, folder: Path, source: str) -> tuple[frozenset[int], str]:
+    """The majors the call can be, and (when not pinned) how they were inferred from its arguments."""
+    candidates: frozenset[int] | None = None
+    why = ""
+    if found.ref_major is not None:
+        candidates = frozenset({found.ref_major})
+    elif source.startswith((".", "/")):
+        candidates = module_source.copy_majors((folder / source.partition("//")[0]).resolve())
+        why = "the local copy's inputs do not tell its version"
+    else:
+        version = args.get("version")
+        if isinstance(version, Known) and isinstance(version.value, str):
+            candidates = module_source.constraint_majors(version.value)
+            why = f'version "{version.value}" admits more than one major'
+        elif found.ref:
+            why = f"the git ref {found.ref[:12]} is not a version tag"
+        else:
+            why = "no version is given"
+    every = frozenset(range(0, module_source.MAX_MAJOR + 1))
+    candidates = candidates if candidates else every
+    if len(candidates) == 1:
+        return candidates, ""
+    names = set(args.keys())
+    inferred = set(candidates)
+    clues: set[str] = set()
+    if names & _V21_ARGS and not names & _V20_ARGS:
+        inferred &= set(range(21, module_source.MAX_MAJOR + 1))
+        clues = names & _V21_ARGS
+    elif names & _V20_ARGS and not names & _V21_ARGS:
+        inferred &= set(range(0, 21))
+        clues = names & _V20_ARGS
+        if names & _V19_ONLY:
+            inferred &= set(range(0, 20))
+            clues |= names & _V19_ONLY
+        elif names & _V20_ONLY:
+            inferred &= {20}
+            clues |= names & _V20_ONLY
+    if not inferred or inferred == set(candidates):
+        return candidates, f"{why} and its arguments do not tell"
+    low, high = min(inferred), max(inferred)
+    shown = f"v{low}" if low == high else f"v{low} or later" if high >= 21 else f"v{high} or earlier"
+    return frozenset(inferred), (f"module version taken as {shown} from its arguments "
+                                 f"({', '.join(sorted(clues)[:3])}) because {why}")
+
+
+def _module_call(doc: Document, path: Path, block: Block, found: module_source.Source, args: MapV, scope: Scope,
+                 display: Display, settings_refs: Iterable[str]) -> ModuleCall:
+    name = block.labels[0]
+    source = args.get("source")
+    majors, basis = _majors(found, args, path.parent, source.value if isinstance(source, Known)
+                            and isinstance(source.value, str) else "")
+    line = doc.line_of(block.span.start)
+    facts = ModuleFacts(
+        name=name, file=display(path), line=line, majors=majors, major_basis=basis,
+        service_cidr=_service_cidr(args, name),
+        ipv6=_literal_str(args.get("ip_family") or args.get("cluster_ip_family")) == "ipv6",
+        private_endpoint=_literal_bool(args.get("endpoint_private_access")
+                                       or args.get("cluster_endpoint_private_access")) is not False,
+    )
+    if found.kind != "root":
+        group = _group_facts(name, line, found.kind, SUBMODULE_MAP, display(path), args, None, display)
+        groups: tuple[NodeGroup, ...] = (NodeGroup(group, path, value=args, block=block),)
+        findings: list[Finding] = []
+    else:
+        groups, findings = _root_groups(facts, args, display)
+    refs = _refs(scope, [*settings_refs, *_texts(groups), facts.service_cidr or ""])
+    facts = replace(facts, refs=refs)
+    return ModuleCall(facts, path, doc, block, found.kind, groups, tuple(findings), args)
+
+
+def _root_groups(module: ModuleFacts, args: MapV, display: Display) -> tuple[tuple[NodeGroup, ...], list[Finding]]:
+    groups: list[NodeGroup] = []
+    findings: list[Finding] = []
+    for map_name, kind in GROUP_MAPS.items():
+        value = args.get(map_name)
+        if value is None or (isinstance(value, Known) and value.value is None):
             continue
-        maps[name] = _GroupMap(attr, doc, path, display)
-        name_of_local = policy_groups.local_reference(plain(doc, attr.value))
-        if name_of_local and resolve_local is not None:
-            local = resolve_local(name_of_local)
-            if local is not None and isinstance(local.attr.value, ObjectExpr):
-                maps[name] = _GroupMap(local.attr, local.doc, local.path, local.display)
-    return maps
+        defaults_value = args.get(DEFAULTS_MAPS[map_name])
+        defaults = defaults_value if isinstance(defaults_value, (MapV, Unknown)) else None
+        at = next((e.line for e in args.entries if e.key == map_name), module.line)
+        if not isinstance(value, MapV):
+            findings.append(_dynamic_map(module, map_name, value, at))
+            continue
+        if value.open is not None:
+            findings.append(_dynamic_map(module, map_name, value.open, at, more=True))
+        seen: set[str] = set()
+        for entry in reversed(value.entries):
+            if entry.key in seen or entry.path is None:
+                continue
+            seen.add(entry.key)
+            group = entry.value
+            line = entry.line or module.line
+            if isinstance(group, MapV) and _literal_bool(_effective(group, defaults, "create")[0]) is False:
+                continue
+            file = display(entry.path)
+            if not isinstance(group, MapV):
+                facts = GroupFacts(name=entry.key, line=line, kind=kind, file=file, map=map_name,
+                                   unreadable=_opaque("the node group", group, display))
+                groups.append(NodeGroup(facts, entry.path))
+                continue
+            facts = _group_facts(entry.key, line, kind, map_name, file, group, defaults, display)
+            groups.append(NodeGroup(facts, entry.path, value=group, defaults=defaults))
+    groups.sort(key=lambda g: (g.facts.file or "", g.facts.line))
+    return tuple(groups), findings
 
 
-def _module_call(doc: Document, path: Path, block: Block, kind: str, ref_major: int | None, display: str,
-                 resolve_local: LocalResolver | None) -> ModuleCall:
-    args = {a.name: plain(doc, a.value) for a in block.body.attributes}
-    facts = policy_groups.module_facts(block.labels[0], display, doc.line_of(block.span.start), args, ref_major)
-    if policy_groups.disabled(args):
-        return ModuleCall(facts, path, block, kind, ())
-    if kind != "root":
-        group = policy_groups.group_facts(facts.name, facts.line, kind, args, None, facts.major)
-        return ModuleCall(facts, path, block, kind, (NodeGroup(group, path, block=block),))
-    maps = _group_maps(doc, path, display, block, resolve_local)
-    for name, where in maps.items():
-        args[name] = plain(where.doc, where.attr.value)
+def _dynamic_map(module: ModuleFacts, map_name: str, value: Value, line: int, more: bool = False) -> Finding:
+    """EKSP010 for a node-group map only Terraform can compute, naming it and where to add the parts."""
+    text = value.text if isinstance(value, Unknown) else "a value that is not a map"
+    shown = text if len(text) <= 60 else text[:59] + "…"
+    merged = re.search(r"merge\(\s*(local\.[A-Za-z_][\w-]*)", text)
+    if more:
+        what = (f"{map_name} merges in {shown}, which only Terraform can compute, so it may hold more node "
+                "groups than eksproxy-gen can see")
+    else:
+        what = f"{map_name} is {shown}, which only Terraform can compute, so eksproxy-gen does not judge or rewrite it"
+    if merged:
+        where = (f"add the parts printed by `eksproxy-gen render` as {PARTS} in {merged.group(1)}, "
+                 "which every group merges")
+    elif text.startswith("var."):
+        where = f"add the parts printed by `eksproxy-gen render` to each group where {shown} is set"
+    else:
+        where = f"add the parts printed by `eksproxy-gen render` to {PARTS} where the groups are defined"
+    return Finding("EKSP010", module.file, line, module.name, None, f"{what}: {where}", map=map_name,
+                   module_file=module.file, module_line=module.line)
 
-    def elem_of(attr_name: str, group: str) -> ObjectElem | None:
-        where = maps.get(attr_name)
-        if where is None or not isinstance(where.attr.value, ObjectExpr):
+
+def _effective(own: MapV | None, defaults: MapV | Unknown | None, name: str) -> tuple[Value | None, bool]:
+    """``try(group.name, defaults.name, default)``, as terraform-aws-eks v20 resolves every group setting."""
+    if own is not None:
+        value = own.get(name)
+        if value is not None:
+            return value, False
+    if isinstance(defaults, Unknown):
+        return defaults, True
+    if defaults is not None:
+        value = defaults.get(name)
+        if value is not None:
+            return value, True
+    return None, False
+
+
+def _group_facts(name: str, line: int, kind: str, map_name: str, file: str, own: MapV,
+                 defaults: MapV | Unknown | None, display: Display) -> GroupFacts:
+    def setting(key: str) -> Value | None:
+        return _effective(own, defaults, key)[0]
+
+    launch_template: bool | Opaque = True
+    reason = ""
+    keys = ("create_launch_template",) if kind == "self_managed" else ("use_custom_launch_template",
+                                                                        "create_launch_template")
+    for key in keys:
+        value = setting(key)
+        if isinstance(value, Unknown):
+            launch_template = _opaque(key, value, display)
+            break
+        if _literal_bool(value) is False:
+            launch_template, reason = False, f"{key} = false"
+            break
+    bootstrap, bootstrap_origin = _text_setting("bootstrap_extra_args", setting("bootstrap_extra_args"), display)
+    pre, pre_origin = _text_setting("pre_bootstrap_user_data", setting("pre_bootstrap_user_data"), display)
+    return GroupFacts(
+        name=name, line=line, kind=kind, file=file, map=map_name,
+        ami_type=_str_setting("ami_type", setting("ami_type"), display),
+        platform=_str_setting("platform", setting("platform"), display),
+        launch_template=launch_template, launch_template_reason=reason,
+        parts=_parts(setting(PARTS), display),
+        release_version=_literal_str(setting("ami_release_version")),
+        bootstrap_extra_args=bootstrap, bootstrap_origin=bootstrap_origin,
+        pre_bootstrap_user_data=pre, pre_bootstrap_origin=pre_origin,
+    )
+
+
+def _where(value: Value, display: Display) -> str:
+    site = value.site
+    if isinstance(site, Site):
+        return f"{display(site.path)}:{site.line}"
+    if isinstance(site, FileSite):
+        return display(site.path)
+    return ""
+
+
+def _opaque(setting: str, value: Value | None, display: Display) -> Opaque:
+    text = value.text if isinstance(value, Unknown) else "not a value of the expected type"
+    return Opaque(setting, text, _where(value, display) if value is not None else "")
+
+
+def _str_setting(name: str, value: Value | None, display: Display) -> str | Opaque | None:
+    if value is None or (isinstance(value, Known) and value.value is None):
+        return None
+    if isinstance(value, Known) and isinstance(value.value, str):
+        return value.value
+    return _opaque(name, value, display)
+
+
+def _text_setting(name: str, value: Value | None, display: Display) -> tuple[str | Opaque | None, Origin | None]:
+    if value is None or (isinstance(value, Known) and value.value is None):
+        return None, None
+    if isinstance(value, Known) and value.text is not None:
+        return value.text, _origin(value, display)
+    return _opaque(name, value, display), None
+
+
+def _origin(value: Known, display: Display) -> Origin | None:
+    """Where the first line of a text value is written, when its lines map one to one onto a file's."""
+    site = value.site
+    if isinstance(site, FileSite):
+        return Origin(display(site.path), 1)
+    if isinstance(site, Site) and isinstance(site.expr, HeredocExpr):
+        return Origin(display(site.path), site.line + 1)
+    if isinstance(site, Site):
+        return Origin(display(site.path), site.line)
+    return None
+
+
+def _parts(value: Value | None, display: Display) -> tuple[Part, ...] | Opaque:
+    if value is None or (isinstance(value, Known) and value.value is None):
+        return ()
+    if not isinstance(value, ListV):
+        return _opaque(PARTS, value, display)
+    parts: list[Part] = []
+    for index, item in enumerate(value.items):
+        setting = f"{PARTS}[{index}]"
+        if not isinstance(item, MapV) or item.open is not None:
+            parts.append(Part(content_type=None, content=_opaque(setting, item, display)))
+            continue
+        content_type = _str_setting(f"{setting}.content_type", item.get("content_type"), display)
+        content, origin = _text_setting(f"{setting}.content", item.get("content"), display)
+        filename = _literal_str(item.get("filename"))
+        line = item.objects[0].line if item.objects else 0
+        parts.append(Part(content_type, content, filename, line, origin))
+    return tuple(parts)
+
+
+def _texts(groups: Iterable[NodeGroup]) -> list[str]:
+    texts: list[str] = []
+    for group in groups:
+        facts = group.facts
+        if isinstance(facts.parts, tuple):
+            texts += [p.text for p in facts.parts if p.text]
+        for value in (facts.pre_bootstrap_user_data, facts.bootstrap_extra_args):
+            if isinstance(value, str):
+                texts.append(value)
+    return texts
+
+
+def _refs(scope: Scope, texts: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    """Literal values of the references written in ``texts``, as far as the folder defines them."""
+    found: dict[str, str] = {}
+    for text in texts:
+        for match in _INTERPOLATION.finditer(text):
+            reference = normalize("${" + match.group(1) + "}")[2:-1]
+            if reference in found:
+                continue
+            root, *steps = re.split(r"\.|\[(\d+)\]", reference)
+            path_steps = tuple(int(s) if s.isdigit() else s for s in steps if s)
+            value = scope.traverse(root, path_steps)
+            if isinstance(value, Known) and isinstance(value.value, str) and "${" not in value.value:
+                found[reference] = value.value
+    return tuple(sorted(found.items()))
+
+
+def _service_cidr(args: MapV, module_name: str) -> str | None:
+    for arg in ("service_ipv4_cidr", "cluster_service_ipv4_cidr", "cluster_service_cidr"):
+        value = args.get(arg)
+        if value is None:
+            continue
+        if isinstance(value, Known):
+            if value.value is None or value.value == "":
+                return None
+            text = str(value.value)
+        elif isinstance(value, Unknown):
+            text = "${" + value.text + "}"
+        else:
             return None
-        return next((e for e in where.attr.value.elems if (e.key or where.doc.source(e.key_span)) == group), None)
+        if re.search(r"\bmodule\." + re.escape(module_name) + r"\b", text):
+            return None
+        return text
+    return None
 
-    def group_line(attr_name: str, group: str) -> int:
-        elem = elem_of(attr_name, group)
-        return maps[attr_name].doc.line_of(elem.span.start) if elem else facts.line
 
-    def attr_line(attr_name: str) -> int:
-        where = maps.get(attr_name)
-        return where.doc.line_of(where.attr.span.start) if where else facts.line
+def _literal_str(value: Value | None) -> str | None:
+    return value.value if isinstance(value, Known) and isinstance(value.value, str) and "${" not in value.value \
+        else None
 
-    pairs, findings = policy_groups.root_groups(facts, args, group_line, attr_line)
-    groups = []
-    for attr_name, group in pairs:
-        where = maps[attr_name]
-        elem = elem_of(attr_name, group.name)
-        defaults = block.body.attribute(policy_groups.DEFAULTS_MAPS[policy_groups.GROUP_MAPS[attr_name]])
-        owned = where.attr.value
-        siblings = isinstance(owned, ObjectExpr) and any(
-            isinstance(e.value, ObjectExpr) and e.value.get("cloudinit_pre_nodeadm") is not None
-            for e in owned.elems)
-        if where.path != path:
-            group = replace(group, file=where.display)
-        groups.append(NodeGroup(
-            group, where.path, obj=elem.value if elem and isinstance(elem.value, ObjectExpr) else None,
-            key_elem=elem,
-            defaults=defaults if defaults is not None and isinstance(defaults.value, ObjectExpr)
-            and where.path == path else None,
-            siblings_own_parts=siblings))
-    return ModuleCall(facts, path, block, kind, tuple(groups), tuple(findings))
+
+def _literal_bool(value: Value | None) -> bool | None:
+    if isinstance(value, Known):
+        if isinstance(value.value, bool):
+            return value.value
+        if isinstance(value.value, str):
+            return {"true": True, "false": False}.get(value.value)
+    return None

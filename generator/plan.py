@@ -1,159 +1,397 @@
-"""Planned edits: which characters of a file to replace, for each node group being fixed.
+"""Planned edits: which characters of which files to replace so that one flagged node group gets the proxy.
 
-Edits only ever touch the bytes of the node group they fix. Generated parts
-are placed beside the user's parts in the layout the list already uses, so the
-user's parts keep every byte and terraform fmt keeps agreeing with the result.
+Edits touch only the syntax the group's settings are made of, wherever it is
+written: the group's object, a ``local`` in another file, the v20 defaults map,
+or a template read with ``file()``. Generated parts are placed in the layout
+the list already uses, so every byte of the user's own parts is kept and
+terraform fmt keeps agreeing with the result.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from . import render
 from .edits import CannotEdit, Edit, line_indent, line_start, realign_around
-from .hcl import Attribute, Block, Document, Expr, HeredocExpr, ObjectElem, ObjectExpr, TupleExpr
+from .evaluate import FileSite, Known, ListV, MapV, Site, Unknown, Value
+from .hcl import Block, Document, HeredocExpr, ObjectExpr, TupleExpr
 from .merge import merge_marked_block, merge_network_table
-from .model import ModuleCall, NodeGroup, plain
+from .model import PARTS, ModuleCall, NodeGroup
 from .policy import nodeconfig
-from .policy.evaluate import ami_family
+from .policy.expected import Carry, carry_over
 from .policy.facts import GENERATED_MARKER, Part
-from .policy.groups import part_from_plain
-from .policy.scripts import read_script
+from .policy.family import ami_family
+from .policy.judge import current_no_proxy
+from .policy.scripts import PROXY_VARS, proxy_cut, read_script
 from .policy.settings import Settings
+from .policy.values import split_no_proxy
 
-ATTRIBUTE = "cloudinit_pre_nodeadm"
 AL2_BEGIN = f"# >>> {GENERATED_MARKER}"
 AL2_END = f"# <<< {GENERATED_MARKER}"
+_PROXY_KEYS = frozenset(PROXY_VARS)
+
+# Which generated piece resolves which rule, per AMI family.
+NODECONFIG, DNF, AL2_BLOCK, NETWORK = "nodeconfig", "dnf", "al2 block", "network"
+_AL2023_COMPONENTS = {"EKSP001": NODECONFIG, "EKSP002": NODECONFIG, "EKSP003": NODECONFIG, "EKSP004": NODECONFIG,
+                      "EKSP005": NODECONFIG, "EKSP006": NODECONFIG, "EKSP007": NODECONFIG, "EKSP011": NODECONFIG,
+                      "EKSP014": NODECONFIG, "EKSP013": DNF}
 
 
-def replaceable(part: Part) -> bool:
-    """Generated parts, proxy shell scripts and NodeConfig parts that hold nothing but environment."""
-    if part.generated:
-        return True
-    if part.content is None:
-        return False
-    if part.is_nodeconfig:
-        docs = nodeconfig.documents(part.content)
-        return bool(docs) and all(_environment_only(path) for doc in docs for path in doc)
-    return part.is_shell and read_script(part.content).sets_proxy
+def components(family: str, rules: set[str], wants: Callable[[str], bool]) -> frozenset[str]:
+    """The generated pieces a group needs for its flagged ``rules``; ``wants`` says which rules may be fixed."""
+    if family == "AL2":
+        return frozenset({AL2_BLOCK})
+    if family == "BOTTLEROCKET":
+        return frozenset({NETWORK})
+    found = {_AL2023_COMPONENTS[r] for r in rules if r in _AL2023_COMPONENTS}
+    if "EKSP001" in rules and wants("EKSP013"):
+        found.add(DNF)
+    return frozenset(found)
 
 
-def _environment_only(path: tuple[str, ...]) -> bool:
-    return path in {("apiVersion",), ("kind",), ("spec",), ("spec", "instance")} or \
-        path[:3] == ("spec", "instance", "environment")
+@dataclass(frozen=True)
+class FileEdit:
+    path: Path
+    edit: Edit
 
 
-def plan_group(doc: Document, group: NodeGroup, parts: list[render.RenderedPart]) -> list[Edit]:
-    """Edits that give an AL2023 group the generated parts, where terraform-aws-eks reads them.
+@dataclass(frozen=True)
+class Plan:
+    """The edits for one group; ``notes`` say what the user should know; ``leaves`` the rules it knowingly leaves."""
 
-    A v20 group without its own list gets the parts through the defaults map
-    when it inherits the defaults' list, or when no group of the map has a list
-    of its own (one edit then serves every group); otherwise in its own object.
-    """
-    def attribute(indent: str) -> str:
-        return render.attribute(parts, indent)
-
-    if group.block is not None:
-        existing_attr = group.block.body.attribute(ATTRIBUTE)
-        if existing_attr is None:
-            return [_insert_into_block(doc, group.block, attribute)]
-        return _rewrite_list(doc, existing_attr, parts)
-    obj, key_elem = _literal_group(group)
-    existing = obj.get(ATTRIBUTE)
-    if existing is not None:
-        return _rewrite_list(doc, existing, parts)
-    if group.defaults is not None and (group.facts.inherits_parts or not group.siblings_own_parts):
-        defaults_obj = group.defaults.value
-        assert isinstance(defaults_obj, ObjectExpr)
-        in_defaults = defaults_obj.get(ATTRIBUTE)
-        if in_defaults is not None:
-            return _rewrite_list(doc, in_defaults, parts)
-        return [_insert_attribute(doc, group.defaults.span.start, defaults_obj, attribute)]
-    if group.facts.inherits_parts:
-        raise CannotEdit(f"the group inherits {ATTRIBUTE} from a defaults map that is not a literal object")
-    return [_insert_attribute(doc, key_elem.span.start, obj, attribute)]
+    edits: tuple[FileEdit, ...]
+    notes: tuple[str, ...] = ()
+    leaves: frozenset[str] = frozenset()
+    left_message: str = ""
 
 
-def _literal_group(group: NodeGroup) -> tuple[ObjectExpr, ObjectElem]:
-    if group.obj is None or group.key_elem is None:
-        raise CannotEdit("the node group is not a literal object")
-    return group.obj, group.key_elem
+@dataclass
+class Context:
+    """What planning one group needs beyond the group: its module, settings and neighbours."""
+
+    module: ModuleCall
+    settings: Settings
+    wanted: frozenset[str]
+    display: Callable[[Path], str]
+    text_of: Callable[[Path], str]
+    shared_ok: Callable[[NodeGroup, str], bool] = lambda _group, _setting: False
+    notes: list[str] = field(default_factory=list)
 
 
-def plan_text_attribute(doc: Document, group: NodeGroup, name: str,
-                        merge: Callable[[list[str]], list[str]], fresh: str) -> list[Edit]:
-    """Edits for a heredoc setting (``pre_bootstrap_user_data``, ``bootstrap_extra_args``) of a group.
-
-    ``merge`` turns the heredoc's body lines into the new ones; ``fresh`` is the
-    body when the setting is absent.
-    """
-    def attribute(indent: str) -> str:
-        return render.heredoc_attribute(name, fresh, indent)
-
-    if group.block is not None:
-        existing_attr = group.block.body.attribute(name)
-        if existing_attr is None:
-            return [_insert_into_block(doc, group.block, attribute)]
-        return [_merge_heredoc(doc, existing_attr.value, name, merge)]
-    obj, key_elem = _literal_group(group)
-    existing = obj.get(name)
-    if existing is not None:
-        return [_merge_heredoc(doc, existing.value, name, merge)]
-    if group.defaults is not None and isinstance(group.defaults.value, ObjectExpr) and \
-            group.defaults.value.get(name) is not None:
-        raise CannotEdit(f"the group inherits {name} from the defaults map; add the proxy there by hand")
-    return [_insert_attribute(doc, key_elem.span.start, obj, attribute)]
+def plan_group(ctx: Context, group: NodeGroup) -> Plan:
+    """The edits that give one flagged group a working proxy, by AMI family."""
+    family = ami_family(ctx.module.facts, group.facts).name
+    if family == "AL2023":
+        return _al2023(ctx, group)
+    if family == "AL2":
+        carry = carry_over(current_no_proxy(group.facts), ctx.module.facts, ctx.settings)
+        extra = _carried(ctx, carry, group)
+        block = render.al2_block(ctx.module.facts, ctx.settings, extra)
+        edits = _text_setting(ctx, group, "pre_bootstrap_user_data", merge_marked_block(block, AL2_BEGIN, AL2_END),
+                              "#!/bin/bash\n" + block)
+        return Plan(edits, tuple(ctx.notes))
+    if family == "BOTTLEROCKET":
+        keys = render.bottlerocket_keys(ctx.module.facts, ctx.settings)
+        edits = _text_setting(ctx, group, "bootstrap_extra_args", merge_network_table(keys),
+                              "[settings.network]\n" + keys)
+        return Plan(edits, tuple(ctx.notes))
+    raise CannotEdit(f"eksproxy-gen does not write proxy settings for {family or 'an unknown AMI family'}")
 
 
-def _merge_heredoc(doc: Document, value: Expr, name: str, merge: Callable[[list[str]], list[str]]) -> Edit:
-    if not isinstance(value, HeredocExpr):
-        raise CannotEdit(f"{name} is not a heredoc (<<-EOT); rewrite it as one so eksproxy-gen can merge into it")
-    source = doc.source(value.span)
-    opener, _, rest = source.partition("\n")
-    closing = rest[rest.rfind("\n") + 1 :] if "\n" in rest else rest
-    lines = value.body.split("\n")[:-1] if value.body else []
-    new_lines = merge(lines)
-    if new_lines == lines:
-        return Edit(value.span.start, value.span.start, "")
-    body = "".join(line + "\n" for line in new_lines)
-    return Edit(value.span.start, value.span.end, f"{opener}\n{body}{closing}")
+# --- AL2023: the parts list ---------------------------------------------------------------------------------------
+
+@dataclass
+class _Layout:
+    """What becomes of the current parts: which go, which are cut, where the generated ones go."""
+
+    remove: set[int] = field(default_factory=set)
+    cuts: dict[int, str] = field(default_factory=dict)
+    insert_at: int = 0
+    units: list[str] = field(default_factory=list)
+    carried: list[str] = field(default_factory=list)
+    left: list[str] = field(default_factory=list)
+    keep_dnf: bool = False
 
 
-def _rewrite_list(doc: Document, attr: ObjectElem | Attribute, parts: list[render.RenderedPart]) -> list[Edit]:
-    tup = attr.value
-    if not isinstance(tup, TupleExpr):
-        raise CannotEdit(f"{ATTRIBUTE} is not a literal list")
-    items = tup.items
-    if not items:
-        indent = line_indent(doc.text, attr.span.start)
-        text = render.attribute(parts, indent)
-        edits = [Edit(tup.span.start, tup.span.end, text[text.index("[") :])]
-        if "\n" not in doc.source(tup.span):
-            edits += realign_around(doc.text, line_start(doc.text, attr.span.start))
-        return edits
-    if not all(isinstance(i, ObjectExpr) for i in items):
-        raise CannotEdit(f"{ATTRIBUTE} holds elements that are not literal objects")
-    to_replace = [k for k, item in enumerate(items)
-                  if isinstance(item, ObjectExpr) and replaceable(part_from_plain(plain(doc, item)))]
-    at = to_replace[0] if to_replace else 0
-    last = all(k in to_replace for k in range(at, len(items))) if to_replace else False
-    first = items[0]
+def _al2023(ctx: Context, group: NodeGroup) -> Plan:
+    parts = group.facts.parts
+    if not isinstance(parts, tuple):
+        raise CannotEdit(f"{PARTS} cannot be read")
+    layout = _layout(ctx, parts)
+    generated: list[render.RenderedPart] = []
+    if NODECONFIG in ctx.wanted or any(p.generated and p.is_nodeconfig for p in parts):
+        generated.append(render.nodeconfig_part(ctx.module.facts, ctx.settings, tuple(layout.carried),
+                                                tuple(layout.units)))
+    if DNF in ctx.wanted or layout.keep_dnf:
+        generated.append(render.dnf_part(ctx.settings))
+    value, inherited = group.setting(PARTS)
+    if value is None or (isinstance(value, Known) and value.value is None):
+        edits = _insert_parts(ctx, group, generated)
+    elif isinstance(value, ListV) and value.site is not None and isinstance(value.site.expr, TupleExpr):
+        if inherited and not ctx.shared_ok(group, PARTS):
+            edits = _own_copy(ctx, group, value, layout, generated)
+        else:
+            edits = _list_edits(value.site, value, layout, generated)
+            edits += _cut_edits(ctx, value, layout)
+    else:
+        raise CannotEdit(f"{PARTS} is built by an expression; add the parts printed by `eksproxy-gen render` "
+                         "where it is defined")
+    leaves = frozenset({"EKSP014"}) if layout.left else frozenset()
+    return Plan(tuple(edits), tuple(ctx.notes), leaves, "; ".join(layout.left))
+
+
+def _layout(ctx: Context, parts: tuple[Part, ...]) -> _Layout:
+    layout = _Layout()
+    touch_proxy = NODECONFIG in ctx.wanted
+    replaced_at: list[int] = []
+    after: int = 0
+    old_no_proxy: list[str] = []
+    for index, part in enumerate(parts):
+        text = part.text or ""
+        if part.generated:
+            if part.is_nodeconfig or touch_proxy or DNF in ctx.wanted:
+                layout.remove.add(index)
+                replaced_at.append(index)
+                layout.keep_dnf |= part.is_shell
+            continue
+        if not touch_proxy:
+            continue
+        if part.is_nodeconfig:
+            docs = nodeconfig.read(text)
+            env = nodeconfig.environment(docs)
+            if nodeconfig.holds_only(docs, _PROXY_KEYS):
+                layout.remove.add(index)
+                replaced_at.append(index)
+                old_no_proxy += _no_proxy_of(env)
+            elif any(var in values for values in env.values() for var in PROXY_VARS):
+                after = index + 1
+                layout.units += [u for u, values in env.items()
+                                 if u != "default" and u not in layout.units and any(v in values for v in PROXY_VARS)]
+        elif part.is_shell or part.content_type is None:
+            facts = read_script(text)
+            if not (facts.sets_proxy or facts.overwrites_etc_environment or facts.dropin_units):
+                continue
+            cut = proxy_cut(text)
+            env = facts.env
+            if cut.whole:
+                layout.remove.add(index)
+                replaced_at.append(index)
+                old_no_proxy += split_no_proxy(env.get("NO_PROXY", env.get("no_proxy", "")))
+            elif cut.kept is not None:
+                layout.cuts[index] = cut.kept
+                old_no_proxy += split_no_proxy(env.get("NO_PROXY", env.get("no_proxy", "")))
+                ctx.notes.append(f"proxy lines cut from a shell part ({_lines(part, cut.removable, ctx)}); "
+                                 "its other commands are kept")
+            elif cut.removable:
+                why = f" because {cut.reason}" if cut.reason else ""
+                layout.left.append(f"a shell part also does other work and its proxy lines cannot be cut out "
+                                   f"exactly{why}: remove {_lines(part, cut.removable, ctx)} by hand")
+    layout.insert_at = max(min(replaced_at) if replaced_at else 0, after)
+    if touch_proxy:
+        carry = carry_over(list(dict.fromkeys(old_no_proxy)), ctx.module.facts, ctx.settings)
+        layout.carried = list(_carried(ctx, carry, None))
+    return layout
+
+
+def _no_proxy_of(env: dict[str, dict[str, str]]) -> list[str]:
+    found: list[str] = []
+    for values in env.values():
+        found += split_no_proxy(values.get("NO_PROXY", values.get("no_proxy", "")))
+    return found
+
+
+def _lines(part: Part, indexes: tuple[int, ...], ctx: Context) -> str:
+    """Lines of a part as ``file:N-M``, or as line numbers inside the part when it has no file position."""
+    spans: list[tuple[int, int]] = []
+    for index in indexes:
+        if spans and spans[-1][1] == index - 1:
+            spans[-1] = (spans[-1][0], index)
+        else:
+            spans.append((index, index))
+    if part.origin is None:
+        shown = ", ".join(f"{a + 1}" if a == b else f"{a + 1}-{b + 1}" for a, b in spans)
+        return f"lines {shown} of the part"
+    origin = part.origin
+    shown = ", ".join(f"{origin.line(a)}" if a == b else f"{origin.line(a)}-{origin.line(b)}" for a, b in spans)
+    return f"{origin.file} lines {shown}"
+
+
+def _carried(ctx: Context, carry: Carry, group: NodeGroup | None) -> tuple[str, ...]:
+    """NO_PROXY entries of the replaced configuration that go on in the generated one; refuse to lose any."""
+    if carry.unknowable and not ctx.settings.vpc_cidrs:
+        raise CannotEdit(f"the proxy set-up being replaced fills NO_PROXY entries at boot "
+                         f"({', '.join(carry.unknowable[:3])}), which generated settings cannot; set vpc_cidrs "
+                         "(and no_proxy) in .eksproxy-gen.toml to say what they are, then run fix again")
+    if carry.unknowable:
+        ctx.notes.append(f"NO_PROXY entries filled at boot ({', '.join(carry.unknowable[:3])}) are replaced by the "
+                         "configured vpc_cidrs")
+    if carry.dropped:
+        ctx.notes.append(f"NO_PROXY entries no longer written: {', '.join(carry.dropped)} (add them to no_proxy in "
+                         ".eksproxy-gen.toml to keep them)")
+    if carry.kept:
+        ctx.notes.append(f"NO_PROXY entries kept from the replaced set-up: {', '.join(carry.kept)}")
+    return carry.kept
+
+
+def _cut_edits(ctx: Context, value: ListV, layout: _Layout) -> list[FileEdit]:
+    """Rewrite the heredoc of each shell part whose proxy lines are cut; everything else in it stays."""
+    edits: list[FileEdit] = []
+    for index, kept in layout.cuts.items():
+        item = value.items[index]
+        content = item.get("content") if isinstance(item, MapV) else None
+        if not isinstance(content, Known):
+            raise CannotEdit("a shell part to cut is not written where eksproxy-gen can edit it")
+        edits.append(_replace_text(ctx, content, kept))
+    return edits
+
+
+def _replace_text(ctx: Context, value: Known, text: str) -> FileEdit:
+    """Replace a text value where it is written: a heredoc body, or the whole file a file() call reads."""
+    site = value.site
+    if isinstance(site, FileSite):
+        original = ctx.text_of(site.path)
+        ctx.notes.append(f"edited {ctx.display(site.path)}, the file the shell part is read from")
+        return FileEdit(site.path, Edit(0, len(original), text + ("\n" if original.endswith("\n") else "")))
+    if isinstance(site, Site) and isinstance(site.expr, HeredocExpr) and site.expr.trim:
+        doc, expr = site.doc, site.expr
+        source = doc.source(expr.span)
+        opener, _, rest = source.partition("\n")
+        closing = rest[rest.rfind("\n") + 1 :] if "\n" in rest else rest
+        indent = _body_indent(expr.body)
+        body = "".join((indent + line if line else "") + "\n" for line in text.rstrip("\n").split("\n"))
+        return FileEdit(site.path, Edit(expr.span.start, expr.span.end, f"{opener}\n{body}{closing}"))
+    raise CannotEdit("the shell part is not a <<- heredoc or a file; cut its proxy lines by hand")
+
+
+def _body_indent(body: str) -> str:
+    widths = [line[: len(line) - len(line.lstrip(" \t"))] for line in body.split("\n") if line.strip()]
+    return min(widths, key=len) if widths else ""
+
+
+def _elements(doc: Document, tup: TupleExpr, generated: list[render.RenderedPart],
+              followed: bool) -> tuple[str, str]:
+    """The generated elements' text in the list's layout, and the separator between elements."""
+    first = tup.items[0]
     if doc.text[line_start(doc.text, first.span.start) : first.span.start].strip() == "":
         indent = line_indent(doc.text, first.span.start)
         sep = ",\n" + indent
-        elements = [render.element(p, indent) for p in parts]
-    else:
+        return sep.join(render.element(p, indent) for p in generated), sep
+    indent = line_indent(doc.text, tup.span.start)
+    texts = [render.element(p, indent, None if not followed and i == len(generated) - 1 else indent + "  ")
+             for i, p in enumerate(generated)]
+    return ", ".join(texts), ", "
+
+
+def _list_edits(site: Site, value: ListV, layout: _Layout, generated: list[render.RenderedPart]) -> list[FileEdit]:
+    doc, tup = site.doc, site.expr
+    assert isinstance(tup, TupleExpr)
+    items = tup.items
+    if len(items) != len(value.items):
+        raise CannotEdit(f"{PARTS} cannot be matched to its elements")
+    if not items:
+        if not generated:
+            return []
+        attr_start = line_start(doc.text, tup.span.start)
         indent = line_indent(doc.text, tup.span.start)
-        sep = ", "
-        elements = [render.element(p, indent, None if last and i == len(parts) - 1 else indent + "  ")
-                    for i, p in enumerate(parts)]
-    joined = sep.join(elements)
-    if not to_replace:
-        return [Edit(first.span.start, first.span.start, joined + sep)]
-    edits = [Edit(items[at].span.start, items[at].span.end, joined)]
-    for k in to_replace[1:]:
-        edits.append(Edit(items[k - 1].span.end, items[k].span.end, ""))
-    return edits
+        text = render.attribute(generated, indent)
+        edits = [Edit(tup.span.start, tup.span.end, text[text.index("[") :])]
+        if "\n" not in doc.source(tup.span):
+            edits += realign_around(doc.text, attr_start)
+        return [FileEdit(site.path, e) for e in edits]
+    at = layout.insert_at
+    remaining = [k for k in range(len(items)) if k not in layout.remove]
+    followed = any(k >= at for k in remaining)
+    edits: list[Edit] = []
+    if generated:
+        joined, sep = _elements(doc, tup, generated, followed)
+        if at in layout.remove:
+            edits.append(Edit(items[at].span.start, items[at].span.end, joined))
+        elif at < len(items):
+            edits.append(Edit(items[at].span.start, items[at].span.start, joined + sep))
+        else:
+            edits.append(Edit(items[-1].span.end, items[-1].span.end, sep + joined))
+            edits += _deepen_closing(doc, tup)
+    for k in sorted(layout.remove):
+        if generated and k == at:
+            continue
+        if k > 0:
+            edits.append(Edit(items[k - 1].span.end, items[k].span.end, ""))
+        elif len(items) > 1:
+            edits.append(Edit(items[0].span.start, items[1].span.start, ""))
+        else:
+            edits.append(Edit(items[0].span.start, items[0].span.end, ""))
+    return [FileEdit(site.path, e) for e in edits]
+
+
+def _deepen_closing(doc: Document, tup: TupleExpr) -> list[Edit]:
+    """``[{ … }]`` layout: the last element's ``}`` gains a level when an element follows it (``}, {``)."""
+    last = tup.items[-1]
+    first = tup.items[0]
+    if doc.text[line_start(doc.text, first.span.start) : first.span.start].strip() == "":
+        return []
+    closing = last.span.end - 1
+    start = line_start(doc.text, closing)
+    if doc.text[start:closing].strip():
+        return []
+    wanted = line_indent(doc.text, tup.span.start) + "  "
+    return [Edit(start, closing, wanted)] if doc.text[start:closing] != wanted else []
+
+
+def _own_copy(ctx: Context, group: NodeGroup, inherited: ListV, layout: _Layout,
+              generated: list[render.RenderedPart]) -> list[FileEdit]:
+    """A group that inherits its parts gets its own list: the generated parts and the inherited parts it keeps."""
+    site = inherited.site
+    assert site is not None and isinstance(site.expr, TupleExpr)
+    kept: list[str] = []
+    for index, expr in enumerate(site.expr.items):
+        if index in layout.remove:
+            continue
+        if index in layout.cuts:
+            raise CannotEdit(f"the group inherits {PARTS} from the defaults map and a part there needs its proxy "
+                             "lines cut; cut them there by hand")
+        kept.append(_reindented(site.doc, expr.span.start, expr.span.end))
+    at = min(layout.insert_at, len(kept))
+    own = [render.element(p, "") for p in generated]
+    elements = kept[:at] + own + kept[at:]
+    ctx.notes.append(f"{group.facts.name} gets its own {PARTS}, carrying the parts it inherited from the defaults map")
+    return _insert_attribute_text(ctx, group, PARTS, lambda indent: render.list_attribute(PARTS, elements, indent))
+
+
+def _reindented(doc: Document, start: int, end: int) -> str:
+    """An element's text with its continuation lines made relative to the element's first line."""
+    text = doc.text[start:end]
+    base = line_indent(doc.text, start)
+    if "<<EOT" in text or ("<<" in text and "<<-" not in text):
+        raise CannotEdit("an inherited part uses a <<EOT heredoc whose text would change if moved; copy it by hand")
+    lines = text.split("\n")
+    return "\n".join([lines[0]] + [ln[len(base):] if ln.startswith(base) else ln.lstrip() for ln in lines[1:]])
+
+
+def _insert_parts(ctx: Context, group: NodeGroup, generated: list[render.RenderedPart]) -> list[FileEdit]:
+    if not generated:
+        return []
+    return _insert_attribute_text(ctx, group, PARTS, lambda indent: render.attribute(generated, indent))
+
+
+def _insert_attribute_text(ctx: Context, group: NodeGroup, setting: str,
+                           attribute: Callable[[str], str]) -> list[FileEdit]:
+    """Add ``name = …`` to where the group's own settings are written (or the defaults map, when shared)."""
+    if group.block is not None:
+        return [FileEdit(ctx.module.path, _insert_into_block(ctx.module.doc, group.block, attribute))]
+    defaults = group.defaults
+    if isinstance(defaults, MapV) and defaults.site is not None and ctx.shared_ok(group, setting):
+        site = defaults.site
+        assert isinstance(site.expr, ObjectExpr)
+        ctx.notes.append("the parts go into the defaults map, which every group of the module inherits")
+        return _insert_attribute(site, attribute)
+    if group.value is None or not group.value.objects:
+        raise CannotEdit("the node group is not written as a literal object")
+    site = group.value.objects[-1]
+    if site.path != group.home:
+        ctx.notes.append(f"edited {ctx.display(site.path)}:{site.line}, where the group's settings are written")
+    return _insert_attribute(site, attribute)
 
 
 def _insert_into_block(doc: Document, block: Block, attribute: Callable[[str], str]) -> Edit:
@@ -168,15 +406,21 @@ def _insert_into_block(doc: Document, block: Block, attribute: Callable[[str], s
     return Edit(newline, newline, "\n\n" + indent + attribute(indent))
 
 
-def _insert_attribute(doc: Document, anchor: int, obj: ObjectExpr, attribute_text: Callable[[str], str]) -> Edit:
+def _insert_attribute(site: Site, attribute_text: Callable[[str], str]) -> list[FileEdit]:
+    doc, obj = site.doc, site.expr
+    assert isinstance(obj, ObjectExpr)
     text = doc.text
-    base = line_indent(text, anchor)
+    base = line_indent(text, obj.span.start)
     inner = text[obj.span.start : obj.span.end]
     if not obj.elems:
         indent = base + "  "
-        return Edit(obj.span.start, obj.span.end, "{\n" + indent + attribute_text(indent) + "\n" + base + "}")
+        edit = Edit(obj.span.start, obj.span.end, "{\n" + indent + attribute_text(indent) + "\n" + base + "}")
+        edits = [edit] + (realign_around(text, line_start(text, obj.span.start)) if "\n" not in inner else [])
+        return [FileEdit(site.path, e) for e in edits]
     if "\n" not in inner:
-        return _expand_one_line(doc, obj, base, attribute_text)
+        edits = [_expand_one_line(doc, obj, base, attribute_text)]
+        edits += realign_around(text, line_start(text, obj.span.start))
+        return [FileEdit(site.path, e) for e in edits]
     last = obj.elems[-1]
     first = obj.elems[0]
     first_own_line = text[line_start(text, first.span.start) : first.span.start].strip() == ""
@@ -185,8 +429,8 @@ def _insert_attribute(doc: Document, anchor: int, obj: ObjectExpr, attribute_tex
     closing = obj.span.end - 1
     attribute = attribute_text(indent)
     if 0 <= newline < closing:
-        return Edit(newline, newline, "\n\n" + indent + attribute)
-    return Edit(last.span.end, closing, "\n\n" + indent + attribute + "\n" + base)
+        return [FileEdit(site.path, Edit(newline, newline, "\n\n" + indent + attribute))]
+    return [FileEdit(site.path, Edit(last.span.end, closing, "\n\n" + indent + attribute + "\n" + base))]
 
 
 def _expand_one_line(doc: Document, obj: ObjectExpr, base: str, attribute_text: Callable[[str], str]) -> Edit:
@@ -200,17 +444,64 @@ def _expand_one_line(doc: Document, obj: ObjectExpr, base: str, attribute_text: 
     return Edit(obj.span.start, obj.span.end, "{\n" + body + "\n" + base + "}")
 
 
-def plan_fix(doc: Document, module: ModuleCall, group: NodeGroup, settings: Settings) -> list[Edit]:
-    """The edits that give one flagged group a working proxy, by AMI family."""
-    family = ami_family(group.facts, module.facts.major)
-    if family == "AL2023":
-        return plan_group(doc, group, render.al2023_parts(module.facts, settings))
-    if family == "AL2":
-        block = render.al2_block(module.facts, settings)
-        return plan_text_attribute(doc, group, "pre_bootstrap_user_data",
-                                   merge_marked_block(block, AL2_BEGIN, AL2_END), "#!/bin/bash\n" + block)
-    if family == "BOTTLEROCKET":
-        keys = render.bottlerocket_keys(module.facts, settings)
-        return plan_text_attribute(doc, group, "bootstrap_extra_args", merge_network_table(keys),
-                                   "[settings.network]\n" + keys)
-    raise CannotEdit(f"eksproxy-gen does not write proxy settings for {family} node groups")
+# --- AL2 and Bottlerocket: a heredoc setting ------------------------------------------------------------------------
+
+def _text_setting(ctx: Context, group: NodeGroup, name: str, merge: Callable[[list[str]], list[str]],
+                  fresh: str) -> tuple[FileEdit, ...]:
+    """Edits for a heredoc setting (``pre_bootstrap_user_data``, ``bootstrap_extra_args``) of a group.
+
+    ``merge`` turns the existing text's lines into the new ones; ``fresh`` is the
+    text when the setting is absent.
+    """
+    value, inherited = group.setting(name)
+    if value is None or (isinstance(value, Known) and value.value is None):
+        edits = _insert_attribute_text(ctx, group, name,
+                                       lambda indent: render.heredoc_attribute(name, fresh, indent))
+        return tuple(edits)
+    if inherited and not ctx.shared_ok(group, name):
+        raise CannotEdit(f"the group inherits {name} from the defaults map, which other groups share; add the "
+                         "proxy there by hand")
+    if not isinstance(value, Known) or value.text is None:
+        raise CannotEdit(f"{name} cannot be read")
+    return (_merge_text(ctx, value, name, merge),)
+
+
+def _merge_text(ctx: Context, value: Known, name: str, merge: Callable[[list[str]], list[str]]) -> FileEdit:
+    site = value.site
+    if isinstance(site, FileSite):
+        original = ctx.text_of(site.path)
+        lines = original.split("\n")
+        trailing = lines[-1] == ""
+        new_lines = merge(lines[:-1] if trailing else lines)
+        text = "\n".join(new_lines) + ("\n" if trailing else "")
+        if site.template and "${" in text.replace(original, ""):
+            raise CannotEdit(f"{ctx.display(site.path)} is a template and the settings are Terraform references")
+        ctx.notes.append(f"edited {ctx.display(site.path)}, the file {name} is read from")
+        return FileEdit(site.path, Edit(0, len(original), text))
+    if not isinstance(site, Site) or not isinstance(site.expr, HeredocExpr):
+        raise CannotEdit(f"{name} is not a heredoc (<<-EOT); rewrite it as one so eksproxy-gen can merge into it")
+    doc, expr = site.doc, site.expr
+    source = doc.source(expr.span)
+    opener, _, rest = source.partition("\n")
+    closing = rest[rest.rfind("\n") + 1 :] if "\n" in rest else rest
+    lines = expr.body.split("\n")[:-1] if expr.body else []
+    new_lines = merge(lines)
+    if new_lines == lines:
+        return FileEdit(site.path, Edit(expr.span.start, expr.span.start, ""))
+    body = "".join(line + "\n" for line in new_lines)
+    if site.path != ctx.module.path:
+        ctx.notes.append(f"edited {ctx.display(site.path)}:{site.line}, where {name} is written")
+    return FileEdit(site.path, Edit(expr.span.start, expr.span.end, f"{opener}\n{body}{closing}"))
+
+
+def value_sites(value: Value | None) -> list[Site]:
+    """The literal syntax a value is made of (for telling which groups an edit can reach)."""
+    if value is None:
+        return []
+    if isinstance(value, MapV):
+        return list(value.objects) + [s for e in value.entries for s in value_sites(e.value)]
+    if isinstance(value, ListV):
+        return ([value.site] if value.site else []) + [s for i in value.items for s in value_sites(i)]
+    if isinstance(value, (Known, Unknown)) and isinstance(value.site, Site):
+        return [value.site]
+    return []

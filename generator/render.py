@@ -34,29 +34,43 @@ def _environment() -> jinja2.Environment:
 
 
 def _render(name: str, **values: object) -> str:
+    values.setdefault("writer", "fix")
     return _environment().get_template(name).render(marker=GENERATED_MARKER, **values)
 
 
-def al2023_parts(module: ModuleFacts, settings: Settings) -> list[RenderedPart]:
-    """The NodeConfig part (P1) and the dnf part (P6), in that order."""
-    proxy, no_proxy = _proxy(settings), _no_proxy(module, settings)
-    return [
-        RenderedPart(NODECONFIG, GENERATED_FILENAMES[0],
-                     _render("nodeconfig.yaml.j2", proxy=proxy, no_proxy=no_proxy)),
-        RenderedPart("text/x-shellscript", GENERATED_FILENAMES[1],
-                     _render("dnf_proxy.sh.j2", proxy=proxy, conf="/etc/dnf/dnf.conf")),
-    ]
+def nodeconfig_part(module: ModuleFacts, settings: Settings, extra: tuple[str, ...] = (),
+                    units: tuple[str, ...] = (), writer: str = "fix") -> RenderedPart:
+    """The NodeConfig part: the proxy in ``environment.default`` and in each unit of ``units``.
+
+    A unit's own environment overrides ``default`` for that unit, so a unit that
+    another part gives proxy variables gets the generated values too; the part
+    comes after that one, and nodeadm lets the later document win each key.
+    """
+    text = _render("nodeconfig.yaml.j2", proxy=_proxy(settings), no_proxy=_no_proxy(module, settings, extra),
+                   units=("default", *units), writer=writer)
+    return RenderedPart(NODECONFIG, GENERATED_FILENAMES[0], text)
 
 
-def al2_block(module: ModuleFacts, settings: Settings) -> str:
-    """The marked block that goes into pre_bootstrap_user_data on AL2 (P15)."""
-    return _render("al2_proxy.sh.j2", proxy=_proxy(settings), no_proxy=_no_proxy(module, settings),
+def dnf_part(settings: Settings, writer: str = "fix") -> RenderedPart:
+    """The shell part that sets proxy= for dnf."""
+    return RenderedPart("text/x-shellscript", GENERATED_FILENAMES[1],
+                        _render("dnf_proxy.sh.j2", proxy=_proxy(settings), conf="/etc/dnf/dnf.conf", writer=writer))
+
+
+def al2023_parts(module: ModuleFacts, settings: Settings, writer: str = "fix") -> list[RenderedPart]:
+    """The NodeConfig part and the dnf part, in that order."""
+    return [nodeconfig_part(module, settings, writer=writer), dnf_part(settings, writer)]
+
+
+def al2_block(module: ModuleFacts, settings: Settings, extra: tuple[str, ...] = ()) -> str:
+    """The marked block that goes into pre_bootstrap_user_data on AL2."""
+    return _render("al2_proxy.sh.j2", proxy=_proxy(settings), no_proxy=_no_proxy(module, settings, extra),
                    conf="/etc/yum.conf")
 
 
-def bottlerocket_keys(module: ModuleFacts, settings: Settings) -> str:
-    """The marker comment and the two keys that go into [settings.network] (P14)."""
-    entries = [entry.value for entry in required_no_proxy(module, settings)]
+def bottlerocket_keys(module: ModuleFacts, settings: Settings, extra: tuple[str, ...] = ()) -> str:
+    """The marker comment and the two keys that go into [settings.network]."""
+    entries = [entry.value for entry in required_no_proxy(module, settings)] + list(extra)
     return _render("bottlerocket_network.toml.j2", proxy=_proxy(settings), no_proxy=entries)
 
 
@@ -72,8 +86,8 @@ def _proxy(settings: Settings) -> str:
     return settings.proxy
 
 
-def _no_proxy(module: ModuleFacts, settings: Settings) -> str:
-    return ",".join(entry.value for entry in required_no_proxy(module, settings))
+def _no_proxy(module: ModuleFacts, settings: Settings, extra: tuple[str, ...] = ()) -> str:
+    return ",".join([entry.value for entry in required_no_proxy(module, settings)] + list(extra))
 
 
 def element(part: RenderedPart, indent: str, closing_indent: str | None = None) -> str:
@@ -92,8 +106,12 @@ def element(part: RenderedPart, indent: str, closing_indent: str | None = None) 
 
 def attribute(parts: list[RenderedPart], indent: str) -> str:
     """``cloudinit_pre_nodeadm = [ ... ]`` for an attribute line indented by ``indent``."""
-    elements = [element(p, "") for p in parts]
-    text = _render("cloudinit_pre_nodeadm.tf.j2", parts=elements)
+    return list_attribute("cloudinit_pre_nodeadm", [element(p, "") for p in parts], indent)
+
+
+def list_attribute(name: str, elements: list[str], indent: str) -> str:
+    """``name = [ ... ]`` of element texts written for indentation "", for a line indented by ``indent``."""
+    text = _render("list_attribute.tf.j2", attr_name=name, elements=elements)
     return indent_after_first(text, indent)
 
 

@@ -35,7 +35,11 @@ class SourceFile:
 
 
 def read_source(path: Path) -> SourceFile:
-    raw = path.read_bytes()
+    return source_from_bytes(path, path.read_bytes())
+
+
+def source_from_bytes(path: Path, raw: bytes) -> SourceFile:
+    """Decode a file's bytes; raise SourceError naming the line of the first byte that is not UTF-8."""
     bom = raw.startswith(BOM)
     body = raw[len(BOM):] if bom else raw
     try:

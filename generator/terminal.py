@@ -15,9 +15,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from . import report as formats
-from .api import Report
+from .formats import text as formats
 from .policy.rules import Severity
+from .report import Report
 
 LARGE_TREE = 50
 
@@ -40,9 +40,8 @@ def print_report(report: Report, quiet: bool) -> None:
         out.print(f"[bold]{escape(error.file)}:{error.line}[/]: [bold red]error[/]: {escape(error.message)}")
     for f in report.findings:
         colour = "red" if f.severity is Severity.ERROR else "yellow"
-        where = f.module if f.node_group is None else f"{f.module}.{f.node_group}"
         out.print(f"[bold]{escape(f.file)}:{f.line}[/]: [{colour}]{f.rule} {f.severity.value}[/] "
-                  f"[cyan]{escape(where)}[/]: {escape(f.message)}")
+                  f"[cyan]{escape(f.location)}[/]: {escape(f.message)}")
     if quiet:
         return
     counts = formats.rule_counts(report)

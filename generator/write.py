@@ -12,13 +12,26 @@ class WriteError(Exception):
     pass
 
 
-def atomic_write(path: Path, data: bytes, expected: bytes) -> None:
+def write_target(path: Path, roots: tuple[Path, ...] = ()) -> Path:
+    """The file to replace: a symlink's target, so the link stays a link; refused when it leaves the roots."""
+    if not path.is_symlink():
+        return path
+    target = path.resolve()
+    allowed = [r.resolve() if r.is_dir() else r.resolve().parent for r in roots]
+    if roots and not any(target == root or root in target.parents for root in allowed):
+        raise WriteError(f"is a symbolic link to {target}, outside the paths given; not rewritten "
+                         "(run eksproxy-gen on the target instead)")
+    return target
+
+
+def atomic_write(path: Path, data: bytes, expected: bytes, roots: tuple[Path, ...] = ()) -> None:
     """Write ``data`` via a temporary file in the same folder and rename it over ``path``.
 
     Refuses when the file no longer holds ``expected`` (someone edited it
     since it was read); keeps the file's permission bits and, where allowed,
-    its owner.
+    its owner. A symbolic link is followed to its target (see write_target).
     """
+    path = write_target(path, roots)
     try:
         if path.read_bytes() != expected:
             raise WriteError("file changed on disk while eksproxy-gen was running; not rewritten")

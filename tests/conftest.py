@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from eksproxy_gen import main
+from eksproxy_gen.model import NodeGroup
+from eksproxy_gen.pipeline.analysis import FolderInput, analyse
+from eksproxy_gen.policy.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TERRAFORM = shutil.which("terraform")
@@ -31,16 +33,11 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
-    """Call the console entry point as a user would, capturing exit code and output."""
+def cli(capsys: pytest.CaptureFixture[str]):
+    """Call the command-line entry point as a user would, capturing exit code and output."""
 
-    def run(*args: str) -> Result:
-        monkeypatch.setattr(sys, "argv", ["eksproxy-gen", *map(str, args)])
-        code = 0
-        try:
-            main.run()
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    def run(*args: str | Path) -> Result:
+        code = main.main([str(a) for a in args])
         captured = capsys.readouterr()
         return Result(code, captured.out, captured.err)
 
@@ -67,3 +64,9 @@ def terraform_fmt_ok(path: Path) -> bool | None:
     proc = subprocess.run([TERRAFORM, "fmt", "-check", "-list=false", str(path)], env=env,
                           capture_output=True, text=True, check=False)
     return proc.returncode == 0
+
+
+def node_groups(path: Path) -> list[NodeGroup]:
+    """The node groups eksproxy-gen reads from one file (its folder gives locals)."""
+    result = analyse(FolderInput(path.parent, (path,), Settings()))
+    return [g.group for g in result.groups]

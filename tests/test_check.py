@@ -76,7 +76,9 @@ def test_missing_proxy_is_one_finding_at_the_group_line(cli, tmp_path: Path) -> 
     assert code == 1
     assert found == [{
         "rule": "EKSP001", "severity": "error", "file": "main.tf", "line": 6, "module": "eks",
-        "node_group": "nothing", "message": found[0]["message"],
+        "node_group": "nothing", "message": "no proxy configuration in cloudinit_pre_nodeadm; nodeadm, containerd "
+                                            "and kubelet will try to reach AWS and registries directly",
+        "map": "eks_managed_node_groups", "module_file": "main.tf", "module_line": 1,
     }]
     assert "nodeadm" in found[0]["message"]
 
@@ -184,6 +186,8 @@ def test_handwritten_script_defects_are_named_one_by_one(cli, tmp_path: Path) ->
     messages = " | ".join(f["message"] for f in found)
     assert rules(found) == ["EKSP002", "EKSP004", "EKSP006", "EKSP006", "EKSP007", "EKSP013",
                             "EKSP014", "EKSP014", "EKSP014", "EKSP014", "EKSP014"]
+    lines = {f["line"] for f in found if f["rule"] == "EKSP014"}
+    assert lines == {17, 22, 23, 31, 34}, "each defect points at its own line inside the heredoc"
     for needle in ("nodeadm.service", "/etc/environment", "/etc/yum.conf", "set -x", "Cycle", ".internal",
                    "172.20.0.0/16", ".amazonaws.com"):
         assert needle in messages
@@ -193,7 +197,8 @@ def test_handwritten_script_defects_are_named_one_by_one(cli, tmp_path: Path) ->
 def test_only_terraform_aws_eks_modules_are_read(cli, tmp_path: Path) -> None:
     target = copy_fixture("not_eks.tf", tmp_path)
     result = cli("check", str(target), "--format", "json")
-    assert (result.code, json.loads(result.out)) == (0, {"findings": [], "errors": [], "suppressed": []})
+    assert (result.code, json.loads(result.out)) == (0, {"findings": [], "errors": [], "suppressed": [],
+                                                         "modules": []})
 
 
 @pytest.mark.parametrize("source", [
@@ -201,10 +206,18 @@ def test_only_terraform_aws_eks_modules_are_read(cli, tmp_path: Path) -> None:
     "registry.terraform.io/terraform-aws-modules/eks/aws",
     "git::https://github.com/terraform-aws-modules/terraform-aws-eks.git?ref=v21.3.0",
     "github.com/terraform-aws-modules/terraform-aws-eks?ref=v21.1.0",
+    "git::https://github.com/terraform-aws-modules/terraform-aws-eks.git?depth=1&ref=v21.1.0",
+    "git::ssh://git@github.com/terraform-aws-modules/terraform-aws-eks.git?ref=v21.1.0",
+    "git@github.com:terraform-aws-modules/terraform-aws-eks.git?ref=v21.1.0",
+    "app.terraform.io/acme/eks/aws",
     "../modules/terraform-aws-eks",
 ])
 def test_module_sources_that_are_recognised(cli, tmp_path: Path, source: str) -> None:
-    text = module(group("g", "      min_size = 1\n")).replace("terraform-aws-modules/eks/aws", source)
+    copy = tmp_path.parent / "modules" / "terraform-aws-eks"
+    copy.mkdir(parents=True, exist_ok=True)
+    (copy / "variables.tf").write_text('variable "kubernetes_version" {}\n', encoding="utf-8")
+    text = module(group("g", "      min_size = 1\n"), extra='  name = "c"').replace(
+        "terraform-aws-modules/eks/aws", source)
     _, found = run_check(cli, tmp_path, text)
     assert rules(found) == ["EKSP001"]
 
@@ -221,8 +234,7 @@ def test_text_output_and_exit_codes(cli, tmp_path: Path) -> None:
     result = cli("check", str(tmp_path))
     assert result.code == 1
     lines = result.out.splitlines()
-    assert any(line.endswith("error: unexpected '}' (not valid HCL here)") and "broken.tf:5:" in line
-               for line in lines)
+    assert any(line.endswith('broken.tf:5: error: "min_size =" has no value') for line in lines)
     assert any("shapes.tf:22: EKSP001 error eks.gpu-pool: " in line for line in lines)
     assert lines[-1] == "5 findings (5 errors, 0 warnings) in 2 files; 1 file could not be processed."
 

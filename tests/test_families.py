@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 
 from eksproxy_gen.hcl import parse
-from eksproxy_gen.model import read_modules
-from eksproxy_gen.policy.facts import dedent_heredoc
+from eksproxy_gen.policy.values import dedent_heredoc
 
-from .conftest import FIXTURES, copy_fixture, terraform_fmt_ok
+from .conftest import FIXTURES, copy_fixture, node_groups, terraform_fmt_ok
 
 FLAGS = ("--proxy", "http://proxy.corp.example:3128", "--vpc-cidr", "10.0.0.0/16")
 
@@ -90,8 +89,7 @@ def test_bottlerocket_toml_is_merged_keeping_every_other_setting(cli, tmp_path: 
     assert by_group(check_json(cli, target)) == {
         "eks.with_toml": ["EKSP006"], "eks.without_toml": ["EKSP009"], "eks.templated": ["EKSP010"]}
     cli("fix", str(target), *FLAGS)
-    doc = parse(target.read_text(encoding="utf-8"))
-    groups = read_modules(doc, target, target.name)[0].groups
+    groups = node_groups(target)
     toml = {g.facts.name: tomllib.loads(g.facts.bootstrap_extra_args or "") for g in groups
             if g.facts.name != "templated"}
     kept = toml["with_toml"]["settings"]
@@ -170,8 +168,7 @@ def _sandbox_bash(script: str, root: Path) -> subprocess.CompletedProcess[str]:
 def test_al2_block_runs_writes_drop_ins_and_is_idempotent(cli, tmp_path: Path) -> None:
     target = copy_fixture("families/al2.tf", tmp_path)
     cli("fix", str(target), *FLAGS)
-    doc = parse(target.read_text(encoding="utf-8"))
-    scripted = next(g for g in read_modules(doc, target, "al2.tf")[0].groups if g.facts.name == "scripted")
+    scripted = next(g for g in node_groups(target) if g.facts.name == "scripted")
     script = dedent_heredoc(scripted.facts.pre_bootstrap_user_data or "")
     assert script.startswith("#!/bin/bash\n# >>> eksproxy-gen:generated")
     assert 'echo "tuning" > /tmp/tuned' in script

@@ -81,8 +81,10 @@ def test_user_parts_survive_byte_for_byte_and_in_order(cli, tmp_path: Path) -> N
 def test_handwritten_script_is_replaced_and_other_parts_kept(cli, tmp_path: Path) -> None:
     target = copy_fixture("handwritten.tf", tmp_path)
     result = cli("fix", str(target), *FLAGS)
-    assert ("handwritten.tf: note: eks.workers: NO_PROXY entries no longer written: .svc.cluster.local, .svc, "
-            ".cluster.local (add them to no_proxy in .eksproxy-gen.toml to keep them)") in result.err
+    assert ("handwritten.tf: note: eks.workers: NO_PROXY entries kept from the replaced set-up: .svc.cluster.local, "
+            ".svc, .cluster.local") in result.err
+    assert ("handwritten.tf: note: eks.workers: NO_PROXY entries filled at boot ($VPC_CIDR) are replaced by the "
+            "configured vpc_cidrs") in result.err
     new = target.read_text(encoding="utf-8")
     for gone in ("/etc/environment", "nodeadm.service.d", "/etc/yum.conf", "set -ex", "Winter2025",
                  "module.eks.cluster_service_ipv4_cidr"):
@@ -181,7 +183,7 @@ def test_diff_masks_credentials(cli, tmp_path: Path) -> None:
     result = cli("fix", str(target), "--proxy", "http://svc:Winter2025@proxy:3128", "--vpc-cidr", "10.0.0.0/16",
                  "--diff")
     assert "Winter2025" not in result.out + result.err
-    assert "http://svc:***@proxy:3128" in result.out
+    assert "http://***@proxy:3128" in result.out
     assert "warning: the proxy URL holds credentials" in result.err
 
 

@@ -15,11 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from eksproxy_gen.hcl import parse
-from eksproxy_gen.model import read_modules
 from eksproxy_gen.policy.facts import Part
 
-from .conftest import copy_fixture
+from .conftest import copy_fixture, node_groups
 
 PROXY = "http://proxy.corp.example:3128"
 
@@ -37,8 +35,7 @@ def _tool(name: str) -> str:
 def parts(cli, tmp_path: Path) -> list[Part]:
     target = copy_fixture("shapes.tf", tmp_path)
     assert cli("fix", str(target), "--proxy", PROXY, "--vpc-cidr", "10.0.0.0/16").code == 0
-    doc = parse(target.read_text(encoding="utf-8"))
-    groups = [g for m in read_modules(doc, target, "shapes.tf") for g in m.groups]
+    groups = node_groups(target)
     general = next(g for g in groups if g.facts.name == "general")
     assert general.facts.parts
     return list(general.facts.parts)

@@ -76,7 +76,8 @@ def test_ipv6_no_proxy_entries_lose_brackets() -> None:
 
 
 def test_credentials_are_masked() -> None:
-    assert mask_credentials("use http://svc:Winter2025@proxy:3128 now") == "use http://svc:***@proxy:3128 now"
+    assert mask_credentials("use http://svc:Winter2025@proxy:3128 now") == "use http://***@proxy:3128 now"
+    assert mask_credentials("http://svc:p@ss@proxy:3128") == "http://***@proxy:3128"
 
 
 def test_no_proxy_split_respects_interpolations() -> None:

@@ -2,38 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-from .. import api, report, terminal
-from ..analysis import ALL_RULES
+from .. import terminal
 from ..config import ConfigResolver, Overrides
-from ..filters import RuleFilter
-from ..policy.rules import Severity
-
-
-@dataclass(frozen=True)
-class Output:
-    """How findings are shown and when they fail the run."""
-
-    format: str = "text"
-    quiet: bool = False
-    fail_on: Severity = Severity.ERROR
-    rule_filter: RuleFilter = ALL_RULES
+from ..formats.github import github
+from ..formats.json import as_json
+from ..formats.sarif import sarif
+from ..options import Output
+from ..pipeline.check import check
+from .collect import collect
 
 
 def run(paths: list[Path], config: Path | None, output: Output) -> int:
-    files = api.collect(paths, ConfigResolver(Overrides(), config))
+    files = collect(paths, ConfigResolver(Overrides(), config))
     with terminal.progress_bar(0 if output.quiet else len(files)) as progress:
-        result = api.check(files, output.rule_filter, progress)
+        result = check(files, output.rule_filter, progress)
     if output.format == "json":
-        print(report.as_json(result))
+        print(as_json(result))
     elif output.format == "sarif":
-        print(report.sarif(result))
+        print(sarif(result))
     elif output.format == "github":
-        text = report.github(result)
+        text = github(result)
         if text:
             print(text)
     else:
         terminal.print_report(result, output.quiet)
-    return 1 if result.failed(output.fail_on) else 0
+    return result.exit_code(output.fail_on)

@@ -5,37 +5,49 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .. import api, report, terminal
+from .. import terminal
 from ..config import ConfigResolver, Overrides
+from ..errors import UsageError
+from ..formats.text import error_line, finding_line, summary
+from ..options import Output
+from ..pipeline.fix import WriteBack, fix
 from ..policy.values import has_credentials
-from .check import Output
+from .collect import collect
 
 
-def run(paths: list[Path], overrides: Overrides, config: Path | None, write_back: api.WriteBack,
-        output: Output, fail_on_change: bool = False) -> int:
-    files = api.collect(paths, ConfigResolver(overrides, config))
-    api.require_proxy(files)
+def run(paths: list[Path], overrides: Overrides, config: Path | None, write_back: WriteBack,
+        output: Output) -> int:
+    files = collect(paths, ConfigResolver(overrides, config))
+    for path, settings in files:
+        if settings.proxy is None:
+            raise UsageError(
+                f"no proxy URL for {path}: pass --proxy http://proxy.example.com:3128, "
+                "or put proxy = \"...\" in .eksproxy-gen.toml (a Terraform value: --proxy tf:var.proxy_url)")
     if any(has_credentials(settings.proxy or "") for _, settings in files):
         print("eksproxy-gen: warning: the proxy URL holds credentials; user data is readable by anything on the "
-              "instance (IMDS). Prefer a proxy without credentials, or --proxy tf:var.proxy_url (P8).",
-              file=sys.stderr)
+              "instance. Prefer a proxy without credentials, or --proxy tf:var.proxy_url.", file=sys.stderr)
     with terminal.progress_bar(0 if output.quiet else len(files)) as progress:
-        result = api.fix(files, write_back, output.rule_filter, progress)
-    verb = "fixed" if write_back is api.WriteBack.YES else "would be fixed"
+        result = fix(files, write_back, output.rule_filter, progress, tuple(paths))
+    verb = "fixed" if write_back is WriteBack.YES else "would be fixed"
     for outcome in result.changed:
         if outcome.diff:
             sys.stdout.write(outcome.diff)
-        if not output.quiet:
-            groups = ", ".join(sorted({f"{f.module}.{f.node_group}" for f in outcome.fixed}))
-            print(f"{outcome.display}: {verb} ({groups})", file=sys.stderr)
-        for note in outcome.notes:
+    for outcome in result.files:
+        complete = sorted(g.location for g in outcome.fixed if g.complete)
+        partial = sorted(g.location for g in outcome.fixed if not g.complete)
+        if complete and not output.quiet:
+            print(f"{outcome.display}: {verb} ({', '.join(complete)})", file=sys.stderr)
+        if partial and not output.quiet:
+            print(f"{outcome.display}: changed, errors left ({', '.join(partial)})", file=sys.stderr)
+        for note in dict.fromkeys(outcome.notes):
             print(f"{outcome.display}: note: {note}", file=sys.stderr)
-    for line in [report.error_line(e) for e in result.errors] + [report.finding_line(f) for f in result.findings]:
+    for line in [error_line(e) for e in result.errors] + [finding_line(f) for f in result.findings]:
         print(line, file=sys.stderr)
     if not output.quiet:
         changed = len(result.changed)
         print(f"{changed} file{'' if changed == 1 else 's'} {verb}, "
-              f"{len(result.files) - changed} left unchanged; {report.summary(result)}", file=sys.stderr)
-    if (fail_on_change or write_back is api.WriteBack.CHECK) and result.changed:
+              f"{len(result.files) - changed} left unchanged; {summary(result)}", file=sys.stderr)
+    code = result.exit_code(output.fail_on)
+    if code == 0 and write_back is WriteBack.CHECK and result.changed:
         return 1
-    return 1 if result.failed(output.fail_on) else 0
+    return code

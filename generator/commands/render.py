@@ -17,8 +17,8 @@ def run(overrides: Overrides, config: Path | None, ipv6: bool) -> int:
     if settings.proxy is None:
         raise UsageError("no proxy URL: pass --proxy http://proxy.example.com:3128 or set proxy in "
                          ".eksproxy-gen.toml")
-    module = ModuleFacts(name="eks", file="-", line=0, major=21, ipv6=ipv6)
-    text = templates.attribute(templates.al2023_parts(module, settings), "")
+    module = ModuleFacts(name="eks", file="-", line=0, ipv6=ipv6)
+    text = templates.attribute(templates.al2023_parts(module, settings, writer="render"), "")
     print(mask_credentials(text))
     if has_credentials(settings.proxy):
         print("warning: the proxy URL holds credentials; they are shown as *** and would be readable by "

@@ -1,4 +1,4 @@
-"""Bottlerocket's proxy settings in ``bootstrap_extra_args`` TOML (P14), read with the standard library."""
+"""Bottlerocket's proxy settings in ``bootstrap_extra_args`` TOML, read with the standard library."""
 
 from __future__ import annotations
 

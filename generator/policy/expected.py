@@ -1,12 +1,13 @@
-"""What NO_PROXY must contain (P10). The checker demands this list and the fixer writes it."""
+"""What NO_PROXY must contain. The checker demands this list and the fixer writes it."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .facts import ModuleFacts
 from .settings import Settings
-from .values import covers
+from .values import covers, normalize
 
 EKS_DEFAULT_SERVICE_CIDRS = ("10.100.0.0/16", "172.20.0.0/16")
 IMDS_IPV6 = "fd00:ec2::254"
@@ -51,15 +52,52 @@ def required_no_proxy(module: ModuleFacts, settings: Settings) -> tuple[Entry, .
 
 
 def blanket_allowed(settings: Settings) -> bool:
-    """P11: a blanket .amazonaws.com is fine only when the user asked for it."""
+    """A blanket .amazonaws.com is fine only when the user asked for it."""
     return any(e in BLANKET_AWS for e in settings.no_proxy)
 
 
-def dropped_entries(current: list[str], module: ModuleFacts, settings: Settings) -> list[str]:
-    """Entries of a NO_PROXY being replaced that the generated one will not cover, so fix can say so.
+def self_reference(entry: str, module: ModuleFacts) -> bool:
+    """An entry that refers to the module being configured: Terraform rejects that as a cycle."""
+    return re.search(r"\bmodule\." + re.escape(module.name) + r"\b", entry) is not None
 
-    Shell variables and interpolations are left out: they cannot be carried over as written.
+
+def _filled_at_boot(entry: str) -> bool:
+    """A shell variable (``$VPC_CIDR``, ``${VPC_CIDR}``) or anything else that is not a plain entry or reference."""
+    if "$" in entry.replace("${", "") or re.search(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}", entry):
+        return True
+    return re.fullmatch(r"[A-Za-z0-9._:/\[\]-]+|\$\{[^}]+\}", entry) is None
+
+
+@dataclass(frozen=True)
+class Carry:
+    """NO_PROXY entries of a part being replaced: those the generated part keeps, those it cannot, those it drops."""
+
+    kept: tuple[str, ...] = ()
+    unknowable: tuple[str, ...] = ()
+    dropped: tuple[str, ...] = ()
+
+
+def carry_over(current: list[str], module: ModuleFacts, settings: Settings) -> Carry:
+    """What happens to the entries of a NO_PROXY being replaced, so that no entry is lost silently.
+
+    Literal entries and Terraform references are carried into the generated list;
+    a shell variable filled in at boot (the VPC CIDR read from instance metadata)
+    cannot be; a blanket .amazonaws.com and a reference to the module itself are
+    dropped on purpose.
     """
     wanted = [entry.value for entry in required_no_proxy(module, settings)]
-    return [entry for entry in current
-            if entry not in BLANKET_AWS and "$" not in entry and not covers(wanted, entry)]
+    refs = dict(module.refs)
+    kept: list[str] = []
+    unknowable: list[str] = []
+    dropped: list[str] = []
+    for raw in current:
+        entry = normalize(raw)
+        if covers(wanted + kept, entry, refs):
+            continue
+        if entry in BLANKET_AWS or self_reference(entry, module):
+            dropped.append(entry)
+        elif _filled_at_boot(entry):
+            unknowable.append(entry)
+        else:
+            kept.append(entry)
+    return Carry(tuple(kept), tuple(unknowable), tuple(dropped))

@@ -1,12 +1,12 @@
-"""What the policy needs to know about a module call and its node groups.
+"""What the policy knows about a module call and its node groups: plain, immutable records.
 
-Both front ends fill these records: the CLI from python-hcl2's tree, the
-checkov rules from checkov's module configuration plus the file's own text.
+The model fills these from the Terraform it could read. A setting that only
+Terraform can compute is an ``Opaque`` naming the expression, never a guess:
+the policy then says it cannot judge instead of judging what it cannot see.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 GENERATED_MARKER = "eksproxy-gen:generated"
@@ -17,78 +17,115 @@ SHELL_TYPES = ("text/x-shellscript", "text/cloud-boothook")
 
 
 @dataclass(frozen=True)
-class Part:
-    """One element of ``cloudinit_pre_nodeadm``; ``content`` is the text as written, dedented."""
+class Opaque:
+    """A setting whose value only Terraform can compute: ``expression`` is what hides it, as written."""
 
-    content_type: str | None
-    content: str | None
+    setting: str
+    expression: str
+    where: str = ""
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a text value is written: ``file:line`` of its first line, for pointing at a line inside it."""
+
+    file: str
+    first_line: int
+
+    def line(self, index: int) -> int:
+        """The file line of the ``index``-th (0-based) line of the text."""
+        return self.first_line + index
+
+
+@dataclass(frozen=True)
+class Part:
+    """One element of ``cloudinit_pre_nodeadm``: content as written (escapes resolved, references kept)."""
+
+    content_type: str | Opaque | None
+    content: str | Opaque | None
     filename: str | None = None
     line: int = 0
+    origin: Origin | None = None
+
+    @property
+    def opaque(self) -> Opaque | None:
+        for value in (self.content_type, self.content):
+            if isinstance(value, Opaque):
+                return value
+        return None
+
+    @property
+    def text(self) -> str | None:
+        return self.content if isinstance(self.content, str) else None
 
     @property
     def generated(self) -> bool:
-        return self.filename in GENERATED_FILENAMES or (
-            self.content is not None and GENERATED_MARKER in self.content)
+        return self.filename in GENERATED_FILENAMES or (self.text is not None and GENERATED_MARKER in self.text)
 
     @property
     def is_nodeconfig(self) -> bool:
-        return self.content_type == NODECONFIG
+        return isinstance(self.content_type, str) and self.content_type.split(";")[0].strip() == NODECONFIG
 
     @property
     def is_shell(self) -> bool:
-        if (self.content_type or "").split(";")[0].strip() in SHELL_TYPES:
+        if isinstance(self.content_type, str) and self.content_type.split(";")[0].strip() in SHELL_TYPES:
             return True
-        return self.content_type is None and (self.content or "").lstrip().startswith("#!")
+        return self.content_type is None and (self.text or "").lstrip().startswith("#!")
 
 
 @dataclass(frozen=True)
 class ModuleFacts:
-    """A terraform-aws-eks module call. ``service_cidr`` is literal text or ``${expr}``."""
+    """A terraform-aws-eks module call.
+
+    ``majors`` are the major versions the call can be; ``major_basis`` says, when
+    they were inferred rather than pinned, from what. ``service_cidr`` is literal
+    text or ``${expr}``. ``refs`` maps references (``module.vpc.vpc_cidr_block``)
+    to the literal values the folder gives them, so NO_PROXY entries written
+    either way compare equal.
+    """
 
     name: str
     file: str
     line: int
-    major: int | None
+    majors: frozenset[int] = frozenset({21})
+    major_basis: str = ""
     service_cidr: str | None = None
     ipv6: bool = False
     private_endpoint: bool = True
+    refs: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def location(self) -> str:
+        return self.name
 
 
 @dataclass(frozen=True)
 class GroupFacts:
     """One node group, with the settings it effectively gets.
 
-    ``parts`` is None when ``cloudinit_pre_nodeadm`` is not written as a literal
-    list (an expression); ``ami_type`` keeps ``${...}`` when it is an expression.
+    ``kind`` is eks_managed or self_managed; ``map`` the node-group map it is a
+    key of ("module" for a node-group submodule); ``unreadable`` is set when the
+    group itself is an expression only Terraform can compute.
     """
 
     name: str
     line: int
     kind: str = "eks_managed"
     file: str | None = None
-    ami_type: str | None = None
-    platform: str | None = None
-    launch_template: bool = True
+    map: str = "eks_managed_node_groups"
+    ami_type: str | Opaque | None = None
+    platform: str | Opaque | None = None
+    launch_template: bool | Opaque = True
     launch_template_reason: str = ""
-    parts: tuple[Part, ...] | None = ()
-    parts_expression: str = ""
+    parts: tuple[Part, ...] | Opaque = ()
     release_version: str | None = None
-    inherits_parts: bool = False
-    bootstrap_extra_args: str | None = None
-    pre_bootstrap_user_data: str | None = None
+    bootstrap_extra_args: str | Opaque | None = None
+    bootstrap_origin: Origin | None = None
+    pre_bootstrap_user_data: str | Opaque | None = None
+    pre_bootstrap_origin: Origin | None = None
+    unreadable: Opaque | None = None
 
 
-def dedent_heredoc(body: str) -> str:
-    """Strip the common indentation, as Terraform does for ``<<-`` heredocs."""
-    lines = body.split("\n")
-    widths = [len(ln) - len(ln.lstrip(" \t")) for ln in lines if ln.strip()]
-    cut = min(widths) if widths else 0
-    return "\n".join(ln[cut:] for ln in lines)
-
-
-def release_date(version: str | None) -> int | None:
-    """The YYYYMMDD date in an AMI release version such as ``1.31.3-20251120``."""
-    if not version:
-        return None
-    match = re.search(r"(20\d{6})", version)
-    return int(match.group(1)) if match else None
+def location(module: str, group: str | None) -> str:
+    """How a finding names where it is: ``module.group``, or the module alone for a module-wide finding."""
+    return module if group is None else f"{module}.{group}"

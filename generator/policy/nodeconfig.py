@@ -1,117 +1,143 @@
-"""Read ``spec.instance.environment`` out of NodeConfig YAML without a YAML library.
+"""NodeConfig documents (``application/node.eks.aws`` parts) read with a YAML parser.
 
-NodeConfig parts are Terraform templates (``${...}``, ``%{ if }``), so they are
-not YAML until Terraform renders them; a tolerant reader of block mappings
-(plus one-line flow mappings) is both enough and safer here than PyYAML.
+The parts are Terraform templates: ``${...}`` interpolations are swapped for
+placeholders before parsing and put back after, so they read as the strings
+Terraform will render. A part with ``%{ }`` directives is not read at all:
+which of its lines survive is Terraform's decision, not ours.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 
-_KEY = re.compile(
-    r"""^(?P<indent>[ ]*)(?:-\s+)?(?P<q>["']?)(?P<key>[^"'#:{}\[\]][^"'#:]*?)(?P=q)\s*:(?:\s+(?P<value>.*))?$""")
+import yaml
+
+API_VERSION = "node.eks.aws/v1alpha1"
+KIND = "NodeConfig"
+_PLACEHOLDER = "eksproxygen0interp{}0"
+_PLACEHOLDER_RE = re.compile(r"eksproxygen0interp(\d+)0")
 
 Environment = dict[str, dict[str, str]]
 
-
-def documents(text: str) -> list[dict[tuple[str, ...], str]]:
-    """Each YAML document as a map of key path -> scalar text ("" for a mapping or list)."""
-    docs: list[dict[tuple[str, ...], str]] = [{}]
-    stack: list[tuple[int, str]] = []
-    for raw in text.replace("\r\n", "\n").split("\n"):
-        line = raw.rstrip()
-        stripped = line.strip()
-        if line.startswith("---") or line.startswith("..."):
-            docs.append({})
-            stack = []
-            continue
-        if not stripped or stripped.startswith("#") or stripped.startswith("%{"):
-            continue
-        match = _KEY.match(line)
-        if not match:
-            continue
-        indent = len(match.group("indent"))
-        while stack and stack[-1][0] >= indent:
-            stack.pop()
-        key = match.group("key").strip()
-        value = _strip_comment(match.group("value") or "")
-        path = (*[k for _, k in stack], key)
-        if not value:
-            docs[-1].setdefault(path, "")
-            stack.append((indent, key))
-        elif value.startswith("{"):
-            for sub_key, sub_value in _flow_map(value).items():
-                docs[-1][(*path, *sub_key)] = sub_value
-        else:
-            docs[-1][path] = _unquote(value)
-    return [d for d in docs if d]
+try:
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader
+except AttributeError:  # PyYAML built without libyaml
+    _Loader = yaml.SafeLoader
 
 
-def environment(text: str) -> Environment:
-    """``spec.instance.environment`` of every NodeConfig document in text, merged in order."""
+@dataclass(frozen=True)
+class Documents:
+    """The YAML documents of a part. ``error`` is a YAML syntax error; ``templated`` means it was not read."""
+
+    items: tuple[object, ...] = ()
+    error: str | None = None
+    error_line: int = 0
+    templated: bool = False
+
+
+def interpolations(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each ``${...}`` in text, nested braces included; ``$${`` escapes are skipped."""
+    i = 0
+    while True:
+        i = text.find("${", i)
+        if i < 0:
+            return
+        if i > 0 and text[i - 1] == "$":
+            i += 2
+            continue
+        depth, j = 0, i + 2
+        while j < len(text):
+            if text[j] == "{":
+                depth += 1
+            elif text[j] == "}":
+                if depth == 0:
+                    break
+                depth -= 1
+            j += 1
+        yield i, j + 1
+        i = j + 1
+
+
+def read(text: str) -> Documents:
+    if "%{" in text.replace("%%{", ""):
+        return Documents(templated=True)
+    pieces: list[str] = []
+    swapped: list[str] = []
+    last = 0
+    for start, end in interpolations(text):
+        pieces.append(text[last:start])
+        pieces.append(_PLACEHOLDER.format(len(swapped)))
+        swapped.append(text[start:end])
+        last = end
+    pieces.append(text[last:])
+    try:
+        docs = tuple(d for d in yaml.load_all("".join(pieces), Loader=_Loader) if d is not None)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
+        return Documents(error=str(problem), error_line=(mark.line + 1) if mark is not None else 1)
+    return Documents(tuple(_restore(d, swapped) for d in docs))
+
+
+def _restore(node: object, swapped: list[str]) -> object:
+    if isinstance(node, str):
+        return _PLACEHOLDER_RE.sub(lambda m: swapped[int(m.group(1))], node)
+    if isinstance(node, list):
+        return [_restore(item, swapped) for item in node]
+    if isinstance(node, dict):
+        return {_restore(k, swapped): _restore(v, swapped) for k, v in node.items()}
+    return node
+
+
+def is_nodeconfig(doc: object) -> bool:
+    return isinstance(doc, dict) and doc.get("kind", KIND) == KIND
+
+
+def environment(docs: Documents) -> Environment:
+    """``spec.instance.environment`` of every NodeConfig document, merged in order: later wins each key."""
     env: Environment = {}
-    for doc in documents(text):
-        if doc.get(("kind",), "NodeConfig") != "NodeConfig":
+    for doc in docs.items:
+        if not is_nodeconfig(doc):
             continue
-        for path, value in doc.items():
-            if len(path) == 5 and path[:3] == ("spec", "instance", "environment"):
-                env.setdefault(path[3], {})[path[4]] = value
+        assert isinstance(doc, dict)
+        spec = doc.get("spec")
+        instance = spec.get("instance") if isinstance(spec, dict) else None
+        units = instance.get("environment") if isinstance(instance, dict) else None
+        if not isinstance(units, dict):
+            continue
+        for unit, values in units.items():
+            if isinstance(values, dict):
+                env.setdefault(str(unit), {}).update({str(k): _scalar(v) for k, v in values.items()})
     return env
 
 
-def _strip_comment(value: str) -> str:
-    quote = ""
-    for i, ch in enumerate(value):
-        if ch in "\"'" and (not quote or quote == ch):
-            quote = "" if quote else ch
-        elif ch == "#" and not quote and (i == 0 or value[i - 1] in " \t"):
-            return value[:i].rstrip()
-    return value.strip()
+def _scalar(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
-def _unquote(value: str) -> str:
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-        inner = value[1:-1]
-        return inner.replace('\\"', '"') if value[0] == '"' else inner.replace("''", "'")
-    return value
-
-
-def _flow_map(text: str) -> dict[tuple[str, ...], str]:
-    """``{a: 1, b: {c: 2}}`` -> {("a",): "1", ("b", "c"): "2"}; tolerant of odd input."""
-    inner = text.strip()
-    if inner.startswith("{") and inner.endswith("}"):
-        inner = inner[1:-1]
-    out: dict[tuple[str, ...], str] = {}
-    for item in _split_top(inner):
-        key, sep, value = item.partition(":")
-        if not sep:
-            continue
-        key = _unquote(key.strip())
-        value = value.strip()
-        if value.startswith("{"):
-            for sub, sub_value in _flow_map(value).items():
-                out[(key, *sub)] = sub_value
-        else:
-            out[(key,)] = _unquote(value)
-    return out
-
-
-def _split_top(text: str) -> list[str]:
-    parts, depth, quote, current = [], 0, "", []
-    for ch in text:
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "{[":
-            depth += 1
-        elif ch in "}]":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append("".join(current))
-            current = []
-            continue
-        current.append(ch)
-    parts.append("".join(current))
-    return [p for p in parts if p.strip()]
+def holds_only(docs: Documents, keys: frozenset[str]) -> bool:
+    """Every document is a NodeConfig whose only settings are ``spec.instance.environment`` entries in ``keys``."""
+    if not docs.items:
+        return False
+    for doc in docs.items:
+        if not is_nodeconfig(doc) or set(doc) - {"apiVersion", "kind", "spec"}:  # type: ignore[arg-type]
+            return False
+        spec = doc.get("spec") or {}  # type: ignore[union-attr]
+        if not isinstance(spec, dict) or set(spec) - {"instance"}:
+            return False
+        instance = spec.get("instance") or {}
+        if not isinstance(instance, dict) or set(instance) - {"environment"}:
+            return False
+        units = instance.get("environment") or {}
+        if not isinstance(units, dict):
+            return False
+        for values in units.values():
+            if not isinstance(values, dict) or set(map(str, values)) - keys:
+                return False
+    return True

@@ -1,7 +1,10 @@
 """What a shell part of user data does about the proxy, judged from its text.
 
-These are patterns, not a shell parser: they recognise the hand-written script
-that people copy (spec §6) and its usual variants.
+These are patterns, not a shell parser: they recognise the hand-written proxy
+script people copy between node groups and its usual variants. ``proxy_cut``
+says which lines of a script only set up the proxy, so a fix can remove exactly
+those and keep the script's other work; when that cannot be told line by line,
+it says so and nothing is cut.
 """
 
 from __future__ import annotations
@@ -18,7 +21,13 @@ _SHELL_REF = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9
 _DROPIN = re.compile(r"/etc/systemd/system/([A-Za-z0-9@_.-]+?)\.service\.d\b")
 _OVERWRITE_ENV = re.compile(r"(?:(?<!>)>\s*/etc/environment\b|\btee\s+(?!-a)(?:--?\w+\s+)*/etc/environment\b)")
 _SET_X = re.compile(r"^\s*set\s+-[A-Za-z]*x|^#!\S*\s+-[A-Za-z]*x|^\s*set\s+-o\s+xtrace", re.M)
-_CREDENTIALS = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@\"']+:[^\s/@\"']+@")
+_CREDENTIALS = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@\"']+:[^\s/\"']+@")
+_HEREDOC_START = re.compile(r"<<-?\s*['\"]?([A-Za-z_][A-Za-z0-9_]*)['\"]?")
+_PROXY_WORD = re.compile(r"\b(?:HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy)\b|\bproxy\s*=", re.I)
+_PROXY_TARGETS = re.compile(r"/etc/environment\b|/etc/yum\.conf\b|/etc/dnf/dnf\.conf\b|/etc/profile\.d/[\w.-]*proxy")
+_DROPIN_UNITS = {"containerd", "nodeadm", "kubelet", "docker", "sandbox-image"}
+_SUPPORT = re.compile(r"^\s*systemctl\s+(?:daemon-reload|(?:try-)?restart\s+[\w@. -]+)\s*$")
+_NEUTRAL = re.compile(r"^\s*(?:#.*|set\s+-[A-Za-z]+(?:\s+-?o\s+\w+)*|set\s+-o\s+\w+)?\s*$")
 
 
 @dataclass(frozen=True)
@@ -68,3 +77,133 @@ def read_script(text: str) -> ScriptFacts:
         set_x=_SET_X.search(text) is not None,
         has_credentials=_CREDENTIALS.search(text) is not None,
     )
+
+
+def harmful_lines(text: str) -> list[tuple[int, str]]:
+    """(0-based line, what is wrong) for the first line of each harm a script does on an AL2023 node, in order."""
+    found: list[tuple[int, str]] = []
+    creds = _CREDENTIALS.search(text) is not None
+    for index, line in enumerate(text.split("\n")):
+        if _OVERWRITE_ENV.search(line):
+            found.append((index, "overwrites /etc/environment, dropping what the AMI and other tools put there"))
+        if "/etc/yum.conf" in line:
+            found.append((index, "writes /etc/yum.conf, which dnf on AL2023 does not read (use /etc/dnf/dnf.conf)"))
+        if re.search(r"/etc/systemd/system/nodeadm\.service\.d\b", line):
+            found.append((index, "writes a drop-in for nodeadm.service, a unit that does not exist"))
+        if creds and _SET_X.search(line):
+            found.append((index, "traces commands (set -x) while the script holds proxy credentials, so they "
+                                 "reach the console log"))
+    first: dict[str, tuple[int, str]] = {}
+    for index, why in found:
+        first.setdefault(why, (index, why))
+    return sorted(first.values())
+
+
+@dataclass(frozen=True)
+class Cut:
+    """The outcome of cutting the proxy set-up out of a script.
+
+    ``whole`` means the script does nothing else (it can be replaced as a whole);
+    ``kept`` is the text without the proxy lines when they can be cut exactly;
+    otherwise ``removable`` lists the 0-based lines a person should remove.
+    """
+
+    whole: bool
+    kept: str | None
+    removable: tuple[int, ...]
+    reason: str = ""
+
+
+@dataclass
+class _Unit:
+    """A command and, for a heredoc, its body lines: cut or kept together."""
+
+    lines: list[int]
+    text: str
+    kind: str = "other"
+
+
+def _units(lines: list[str]) -> list[_Unit]:
+    units: list[_Unit] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        start = _HEREDOC_START.search(line) if "<<" in line else None
+        if start and not line.lstrip().startswith("#"):
+            marker = start.group(1)
+            end = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == marker), None)
+            if end is not None:
+                units.append(_Unit(list(range(i, end + 1)), "\n".join(lines[i : end + 1])))
+                i = end + 1
+                continue
+        members = [i]
+        while lines[members[-1]].rstrip().endswith("\\") and members[-1] + 1 < len(lines):
+            members.append(members[-1] + 1)
+        units.append(_Unit(members, "\n".join(lines[j] for j in members)))
+        i = members[-1] + 1
+    return units
+
+
+def _classify(unit: _Unit) -> str:
+    text = unit.text
+    first = text.split("\n")[0]
+    if _NEUTRAL.match(text) or first.startswith("#!"):
+        return "neutral"
+    if _SUPPORT.match(text):
+        return "support"
+    dropins = set(_DROPIN.findall(text))
+    if dropins and dropins <= _DROPIN_UNITS and ("proxy" in text.lower() or "EnvironmentFile" in text
+                                                 or re.match(r"^\s*mkdir\s+-p\s+[\s\\/\w.@-]*$", text, re.S)):
+        return "proxy"
+    if _PROXY_TARGETS.search(text) and (_PROXY_WORD.search(text) or _OVERWRITE_ENV.search(text)):
+        return "proxy"
+    if re.match(r"^\s*(?:export\s+)?(?:HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy)=", first):
+        return "proxy"
+    return "other"
+
+
+def proxy_cut(text: str) -> Cut:
+    """Which lines of ``text`` only set up the proxy, and whether they can be cut out exactly."""
+    lines = text.split("\n")
+    units = _units(lines)
+    for unit in units:
+        unit.kind = _classify(unit)
+    _mark_helper_variables(units)
+    others = [u for u in units if u.kind == "other"]
+    proxy = [u for u in units if u.kind == "proxy"]
+    if not proxy:
+        return Cut(False, None, ())
+    if not others:
+        return Cut(True, None, tuple(i for u in units if u.kind in {"proxy", "support"} for i in u.lines))
+    uses_systemd = any("systemctl" in u.text or "/etc/systemd" in u.text for u in others)
+    cut_units = [u for u in units if u.kind == "proxy" or (u.kind == "support" and not uses_systemd)]
+    removed = {i for u in cut_units for i in u.lines}
+    removable = tuple(sorted(removed))
+    removed_vars = {m.group(1) for u in cut_units for m in _SHELL_ASSIGN.finditer(u.text)}
+    kept_text = "\n".join(line for i, line in enumerate(lines) if i not in removed)
+    used = {m.group(1) or m.group(2) for m in _SHELL_REF.finditer(kept_text)}
+    if removed_vars & used:
+        shown = ", ".join(sorted(removed_vars & used))
+        return Cut(False, None, removable, f"its other commands use {shown}, which the proxy lines set")
+    facts = read_script(kept_text)
+    if facts.overwrites_etc_environment or facts.dropin_units & _DROPIN_UNITS or facts.writes_yum_conf:
+        return Cut(False, None, removable, "proxy set-up is mixed into lines that do other work")
+    return Cut(False, kept_text, removable)
+
+
+def _mark_helper_variables(units: list[_Unit]) -> None:
+    """Assignments used only by proxy lines (the proxy URL, an IMDS token, the VPC CIDR) belong to the proxy."""
+    changed = True
+    while changed:
+        changed = False
+        for unit in units:
+            if unit.kind != "other":
+                continue
+            match = _SHELL_ASSIGN.match(unit.text)
+            if not match or "\n" in unit.text.strip():
+                continue
+            name = match.group(1)
+            users = [u for u in units if u is not unit and re.search(r"\$\{?" + re.escape(name) + r"\b", u.text)]
+            if users and all(u.kind == "proxy" for u in users):
+                unit.kind = "proxy"
+                changed = True

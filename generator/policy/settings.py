@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from .values import EXPR_PREFIX, is_reference
+from .values import EXPR_PREFIX, is_reference, shorten
 
 _FORBIDDEN = ('"', "'", "\\", "\n", "\r", "${", "%{", "`", "$(")
 _NO_PROXY_ENTRY = re.compile(r"\.?[A-Za-z0-9]([A-Za-z0-9._:/-]*[A-Za-z0-9])?")
@@ -45,7 +46,7 @@ def _expression(value: str, what: str) -> str | None:
     expr = value[len(EXPR_PREFIX):].strip()
     if not is_reference(expr):
         raise SettingError(
-            f"{what}: {value!r} is not a plain Terraform reference "
+            f"{what}: {shorten(value)} is not a plain Terraform reference "
             "(use e.g. tf:var.proxy_url or tf:module.vpc.vpc_cidr_block)")
     return "${" + expr + "}"
 
@@ -54,9 +55,13 @@ def _refuse_unsafe(value: str, what: str) -> None:
     for bad in _FORBIDDEN:
         if bad in value:
             shown = bad.encode("unicode_escape").decode()
-            raise SettingError(f"{what}: contains {shown!r}, which could break out of the generated text")
-    if not value or value != value.strip() or " " in value or "\t" in value:
-        raise SettingError(f"{what}: must be non-empty and contain no spaces")
+            raise SettingError(f"{what}: contains {shown}, which could break out of the generated text")
+    if not value:
+        raise SettingError(f"{what}: must not be empty")
+    for ch in value:
+        if ch.isspace() or unicodedata.category(ch)[0] in "CZ":
+            raise SettingError(f"{what}: contains U+{ord(ch):04X} ({unicodedata.name(ch, 'a control character')}); "
+                               "spaces, line breaks and invisible characters are not allowed")
 
 
 def _proxy(value: str, source: str) -> str:
@@ -71,7 +76,7 @@ def _proxy(value: str, source: str) -> str:
     except ValueError as exc:
         raise SettingError(f"{what}: not a valid URL ({str(exc).lower()})") from None
     if parts.scheme not in {"http", "https"}:
-        raise SettingError(f"{what}: scheme must be http or https (got {parts.scheme or 'none'!r}); "
+        raise SettingError(f"{what}: scheme must be http or https (got {parts.scheme or 'none'}); "
                            "write e.g. http://proxy.example.com:3128")
     if not parts.hostname:
         raise SettingError(f"{what}: no host in the URL")
@@ -79,6 +84,8 @@ def _proxy(value: str, source: str) -> str:
         raise SettingError(f"{what}: port {port} out of range")
     if parts.path not in {"", "/"} or parts.query or parts.fragment:
         raise SettingError(f"{what}: a proxy URL has no path, query or fragment")
+    if "@" in parts.netloc.rpartition("@")[0]:
+        raise SettingError(f"{what}: the user name or password contains '@'; percent-encode it as %40")
     return value.rstrip("/")
 
 
@@ -89,18 +96,23 @@ def _cidr(value: str, what: str) -> str:
     _refuse_unsafe(value, what)
     try:
         return str(ipaddress.ip_network(value, strict=True))
-    except ValueError as exc:
-        raise SettingError(f"{what}: {value!r} is not a CIDR block ({exc})") from None
+    except ValueError:
+        pass
+    try:
+        loose = ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise SettingError(f"{what}: {shorten(value)} is not a CIDR block") from None
+    raise SettingError(f"{what}: {shorten(value)} has host bits set (did you mean {loose}?)")
 
 
 def _no_proxy_entry(value: str, source: str) -> str:
-    what = f"{source}: no_proxy entry {value!r}"
+    what = f"{source}: no_proxy entry {shorten(value)}"
     expr = _expression(value, what)
     if expr is not None:
         return expr
     _refuse_unsafe(value, what)
     if value.startswith("*"):
-        raise SettingError(f"{what}: write domains as .example.com; '*.' is ignored by curl (P9)")
+        raise SettingError(f"{what}: write domains as .example.com; curl ignores a leading '*.'")
     if "," in value:
         raise SettingError(f"{what}: one entry per value, no commas")
     if not _NO_PROXY_ENTRY.fullmatch(value.strip("[]")):

@@ -8,70 +8,83 @@ from collections.abc import Callable
 from . import expected
 from .bottlerocket import read_network
 from .coverage import Coverage, analyse
-from .facts import GroupFacts, ModuleFacts, release_date
+from .facts import GroupFacts, ModuleFacts, Opaque, Origin, Part
+from .family import Family, ami_family
 from .rules import Finding
-from .scripts import read_script
+from .scripts import harmful_lines, read_script
 from .settings import Settings
-from .values import covers, mask_credentials, normalize, split_no_proxy
+from .values import covers, mask_credentials, normalize, shorten, split_no_proxy
 
 MIN_AMI_RELEASE = 20251120
 
-Emit = Callable[[str, str], None]
+
+class _Emitter:
+    """Collects a group's findings; ``note`` qualifies every message (an inferred major version)."""
+
+    def __init__(self, module: ModuleFacts, group: GroupFacts, note: str = "") -> None:
+        self.module, self.group, self.note = module, group, note
+        self.findings: list[Finding] = []
+
+    def __call__(self, rule: str, message: str, line: int | None = None, file: str | None = None) -> None:
+        if self.note:
+            message = f"{message} ({self.note})"
+        group_file = self.group.file or self.module.file
+        self.findings.append(Finding(rule, file or group_file, line or self.group.line, self.module.name,
+                                     self.group.name, message, map=self.group.map, module_file=self.module.file,
+                                     module_line=self.module.line, group_file=group_file,
+                                     group_line=self.group.line))
 
 
-_PLATFORMS = {"linux": "AL2", "al2023": "AL2023", "bottlerocket": "BOTTLEROCKET", "windows": "WINDOWS"}
-
-
-def ami_family(group: GroupFacts, major: int | None) -> str:
-    """AL2023, AL2, BOTTLEROCKET, WINDOWS, CUSTOM or UNKNOWN, as the module picks its user-data template.
-
-    v21 goes by ami_type (default AL2023); v20 by ami_type, falling back to the
-    deprecated ``platform`` (default linux, the AL2 template); v19 by platform only.
-    """
-    if major is not None and major <= 19:
-        return _PLATFORMS.get(group.platform or "linux", "UNKNOWN")
-    ami = group.ami_type
-    if ami is None:
-        if major is not None and major >= 21:
-            return "AL2023"
-        if major is not None:
-            return _PLATFORMS.get(group.platform or "linux", "UNKNOWN")
-        return "UNKNOWN"
-    if "${" in ami:
-        return "UNKNOWN"
-    for prefix, family in (("AL2023_", "AL2023"), ("AL2_", "AL2"), ("BOTTLEROCKET_", "BOTTLEROCKET"),
-                           ("WINDOWS_", "WINDOWS"), ("CUSTOM", "CUSTOM")):
-        if ami.startswith(prefix):
-            return family
-    return "UNKNOWN"
+Emit = Callable[..., None]
 
 
 def evaluate_group(module: ModuleFacts, group: GroupFacts, settings: Settings) -> list[Finding]:
-    findings: list[Finding] = []
-
-    def emit(rule: str, message: str) -> None:
-        findings.append(Finding(rule, group.file or module.file, group.line, module.name, group.name, message))
-
-    family = ami_family(group, module.major)
-    if family in {"UNKNOWN", "CUSTOM", "WINDOWS"}:
-        _unsupported(family, group, emit)
+    if group.unreadable is not None:
+        emit = _Emitter(module, group)
+        _opaque(group.unreadable, emit)
+        return emit.findings
+    family = ami_family(module, group)
+    emit = _Emitter(module, group, family.note)
+    if family.name is None or family.name in {"CUSTOM", "WINDOWS"}:
+        _unsupported(family, emit)
+    elif isinstance(group.launch_template, Opaque):
+        _opaque(group.launch_template, emit)
     elif not group.launch_template:
         emit("EKSP008", f"{group.launch_template_reason}: the module builds no launch template, so user data "
                         "never reaches the node; the proxy cannot be applied to this group")
-    elif family == "AL2023":
+    elif family.name == "AL2023":
         _al2023(module, group, settings, emit)
-    elif family == "AL2":
+    elif family.name == "AL2":
         _al2(module, group, settings, emit)
     else:
         _bottlerocket(module, group, settings, emit)
-    return findings
+    return emit.findings
+
+
+def _opaque(opaque: Opaque, emit: Emit) -> None:
+    where = f" (at {opaque.where})" if opaque.where else ""
+    emit("EKSP010", f"{opaque.setting} is {shorten(opaque.expression)}{where}, which only Terraform can compute; "
+                    "eksproxy-gen neither judges nor rewrites this group: make it a literal, or add the parts "
+                    "printed by `eksproxy-gen render` where that value is defined")
+
+
+def readable_parts(group: GroupFacts, emit: Emit) -> tuple[Part, ...] | None:
+    """The group's parts when every one can be read; otherwise one EKSP010 naming what cannot."""
+    if isinstance(group.parts, Opaque):
+        _opaque(group.parts, emit)
+        return None
+    for part in group.parts:
+        if part.opaque is not None:
+            _opaque(part.opaque, emit)
+            return None
+    return group.parts
 
 
 def current_no_proxy(group: GroupFacts) -> list[str]:
     """The NO_PROXY entries an AL2023 or AL2 group has now (empty when none can be read)."""
-    if group.parts:
+    if isinstance(group.parts, tuple) and group.parts:
         env = analyse(group.parts).primary_env()
-    elif group.pre_bootstrap_user_data:
+    elif isinstance(group.pre_bootstrap_user_data, str):
         env = Coverage(scripts=(read_script(group.pre_bootstrap_user_data),)).primary_env()
     else:
         return []
@@ -79,37 +92,41 @@ def current_no_proxy(group: GroupFacts) -> list[str]:
 
 
 def _al2023(module: ModuleFacts, group: GroupFacts, settings: Settings, emit: Emit) -> None:
-    if group.parts is None:
-        emit("EKSP010", f"cloudinit_pre_nodeadm is an expression ({group.parts_expression}); add the parts "
-                        "printed by `eksproxy-gen render` where that list is defined")
+    parts = readable_parts(group, emit)
+    if parts is None:
         return
-    coverage = analyse(group.parts)
+    coverage = analyse(parts)
     _release(group, emit)
     if not coverage.any_proxy:
         emit("EKSP001", "no proxy configuration in cloudinit_pre_nodeadm; nodeadm, containerd and kubelet "
                         "will try to reach AWS and registries directly")
         return
-    if not coverage.covers("nodeadm"):
-        why = "the proxy is not in a NodeConfig spec.instance.environment.default"
-        if any("nodeadm" in s.dropin_units for s in coverage.scripts):
-            why += "; the drop-in for nodeadm.service does nothing (there is no such unit)"
-        emit("EKSP002", f"{why}: nodeadm-config calls EC2 before any shell part runs, so the node cannot join")
+    if not coverage.reaches("nodeadm"):
+        emit("EKSP002", "the proxy is not in a NodeConfig spec.instance.environment.default: nodeadm-config calls "
+                        "EC2 before any shell part runs, so the node cannot join")
     _runtime_units(coverage, emit)
     _judge_env(coverage.primary_env(), module, settings, emit)
+    for unit, var in coverage.unit_overrides():
+        emit("EKSP005", f"environment.{unit} sets {var} to another value than environment.default; systemd "
+                        f"gives {unit} its own value")
     if not any(s.writes_dnf_conf for s in coverage.scripts):
         emit("EKSP013", "no part sets proxy= in /etc/dnf/dnf.conf; dnf run outside systemd units "
                         "(an SSH session, a script with a clean environment) will not use the proxy")
-    _scripts(coverage, emit, yum_is_wrong=True)
-    _self_reference(group, module, emit)
+    for part in parts:
+        if part.is_shell or (part.content_type is None and part.text):
+            _harmful(part, module, emit)
 
 
 def _al2(module: ModuleFacts, group: GroupFacts, settings: Settings, emit: Emit) -> None:
     emit("EKSP017", "Amazon Linux 2 is end of life for EKS; move this group to AL2023 (ami_type AL2023_*)")
-    if group.parts:
-        why = "ami_type is unset, so this v20 module uses the AL2 template" if group.ami_type is None \
+    if isinstance(group.parts, tuple) and group.parts:
+        why = "the module's default for an unset ami_type is the AL2 template" if group.ami_type is None \
             else f"ami_type {group.ami_type} uses the AL2 template"
         emit("EKSP008", f"cloudinit_pre_nodeadm is ignored here ({why}); the proxy must go in "
                         "pre_bootstrap_user_data, or set ami_type to an AL2023_* type")
+    if isinstance(group.pre_bootstrap_user_data, Opaque):
+        _opaque(group.pre_bootstrap_user_data, emit)
+        return
     script = group.pre_bootstrap_user_data or ""
     coverage = Coverage(scripts=(read_script(script),)) if script else Coverage()
     if not coverage.any_proxy:
@@ -120,10 +137,18 @@ def _al2(module: ModuleFacts, group: GroupFacts, settings: Settings, emit: Emit)
     _judge_env(coverage.primary_env(), module, settings, emit)
     if not any(s.writes_yum_conf for s in coverage.scripts):
         emit("EKSP013", "pre_bootstrap_user_data does not set proxy= in /etc/yum.conf; yum will not use the proxy")
-    _scripts(coverage, emit, yum_is_wrong=False)
+    facts = coverage.scripts[0]
+    if facts.overwrites_etc_environment or (facts.set_x and facts.has_credentials):
+        for index, why in harmful_lines(script):
+            if "yum.conf" not in why:
+                emit("EKSP014", f"pre_bootstrap_user_data line {index + 1} {why}",
+                     *_at(group.pre_bootstrap_origin, index))
 
 
 def _bottlerocket(module: ModuleFacts, group: GroupFacts, settings: Settings, emit: Emit) -> None:
+    if isinstance(group.bootstrap_extra_args, Opaque):
+        _opaque(group.bootstrap_extra_args, emit)
+        return
     network = read_network(group.bootstrap_extra_args)
     if network.error:
         emit("EKSP010", f"bootstrap_extra_args cannot be read because {network.error}; add https-proxy and "
@@ -140,29 +165,26 @@ def _bottlerocket(module: ModuleFacts, group: GroupFacts, settings: Settings, em
     _configured_proxy(env, settings, emit)
 
 
-def _unsupported(family: str, group: GroupFacts, emit: Emit) -> None:
-    if family == "WINDOWS":
+def _unsupported(family: Family, emit: Emit) -> None:
+    if family.name == "WINDOWS":
         emit("EKSP015", "Windows node groups are not supported by eksproxy-gen; configure the proxy for "
                         "containerd and kubelet in pre_bootstrap_user_data (PowerShell) by hand")
-    elif family == "CUSTOM":
+    elif family.name == "CUSTOM":
         emit("EKSP015", "ami_type CUSTOM uses your own user-data template; eksproxy-gen cannot check it")
-    elif group.ami_type is None:
-        emit("EKSP015", "ami_type is unset and the module version is unknown; set ami_type "
-                        "(AL2023_x86_64_STANDARD) or a version constraint so the AMI family is known")
     else:
-        emit("EKSP015", f"ami_type {group.ami_type} is not a literal; eksproxy-gen cannot tell the AMI family")
+        emit("EKSP015", f"the AMI family cannot be told, so this group is neither judged nor rewritten: {family.why}")
 
 
 def _release(group: GroupFacts, emit: Emit) -> None:
-    date = release_date(group.release_version)
-    if date is not None and date < MIN_AMI_RELEASE:
+    match = re.search(r"(20\d{6})", group.release_version or "")
+    if match and int(match.group(1)) < MIN_AMI_RELEASE:
         emit("EKSP012", f"ami_release_version {group.release_version} predates v{MIN_AMI_RELEASE}; older AL2023 "
                         "AMIs apply spec.instance.environment too late or not at all (use v20251120 or newer)")
 
 
 def _runtime_units(coverage: Coverage, emit: Emit) -> None:
     for unit in ("containerd", "kubelet"):
-        if not coverage.covers(unit):
+        if not coverage.reaches(unit):
             rule = "EKSP003" if unit == "containerd" else "EKSP004"
             emit(rule, f"{unit} does not get the proxy (no environment.default, environment.{unit} "
                        f"or {unit}.service drop-in)")
@@ -198,9 +220,10 @@ def _no_proxy(env: dict[str, str], module: ModuleFacts, settings: Settings, emit
         emit("EKSP006", f"{label} is not set: metadata, VPC and cluster traffic would go through the proxy")
         return
     entries = split_no_proxy(value)
+    refs = dict(module.refs)
     required = expected.required_no_proxy(module, settings)
     for entry in required:
-        if not covers(entries, entry.value):
+        if not covers(entries, entry.value, refs):
             emit("EKSP006", f"{label} lacks {entry.value} ({entry.reason})")
     if not settings.vpc_cidrs and not _has_vpc_like(entries, required):
         emit("EKSP016", "NO_PROXY has no VPC CIDR and none is configured; set vpc_cidrs in "
@@ -218,7 +241,7 @@ def _has_vpc_like(entries: list[str], required: tuple[expected.Entry, ...]) -> b
         text = normalize(entry)
         if text in known:
             continue
-        if "${" in text or ("/" in text and text[0].isdigit()):
+        if "${" in text or "$" in text or ("/" in text and text[0].isdigit()):
             return True
     return False
 
@@ -226,29 +249,29 @@ def _has_vpc_like(entries: list[str], required: tuple[expected.Entry, ...]) -> b
 def _configured_proxy(env: dict[str, str], settings: Settings, emit: Emit) -> None:
     if settings.proxy is None:
         return
-    actual = env.get("HTTPS_PROXY", env.get("https_proxy"))
-    if actual is not None and normalize(actual).rstrip("/") != normalize(settings.proxy).rstrip("/"):
-        emit("EKSP011", f"proxy is {mask_credentials(actual)} but the configured proxy is "
-                        f"{mask_credentials(settings.proxy)}")
+    wanted = normalize(settings.proxy)
+    for var in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        have = env.get(var)
+        if have is not None and normalize(have).rstrip("/") != wanted.rstrip("/"):
+            emit("EKSP011", f"{var} is {mask_credentials(have)}, not the configured "
+                            f"{mask_credentials(settings.proxy)}")
+            return
 
 
-def _scripts(coverage: Coverage, emit: Emit, yum_is_wrong: bool) -> None:
-    for script in coverage.scripts:
-        if "nodeadm" in script.dropin_units:
-            emit("EKSP014", "a shell part writes a drop-in for nodeadm.service, a unit that does not exist "
-                            "(nodeadm runs as nodeadm-config and nodeadm-run), so it does nothing (P4)")
-        if script.overwrites_etc_environment:
-            emit("EKSP014", "a shell part overwrites /etc/environment (P4); use NodeConfig "
-                            "spec.instance.environment instead")
-        if yum_is_wrong and script.writes_yum_conf:
-            emit("EKSP014", "a shell part writes /etc/yum.conf, which dnf on AL2023 does not read (P6)")
-        if script.set_x and script.has_credentials:
-            emit("EKSP014", "a shell part runs `set -x` while it holds a proxy URL with credentials: they end "
-                            "up in cloud-init logs (P8)")
-
-
-def _self_reference(group: GroupFacts, module: ModuleFacts, emit: Emit) -> None:
+def _harmful(part: Part, module: ModuleFacts, emit: Emit) -> None:
+    """EKSP014: one finding per harmful line of a hand-written shell part, at that line."""
+    text = part.text or ""
+    for index, why in harmful_lines(text):
+        emit("EKSP014", f"a shell part {why}", *_at(part.origin, index))
     pattern = re.compile(r"\$\{[^}]*\bmodule\." + re.escape(module.name) + r"\.")
-    if any(part.content and pattern.search(part.content) for part in group.parts or ()):
-        emit("EKSP014", f"a part refers to module.{module.name} inside module \"{module.name}\" itself; "
-                        "Terraform rejects that with a Cycle error (use the module's own service CIDR argument)")
+    for index, line in enumerate(text.split("\n")):
+        if pattern.search(line):
+            emit("EKSP014", f"a shell part refers to module.{module.name} inside module \"{module.name}\" itself; "
+                            "Terraform rejects that with a Cycle error (use the module's own service CIDR argument)",
+                 *_at(part.origin, index))
+
+
+def _at(origin: Origin | None, index: int) -> tuple[int | None, str | None]:
+    if origin is None:
+        return None, None
+    return origin.line(index), origin.file

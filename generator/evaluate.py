@@ -1,0 +1,538 @@
+"""What an expression is worth without running Terraform, and where each piece of it is written.
+
+Terraform decides a node group's settings from more than literal maps: locals
+in other files, ``merge()`` of maps, ``yamlencode()`` of objects, templates
+read with ``file()``. A linter that reads only literals calls such groups
+"no proxy" when it simply cannot see. This module follows what is statically
+known and says precisely what is not: every value is ``Known``, a ``ListV`` or
+``MapV`` of values, or ``Unknown`` with the expression that hides it. Each value
+keeps its ``Site`` (file and syntax), so a fix can edit it where it lives.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .hcl import (
+    Block,
+    Call,
+    Document,
+    Expr,
+    HeredocExpr,
+    Literal,
+    ObjectElem,
+    ObjectExpr,
+    StringExpr,
+    Traversal,
+    TupleExpr,
+    unescape,
+)
+from .policy.values import dedent_heredoc
+
+
+@dataclass(frozen=True)
+class Site:
+    """A piece of syntax in a file of the folder."""
+
+    path: Path
+    doc: Document
+    expr: Expr
+
+    @property
+    def line(self) -> int:
+        return self.doc.line_of(self.expr.span.start)
+
+
+@dataclass(frozen=True)
+class FileSite:
+    """Text read by ``file()`` or ``templatefile()``: ``path`` is the file, ``call`` the call in Terraform."""
+
+    path: Path
+    call: Site
+    template: bool
+
+
+@dataclass(frozen=True)
+class Known:
+    """A value fully known: a string (interpolations that cannot be resolved stay as ``${...}``), number, bool, null."""
+
+    value: str | int | float | bool | None
+    site: Site | FileSite | None = None
+    written: str | None = None
+
+    @property
+    def text(self) -> str | None:
+        """A string as written, escapes resolved but references kept: what the node would see, before Terraform."""
+        if self.written is not None:
+            return self.written
+        return self.value if isinstance(self.value, str) else None
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A value only Terraform can compute; ``text`` is the expression that hides it, on one line."""
+
+    text: str
+    site: Site | None = None
+
+
+@dataclass(frozen=True)
+class ListV:
+    items: tuple[Value, ...]
+    site: Site | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One key of a map, and the ``key = value`` syntax that gave it (None when it came from an encoding)."""
+
+    key: str
+    value: Value
+    elem: ObjectElem | None
+    path: Path | None
+    doc: Document | None
+    at: int = 0
+
+    @property
+    def line(self) -> int:
+        if self.at:
+            return self.at
+        return self.doc.line_of(self.elem.span.start) if self.doc is not None and self.elem is not None else 0
+
+
+@dataclass(frozen=True)
+class MapV:
+    """A map. ``objects`` are the literal objects it is built from, in merge order.
+
+    ``open`` is set when an unknown map was merged in: a key not in ``entries``
+    may then exist with a value only Terraform knows, and the entries written
+    before it may have been replaced.
+    """
+
+    entries: tuple[Entry, ...]
+    objects: tuple[Site, ...] = ()
+    open: Unknown | None = None
+
+    def get(self, key: str) -> Value | None:
+        """The value of ``key``; Unknown when an unknown merge may supply it; None when surely absent."""
+        for entry in reversed(self.entries):
+            if entry.key == key:
+                return entry.value
+        return self.open
+
+    def entry(self, key: str) -> Entry | None:
+        for entry in reversed(self.entries):
+            if entry.key == key:
+                return entry
+        return None
+
+    def keys(self) -> list[str]:
+        return list(dict.fromkeys(e.key for e in self.entries))
+
+    @property
+    def site(self) -> Site | None:
+        """The one literal object this map is, when it is exactly that."""
+        return self.objects[0] if len(self.objects) == 1 and self.open is None else None
+
+
+Value = Known | Unknown | ListV | MapV
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A named piece of syntax of the folder: a ``locals`` attribute, a module or resource block."""
+
+    path: Path
+    doc: Document
+    expr: Expr | None = None
+    block: Block | None = None
+
+
+# Outputs of common modules whose value is one of their literal arguments: module.vpc.vpc_cidr_block is the
+# vpc module's ``cidr``. Anything not listed stays unknown.
+_MODULE_OUTPUTS = {
+    "vpc": {"vpc_cidr_block": "cidr", "vpc_secondary_cidr_blocks": "secondary_cidr_blocks"},
+}
+_VPC_SOURCE = re.compile(r"(?:^|/)terraform-aws-modules/vpc/aws(?://.*)?$|terraform-aws-vpc(?:\.git)?(?:\?.*)?$")
+_REFERENCE = re.compile(r"^[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[\s*(?:\d+|\"[^\"]*\")\s*\])*$")
+_STEP = re.compile(r"\.([A-Za-z_][\w-]*)|\[\s*(\d+)\s*\]|\[\s*\"([^\"]*)\"\s*\]")
+
+
+@dataclass
+class Scope:
+    """Everything an expression of one folder can refer to statically."""
+
+    folder: Path
+    locals: dict[str, Definition] = field(default_factory=dict)
+    modules: dict[str, Definition] = field(default_factory=dict)
+    resources: dict[tuple[str, str], Definition] = field(default_factory=dict)
+    read_text: Callable[[Path], str | None] = lambda _path: None
+    complete: Callable[[], None] | None = None
+    _cache: dict[str, Value] = field(default_factory=dict)
+    _resolving: set[str] = field(default_factory=set)
+
+    def add_document(self, path: Path, doc: Document) -> None:
+        for block in doc.body.blocks:
+            if block.type == "locals":
+                for attr in block.body.attributes:
+                    self.locals.setdefault(attr.name, Definition(path, doc, expr=attr.value))
+            elif block.type == "module" and block.labels:
+                self.modules.setdefault(block.labels[0], Definition(path, doc, block=block))
+            elif block.type == "resource" and len(block.labels) == 2:
+                self.resources.setdefault((block.labels[0], block.labels[1]), Definition(path, doc, block=block))
+
+    def _complete(self) -> None:
+        """Read the rest of the folder, once, when a name is not among the files read so far."""
+        if self.complete is not None:
+            complete, self.complete = self.complete, None
+            complete()
+
+    def local(self, name: str) -> Value:
+        """``local.NAME``, evaluated once."""
+        if name in self._cache:
+            return self._cache[name]
+        if name not in self.locals:
+            self._complete()
+        definition = self.locals.get(name)
+        if definition is None or definition.expr is None:
+            return Unknown(f"local.{name}")
+        if name in self._resolving:
+            return Unknown(f"local.{name}")
+        self._resolving.add(name)
+        try:
+            value = self.value(definition.expr, definition.path, definition.doc)
+        finally:
+            self._resolving.discard(name)
+        self._cache[name] = value
+        return value
+
+    def value(self, expr: Expr, path: Path, doc: Document) -> Value:
+        """The static value of ``expr``, written in ``doc`` at ``path``."""
+        site = Site(path, doc, expr)
+        if isinstance(expr, Literal):
+            return Known(expr.value, site)
+        if isinstance(expr, StringExpr):
+            if expr.value is not None:
+                return Known(expr.value, site)
+            return self._template(expr.raw, site, quoted=True)
+        if isinstance(expr, HeredocExpr):
+            body = dedent_heredoc(expr.body) if expr.trim else expr.body
+            return self._template(body, site, quoted=False)
+        if isinstance(expr, ObjectExpr):
+            return self._object(expr, site)
+        if isinstance(expr, TupleExpr):
+            return ListV(tuple(self.value(item, path, doc) for item in expr.items), site)
+        if isinstance(expr, Traversal):
+            return _located(self.traverse(expr.root, expr.steps), site)
+        if isinstance(expr, Call):
+            return self._call(expr, site)
+        return Unknown(_text(site), site)
+
+    def _object(self, expr: ObjectExpr, site: Site) -> MapV:
+        entries: list[Entry] = []
+        for elem in expr.elems:
+            key = elem.key
+            if key is None:
+                return MapV(tuple(entries), (site,), Unknown(_text(site), site))
+            entries.append(Entry(key, self.value(elem.value, site.path, site.doc), elem, site.path, site.doc))
+        return MapV(tuple(entries), (site,))
+
+    def traverse(self, root: str, steps: tuple[str | int | None, ...]) -> Value:
+        """A reference such as ``local.x.y``, ``module.vpc.vpc_cidr_block`` or ``path.module``."""
+        shown = root + "".join(f".{s}" if isinstance(s, str) else f"[{s}]" if s is not None else "[…]"
+                               for s in steps)
+        if not steps or steps[0] is None or not isinstance(steps[0], str):
+            return Unknown(shown)
+        first, rest = steps[0], steps[1:]
+        base: Value
+        if root == "local":
+            base = self.local(first)
+        elif root == "path" and first == "module" and not rest:
+            return Known(str(self.folder))
+        elif root == "module":
+            base = self._module_output(first, rest[0] if rest else None)
+            rest = rest[1:]
+        elif root in {"var", "data", "each", "count", "self", "terraform", "path"}:
+            return Unknown(shown)
+        else:
+            base = self._resource_attribute(root, first, rest[0] if rest else None)
+            rest = rest[1:]
+        for step in rest:
+            base = _index(base, step)
+        return base if not isinstance(base, Unknown) else Unknown(shown, base.site)
+
+    def _module_output(self, name: str, output: str | int | None) -> Value:
+        if name not in self.modules:
+            self._complete()
+        definition = self.modules.get(name)
+        if definition is None or definition.block is None or not isinstance(output, str):
+            return Unknown(f"module.{name}")
+        block = definition.block
+        if block.body.attribute("count") or block.body.attribute("for_each"):
+            return Unknown(f"module.{name}.{output}")
+        source = block.body.attribute("source")
+        source_text = source.value.value if source and isinstance(source.value, StringExpr) else None
+        for kind, outputs in _MODULE_OUTPUTS.items():
+            if kind == "vpc" and source_text and _VPC_SOURCE.search(source_text) and output in outputs:
+                attr = block.body.attribute(outputs[output])
+                if attr is not None:
+                    return self.value(attr.value, definition.path, definition.doc)
+        return Unknown(f"module.{name}.{output}")
+
+    def _resource_attribute(self, kind: str, name: str, attribute: str | int | None) -> Value:
+        """``aws_vpc.main.cidr_block`` is the resource's literal ``cidr_block`` argument, when written."""
+        if (kind, name) not in self.resources:
+            self._complete()
+        definition = self.resources.get((kind, name))
+        shown = f"{kind}.{name}" + (f".{attribute}" if isinstance(attribute, str) else "")
+        if definition is None or definition.block is None or not isinstance(attribute, str):
+            return Unknown(shown)
+        block = definition.block
+        if block.body.attribute("count") or block.body.attribute("for_each"):
+            return Unknown(shown)
+        attr = block.body.attribute(attribute)
+        if attr is None:
+            return Unknown(shown)
+        value = self.value(attr.value, definition.path, definition.doc)
+        return value if isinstance(value, Known) and isinstance(value.value, str) else Unknown(shown)
+
+    def _call(self, call: Call, site: Site) -> Value:
+        handler = _FUNCTIONS.get(call.name)
+        if handler is None or call.expand:
+            return Unknown(_text(site), site)
+        args = [self.value(arg, site.path, site.doc) for arg in call.args]
+        return handler(self, args, site)
+
+    def _template(self, raw: str, site: Site | FileSite, quoted: bool, opaque: bool = False) -> Value:
+        """A string template: escapes resolved, references the folder defines substituted, the rest kept as written.
+
+        ``opaque`` keeps every interpolation as written (a templatefile's variables are not the folder's).
+        """
+        value: list[str] = []
+        written: list[str] = []
+        for kind, text in template_pieces(raw):
+            if kind == "text":
+                piece = unescape(text) if quoted else text
+                value.append(piece)
+                written.append(piece)
+            elif kind == "escape":
+                value.append(text[1:])
+                written.append(text[1:])
+            else:
+                value.append(text if kind == "directive" or opaque else self._interpolated(text))
+                written.append(text)
+        return Known("".join(value), site, "".join(written))
+
+    def _interpolated(self, text: str) -> str:
+        inner = text[2:-1].strip().strip("~").strip()
+        if not _REFERENCE.match(inner):
+            return text
+        head = re.match(r"[A-Za-z_][\w-]*", inner)
+        assert head is not None
+        steps: list[str | int | None] = []
+        for match in _STEP.finditer(inner[head.end():]):
+            attr, index, key = match.groups()
+            steps.append(attr if attr is not None else int(index) if index is not None else key)
+        value = self.traverse(head.group(0), tuple(steps))
+        if isinstance(value, Known) and isinstance(value.value, bool):
+            return "true" if value.value else "false"
+        if isinstance(value, Known) and isinstance(value.value, (str, int, float)):
+            return str(value.value)
+        return text
+
+
+def template_pieces(raw: str) -> Iterator[tuple[str, str]]:
+    """Split template text into ("text" | "escape" | "interpolation" | "directive", text) pieces."""
+    i, start, n = 0, 0, len(raw)
+    while i < n:
+        if raw.startswith("$${", i) or raw.startswith("%%{", i):
+            if start < i:
+                yield "text", raw[start:i]
+            yield "escape", raw[i : i + 3]
+            i += 3
+            start = i
+            continue
+        if raw.startswith("${", i) or raw.startswith("%{", i):
+            end = _closing_brace(raw, i + 2)
+            if end is None:
+                break
+            if start < i:
+                yield "text", raw[start:i]
+            yield ("interpolation" if raw[i] == "$" else "directive"), raw[i : end + 1]
+            i = end + 1
+            start = i
+            continue
+        i += 1
+    if start < n:
+        yield "text", raw[start:]
+
+
+def _closing_brace(raw: str, i: int) -> int | None:
+    depth, quote = 0, False
+    while i < len(raw):
+        ch = raw[i]
+        if quote:
+            if ch == "\\":
+                i += 1
+            elif ch == '"':
+                quote = False
+        elif ch == '"':
+            quote = True
+        elif ch == "{":
+            depth += 1
+        elif ch == "}":
+            if depth == 0:
+                return i
+            depth -= 1
+        i += 1
+    return None
+
+
+def _text(site: Site) -> str:
+    """The expression as written, on one line."""
+    return " ".join(site.doc.source(site.expr.span).split())
+
+
+def _located(value: Value, site: Site) -> Value:
+    """A value reached through a reference keeps its own site; an unknown one names the reference."""
+    if isinstance(value, Unknown):
+        return Unknown(value.text if value.text else _text(site), site)
+    return value
+
+
+def _index(base: Value, step: str | int | None) -> Value:
+    if isinstance(base, MapV) and isinstance(step, str):
+        found = base.get(step)
+        return found if found is not None else Unknown(step)
+    if isinstance(base, ListV) and isinstance(step, int) and 0 <= step < len(base.items):
+        return base.items[step]
+    if isinstance(base, Unknown):
+        return base
+    return Unknown(str(step))
+
+
+# --- functions ------------------------------------------------------------------------------------------------------
+
+Handler = Callable[[Scope, list[Value], Site], Value]
+
+
+def _merge(_scope: Scope, args: list[Value], site: Site) -> Value:
+    entries: list[Entry] = []
+    objects: list[Site] = []
+    open_: Unknown | None = None
+    for arg in args:
+        if isinstance(arg, Known) and arg.value is None:
+            continue
+        if isinstance(arg, Unknown):
+            open_ = Unknown(arg.text, arg.site or site)
+            entries = [Entry(e.key, open_, e.elem, e.path, e.doc, e.at) for e in entries]
+            continue
+        if not isinstance(arg, MapV):
+            return Unknown(_text(site), site)
+        if arg.open is not None:
+            open_ = arg.open
+            entries = [Entry(e.key, arg.open, e.elem, e.path, e.doc, e.at) for e in entries]
+        entries = [e for e in entries if arg.entry(e.key) is None] + list(arg.entries)
+        objects += arg.objects
+    return MapV(tuple(entries), tuple(objects), open_)
+
+
+def _concat(_scope: Scope, args: list[Value], site: Site) -> Value:
+    items: list[Value] = []
+    for arg in args:
+        if not isinstance(arg, ListV):
+            return Unknown(_text(site), site)
+        items += arg.items
+    return ListV(tuple(items), None)
+
+
+def _encode(scope: Scope, args: list[Value], site: Site) -> Value:
+    if len(args) != 1:
+        return Unknown(_text(site), site)
+    plain = to_plain(args[0])
+    if isinstance(plain, Unknown):
+        return Unknown(_text(site), site)
+    return Known(json.dumps(plain, indent=2, ensure_ascii=False), site)
+
+
+def _file(scope: Scope, args: list[Value], site: Site, template: bool) -> Value:
+    if not args or not isinstance(args[0], Known) or not isinstance(args[0].value, str):
+        return Unknown(_text(site), site)
+    wanted = args[0].value
+    folder = str(scope.folder)
+    if not (wanted == folder or wanted.startswith(folder + "/")) or "${" in wanted:
+        return Unknown(_text(site), site)
+    path = Path(wanted)
+    text = scope.read_text(path)
+    if text is None:
+        return Unknown(_text(site), site)
+    where = FileSite(path, site, template)
+    if not template:
+        return Known(text, where)
+    return scope._template(text, where, quoted=False, opaque=True)
+
+
+def _join(_scope: Scope, args: list[Value], site: Site) -> Value:
+    if len(args) == 2 and isinstance(args[0], Known) and isinstance(args[0].value, str) and isinstance(args[1], ListV):
+        items = [i.value for i in args[1].items if isinstance(i, Known) and isinstance(i.value, str)]
+        if len(items) == len(args[1].items):
+            return Known(args[0].value.join(items), site)
+    return Unknown(_text(site), site)
+
+
+def _string_function(op: Callable[[str], str]) -> Handler:
+    def handler(_scope: Scope, args: list[Value], site: Site) -> Value:
+        if len(args) == 1 and isinstance(args[0], Known) and isinstance(args[0].value, str):
+            return Known(op(args[0].value), site)
+        return Unknown(_text(site), site)
+    return handler
+
+
+def _identity(_scope: Scope, args: list[Value], site: Site) -> Value:
+    return args[0] if len(args) == 1 and not isinstance(args[0], Unknown) else Unknown(_text(site), site)
+
+
+_FUNCTIONS: dict[str, Handler] = {
+    "merge": _merge,
+    "concat": _concat,
+    "yamlencode": _encode,
+    "jsonencode": _encode,
+    "file": lambda scope, args, site: _file(scope, args, site, template=False),
+    "templatefile": lambda scope, args, site: _file(scope, args, site, template=True),
+    "join": _join,
+    "trimspace": _string_function(str.strip),
+    "chomp": _string_function(lambda s: s.rstrip("\r\n")),
+    "tostring": _identity,
+    "tolist": _identity,
+    "toset": _identity,
+    "tomap": _identity,
+}
+
+
+def to_plain(value: Value) -> object:
+    """Plain data for an encoding; an unknown leaf becomes the ``${...}`` text Terraform would put there.
+
+    Returns the Unknown itself when the value as a whole is unknown.
+    """
+    if isinstance(value, Unknown):
+        return value
+    if isinstance(value, Known):
+        return value.value
+    if isinstance(value, ListV):
+        return [_leaf(to_plain(item)) for item in value.items]
+    if value.open is not None:
+        return value.open
+    return {e.key: _leaf(to_plain(e.value)) for e in value.entries}
+
+
+def _leaf(plain: object) -> object:
+    return "${" + plain.text + "}" if isinstance(plain, Unknown) else plain
+
+
+def as_text(value: Value | None) -> str | None:
+    """A string value as Terraform would compute it from what is known, or None."""
+    return value.value if isinstance(value, Known) and isinstance(value.value, str) else None

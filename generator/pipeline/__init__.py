@@ -1,0 +1,1 @@
+"""check and fix over folders: read, model, judge, plan, verify, write."""

@@ -1,0 +1,223 @@
+"""``fix`` over many folders: plan each flagged group, verify the folder, then write (or show) the result.
+
+Everything is planned and verified before the first byte is written, so a
+usage error found in one folder (a setting that refers to the module being
+edited) stops the run with nothing changed anywhere.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+from ..edits import CannotEdit
+from ..errors import UsageError
+from ..filters import ALL_RULES, RuleFilter
+from ..model import NodeGroup
+from ..plan import Context, components, plan_group
+from ..policy.family import ami_family
+from ..policy.rules import RULES_BY_ID, Finding, Severity
+from ..policy.values import mask_credentials, shorten
+from ..report import FileError, GroupFix, Report
+from ..source import SourceError, SourceFile, read_source
+from ..write import WriteError, atomic_write
+from .analysis import FolderInput, FolderResult, GroupResult, analyse, display_name
+from .check import Progress, add_folder, folders
+from .verify import Candidate, Refusal, Verified, verify
+from .visible import Visible, visible
+
+
+class WriteBack(Enum):
+    """What ``fix`` does with a result: write it, show it as a diff, or only say whether it would change."""
+
+    YES = "write"
+    DIFF = "diff"
+    CHECK = "check"
+
+
+@dataclass
+class _FolderFix:
+    inp: FolderInput
+    before: FolderResult
+    verified: Verified
+    sources: dict[Path, SourceFile] = field(default_factory=dict)
+
+
+def fix(files: list[tuple[Path, object]], write_back: WriteBack, rule_filter: RuleFilter = ALL_RULES,
+        progress: Progress | None = None, roots: tuple[Path, ...] = ()) -> Report:
+    planned: list[_FolderFix] = []
+    for inp in folders(files):  # type: ignore[arg-type]
+        planned.append(_plan_folder(inp, rule_filter))
+        if progress:
+            progress(len(inp.targets))
+    report = Report()
+    for folder in planned:
+        _report_folder(report, folder, write_back, rule_filter, roots)
+    return report
+
+
+def _plan_folder(inp: FolderInput, rule_filter: RuleFilter) -> _FolderFix:
+    before = analyse(inp)
+    seen = visible(before, rule_filter)
+    sources: dict[Path, SourceFile] = {}
+
+    def text_of(path: Path) -> str:
+        if path in before.loaded:
+            return before.loaded[path].doc.text
+        if path not in sources:
+            try:
+                sources[path] = read_source(path)
+            except (OSError, SourceError) as exc:
+                raise CannotEdit(f"cannot read {display_name(path)}: {exc}") from None
+        return sources[path].text
+
+    targets = [g for g in before.groups if _reported(before, g) and any(f.fixable for f in seen.of(g))]
+    _refuse_cycles(inp, targets)
+    wanted = {g.key: _wanted(g, seen, rule_filter) for g in targets}
+    candidates: list[Candidate] = []
+    refused: list[Refusal] = []
+    for group in targets:
+        if before.loaded.get(group.group.home) is not None and before.loaded[group.group.home].source.mixed_newlines:
+            refused.append(Refusal(group, "the file mixes CRLF and LF line endings; normalise it first"))
+            continue
+        ctx = Context(group.module, inp.settings, wanted[group.key], display_name, text_of,
+                      shared_ok=lambda other, setting: _shared_ok(before, seen, wanted, other, setting))
+        try:
+            candidates.append(Candidate(group, plan_group(ctx, group.group)))
+        except CannotEdit as exc:
+            refused.append(Refusal(group, str(exc)))
+    result = verify(before, seen, candidates, rule_filter, text_of)
+    verified = Verified(result.accepted, (*refused, *result.refused), result.texts, result.after, result.seen)
+    return _FolderFix(inp, before, verified, sources)
+
+
+def _reported(result: FolderResult, group: GroupResult) -> bool:
+    return result.reported(group.module.path) or result.reported(group.group.home)
+
+
+def _wanted(group: GroupResult, seen: Visible, rule_filter: RuleFilter) -> frozenset[str]:
+    """The generated pieces a group gets: those its visible, fixable findings call for."""
+    family = ami_family(group.module.facts, group.group.facts).name or ""
+    rules = {f.rule for f in seen.of(group) if f.fixable}
+
+    def wants(rule: str) -> bool:
+        return rule_filter.keeps(rule) and not seen.silenced(group, rule)
+
+    return components(family, rules, wants)
+
+
+def _shared_ok(before: FolderResult, seen: Visible, wanted: dict[tuple[str, str, str, str], frozenset[str]],
+               group: NodeGroup, setting: str) -> bool:
+    """Whether a setting may be written in the defaults map, which every group without its own value shares.
+
+    Only when each of those groups is being fixed with the same pieces, or gets
+    no user data at all (its launch template is off) and is not silenced.
+    """
+    mine = next((g for g in before.groups if g.group is group), None)
+    if mine is None:
+        return False
+    for other in before.groups:
+        if other.module is not mine.module or other.group.facts.map != mine.group.facts.map:
+            continue
+        if other.group.value is not None and other.group.value.get(setting) is not None:
+            continue
+        if wanted.get(other.key) == wanted.get(mine.key):
+            continue
+        if inert(other) and not any(seen.silenced(other, rule) for rule in RULES_BY_ID):
+            continue
+        return False
+    return True
+
+
+def inert(group: GroupResult) -> bool:
+    """A group whose user data never reaches a node: no launch template."""
+    return group.group.facts.launch_template is False
+
+
+def _refuse_cycles(inp: FolderInput, targets: list[GroupResult]) -> None:
+    """A setting that refers to the module being edited would make Terraform report a cycle."""
+    settings = inp.settings
+    values = [("proxy", settings.proxy), ("service_cidr", settings.service_cidr),
+              *[("vpc_cidrs", v) for v in settings.vpc_cidrs], *[("no_proxy", v) for v in settings.no_proxy]]
+    for group in targets:
+        name = group.module.facts.name
+        for setting, value in values:
+            if value and re.search(r"\bmodule\." + re.escape(name) + r"\b", value):
+                raise UsageError(f"{setting} = {shorten(value)} refers to module \"{name}\", which fix edits "
+                                 f"({group.module.facts.file}:{group.module.facts.line}): Terraform would report a "
+                                 "cycle; use a value that does not come from that module (a variable, a local, "
+                                 "another module's output)")
+
+
+def _report_folder(report: Report, folder: _FolderFix, write_back: WriteBack, rule_filter: RuleFilter,
+                   roots: tuple[Path, ...]) -> None:
+    verified = folder.verified
+    add_folder(report, verified.after, verified.seen)
+    refused_keys = {r.group.key for r in verified.refused}
+    for refusal in verified.refused:
+        _add_refusal(report, refusal, verified.after)
+    fixes = {c.group.key: c for c in verified.accepted}
+    for path, text in verified.texts.items():
+        original = folder.before.text(path) if path in folder.before.loaded else folder.sources[path].text
+        display = display_name(path)
+        outcome = report.outcome(display)
+        outcome.changed = True
+        if write_back is WriteBack.DIFF:
+            outcome.diff = _diff(original, text, display)
+        elif write_back is WriteBack.YES:
+            source = folder.before.loaded[path].source if path in folder.before.loaded else folder.sources[path]
+            try:
+                atomic_write(path, source.encode(text), source.raw, roots)
+            except WriteError as exc:
+                outcome.changed = False
+                outcome.errors.append(FileError(display, 1, str(exc)))
+    after_groups = {g.key: g for g in verified.after.groups}
+    for key, candidate in fixes.items():
+        if key in refused_keys:
+            continue
+        group = candidate.group
+        now = after_groups.get(key)
+        left = [f for f in verified.seen.of(now) if f.severity is Severity.ERROR] if now else []
+        rules = tuple(sorted({f.rule for f in _fixed_rules(group, verified)}))
+        home = display_name(group.group.home)
+        outcome = report.outcome(home)
+        outcome.fixed.append(GroupFix(group.module.facts.name, group.group.facts.name, rules, not left,
+                                      group.group.facts.map))
+        outcome.notes += [f"{group.module.facts.name}.{group.group.facts.name}: {note}"
+                          for note in candidate.plan.notes]
+        if candidate.plan.left_message:
+            outcome.notes.append(f"{group.module.facts.name}.{group.group.facts.name}: not fully fixed: "
+                                 f"{candidate.plan.left_message}")
+
+
+def _fixed_rules(group: GroupResult, verified: Verified) -> list[Finding]:
+    """The findings the group had before that it no longer has."""
+    before = list(group.findings)
+    now = next((g for g in verified.after.groups if g.key == group.key), None)
+    still = {f.rule for f in now.findings} if now else set()
+    return [f for f in before if f.fixable and f.rule not in still]
+
+
+def _add_refusal(report: Report, refusal: Refusal, after: FolderResult) -> None:
+    now = next((g for g in after.groups if g.key == refusal.group.key), refusal.group)
+    facts = now.group.facts
+    module = refusal.group.module.facts
+    file = facts.file or module.file
+    if refusal.internal:
+        report.outcome(file).errors.append(FileError(file, facts.line, f"internal error: {refusal.why}",
+                                                     internal=True))
+        return
+    finding = Finding("EKSP010", file, facts.line, module.name, facts.name, f"not rewritten: {refusal.why}",
+                      map=facts.map, module_file=module.file, module_line=module.line)
+    outcome = report.outcome(file)
+    outcome.findings.append(finding)
+    outcome.findings.sort(key=lambda f: (f.line, f.rule, f.location))
+
+
+def _diff(old: str, new: str, display: str) -> str:
+    lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                 fromfile=f"a/{display}", tofile=f"b/{display}")
+    return mask_credentials("".join(lines))

@@ -1,0 +1,77 @@
+"""What of a folder's findings the user sees: the selected rules, minus what ``eksproxy-gen:ignore`` silences."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..filters import Directives, RuleFilter, Suppressed, parse_directives, suppression_for
+from ..policy.rules import Finding
+from .analysis import FolderResult, GroupResult, display_name
+
+
+@dataclass
+class Visible:
+    """Visible findings by group key, module-wide findings, what was silenced, and unreadable directives."""
+
+    groups: dict[tuple[str, str, str, str], list[Finding]] = field(default_factory=dict)
+    modules: list[Finding] = field(default_factory=list)
+    suppressed: list[Suppressed] = field(default_factory=list)
+    directives: dict[str, Directives] = field(default_factory=dict)
+
+    places: dict[tuple[str, str, str, str], list[tuple[Directives, int]]] = field(default_factory=dict)
+
+    def of(self, group: GroupResult | None) -> list[Finding]:
+        return self.groups.get(group.key, []) if group is not None else []
+
+    def silenced(self, group: GroupResult, rule: str) -> bool:
+        """Whether an ignore comment on the group's or its module's line silences ``rule`` for the group."""
+        return any((d := directives.by_line.get(line)) is not None and d.covers(rule)
+                   for directives, line in self.places.get(group.key, []))
+
+
+def visible(result: FolderResult, rule_filter: RuleFilter) -> Visible:
+    out = Visible()
+
+    def directives(path: Path, display: str) -> Directives:
+        if display not in out.directives:
+            text = result.text(path) if path in result.loaded else _read(path)
+            out.directives[display] = parse_directives(text, display)
+        return out.directives[display]
+
+    def keep(found: Iterable[Finding], places: list[tuple[Path, int]]) -> list[Finding]:
+        kept: list[Finding] = []
+        for finding in found:
+            if not rule_filter.keeps(finding.rule):
+                continue
+            spots = [(directives(path, display_name(path)), line) for path, line in places]
+            spots.append((directives(_path_of(result, finding.file), finding.file), finding.line))
+            directive = suppression_for(finding, spots)
+            if directive is None:
+                kept.append(finding)
+            else:
+                out.suppressed.append(Suppressed(finding, directive.reason))
+        return kept
+
+    for group in result.groups:
+        places = [(group.module.path, group.module.facts.line), (group.group.home, group.group.facts.line)]
+        out.places[group.key] = [(directives(path, display_name(path)), line) for path, line in places]
+        out.groups[group.key] = keep(group.findings, places)
+    for module in result.modules:
+        out.modules += keep(module.findings, [(module.path, module.facts.line)])
+    return out
+
+
+def _path_of(result: FolderResult, display: str) -> Path:
+    for path in result.loaded:
+        if display_name(path) == display:
+            return path
+    return Path(display)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
