@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import UsageError
+from .errors import EksproxyError, UsageError
 from .policy.settings import SettingError, Settings, validate
 
 CONFIG_NAME = ".eksproxy-gen.toml"
@@ -24,22 +25,46 @@ class Overrides:
     service_cidr: str | None = None
 
 
+class ConfigError(EksproxyError):
+    """A ``.eksproxy-gen.toml`` found in the tree that cannot be used: the files it governs are not read."""
+
+    def __init__(self, path: Path, line: int, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line
+        self.message = message
+
+
 class ConfigResolver:
-    """Finds, reads and validates configuration once per folder."""
+    """Finds, reads and validates configuration once per folder.
+
+    Command-line values and an explicit ``--config`` are checked up front (a
+    usage error); a broken configuration file found in the tree is a
+    ConfigError for the files below it only, so the rest is still read.
+    """
 
     def __init__(self, overrides: Overrides, explicit: Path | None = None) -> None:
         self._overrides = overrides
         self._explicit = explicit
-        self._by_config: dict[Path | None, Settings] = {}
+        self._by_config: dict[Path | None, Settings | ConfigError] = {}
         self._config_of_dir: dict[Path, Path | None] = {}
         if explicit is not None and not explicit.is_file():
             raise UsageError(f"--config {explicit}: no such file")
+        self._load(explicit)
 
     def for_path(self, path: Path) -> Settings:
         config = self._explicit if self._explicit is not None else self._find(path)
         if config not in self._by_config:
-            self._by_config[config] = self._load(config)
-        return self._by_config[config]
+            try:
+                self._by_config[config] = self._load(config)
+            except UsageError as exc:
+                assert config is not None
+                message = str(exc).removeprefix(f"{config}: ")
+                self._by_config[config] = ConfigError(config, _line_of(message), message)
+        found = self._by_config[config]
+        if isinstance(found, ConfigError):
+            raise found
+        return found
 
     def _find(self, path: Path) -> Path | None:
         folder = (path if path.is_dir() else path.parent).resolve()
@@ -76,22 +101,33 @@ class ConfigResolver:
             raise UsageError(str(exc)) from None
 
 
+def _line_of(message: str) -> int:
+    match = re.search(r"line (\d+)", message)
+    return int(match.group(1)) if match else 1
+
+
 def read_config(path: Path) -> dict[str, object]:
     """Read and type-check a config file; unknown keys are errors, so typos never go unnoticed."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        text = path.read_text(encoding="utf-8-sig")
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: cannot read ({exc})") from None
+
+    def where(key: str) -> str:
+        match = re.search(rf"^[ \t]*[\"']?{re.escape(key)}[\"']?[ \t]*=", text, re.M)
+        return f" (line {text.count(chr(10), 0, match.start()) + 1})" if match else ""
+
     unknown = sorted(set(data) - set(_LIST_KEYS) - set(_STR_KEYS))
     if unknown:
-        raise UsageError(f"{path}: unknown key(s) {', '.join(unknown)}; known keys are "
+        raise UsageError(f"{path}: unknown key {unknown[0]}{where(unknown[0])}; known keys are "
                          "proxy, vpc_cidrs, no_proxy, service_cidr")
     for key in _STR_KEYS:
         if key in data and not isinstance(data[key], str):
-            raise UsageError(f"{path}: {key} must be a string")
+            raise UsageError(f"{path}: {key} must be a string{where(key)}")
     for key in _LIST_KEYS:
         if key in data and not (isinstance(data[key], list) and all(isinstance(v, str) for v in data[key])):
-            raise UsageError(f"{path}: {key} must be a list of strings")
+            raise UsageError(f"{path}: {key} must be a list of strings{where(key)}")
     return dict(data)

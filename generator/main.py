@@ -14,6 +14,7 @@ import typer
 from .commands import check as check_cmd
 from .commands import fix as fix_cmd
 from .commands import render as render_cmd
+from .commands import rules as rules_cmd
 from .config import Overrides
 from .errors import EksproxyError, UsageError
 from .filters import RuleFilter
@@ -105,6 +106,19 @@ def render(proxy: ProxyOpt = None, vpc_cidr: VpcOpt = None, no_proxy: NoProxyOpt
            ) -> None:
     """Print the generated cloudinit_pre_nodeadm attribute, for pasting by hand."""
     raise typer.Exit(render_cmd.run(_overrides(proxy, vpc_cidr, no_proxy, service_cidr), config, ipv6))
+
+
+@app.command("rules")
+def rules(output_format: Annotated[OutputFormat, typer.Option("--format", help="text or json.")]
+          = OutputFormat.text) -> None:
+    """List every rule: id, severity, whether fix resolves it, name and title."""
+    raise typer.Exit(rules_cmd.list_rules(output_format.value))
+
+
+@app.command("rule")
+def rule(rule_id: Annotated[str, typer.Argument(metavar="RULE", help="A rule id, e.g. EKSP006.")]) -> None:
+    """Print one rule's documentation: what it checks, why it matters, how to fix it."""
+    raise typer.Exit(rules_cmd.show_rule(rule_id))
 
 
 @app.command("rules-path")

@@ -20,7 +20,7 @@ python3 -m venv .venv
 .venv/bin/python -m pip install -q -e '.[test]'
 
 # checkov cannot share an environment with python-hcl2: it gets .venv-checkov.
-bash tests/setup_checkov.sh
+bash tests/setup_checkov.sh 3.3.30 3.2.500
 
 .venv/bin/ruff check .
 .venv/bin/python -m pytest "$@"

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# Creates .venv-checkov at the repository root with the pinned checkov the rules are tested against.
-# checkov must not share an environment with python-hcl2 (both install a top-level `hcl2`), so it
-# gets its own venv. Idempotent and quiet: does nothing when the pinned version is already there.
+# Creates .venv-checkov-<version> at the repository root for each checkov version the rules are tested
+# against. checkov must not share an environment with python-hcl2 (both install a top-level `hcl2`), so
+# each gets its own venv. Idempotent and quiet: does nothing when a version is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-CHECKOV_VERSION=3.3.30
-venv=.venv-checkov
+VERSIONS=("$@")
+[ ${#VERSIONS[@]} -gt 0 ] || VERSIONS=(3.3.30 3.2.500)
 
 installed() {
-  "$venv/bin/python" - "$CHECKOV_VERSION" <<'PY' 2>/dev/null
+  "$1/bin/python" - "$2" <<'PY' 2>/dev/null
 import sys
 from importlib.metadata import PackageNotFoundError, version
 try:
@@ -19,9 +19,13 @@ except PackageNotFoundError:
 PY
 }
 
-if [ -x "$venv/bin/checkov" ] && installed; then
-  exit 0
-fi
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/python" -m pip install -q --disable-pip-version-check "checkov==$CHECKOV_VERSION"
-installed || { echo "setup_checkov.sh: checkov $CHECKOV_VERSION did not install into $venv" >&2; exit 1; }
+for version in "${VERSIONS[@]}"; do
+  venv=".venv-checkov-$version"
+  if [ -x "$venv/bin/checkov" ] && installed "$venv" "$version"; then
+    continue
+  fi
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  # checkov caps `packaging`; a newer pytest-era packaging breaks it, so pin what it was released with.
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check "checkov==$version"
+  installed "$venv" "$version" || { echo "setup_checkov.sh: checkov $version did not install into $venv" >&2; exit 1; }
+done

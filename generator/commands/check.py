@@ -15,9 +15,11 @@ from .collect import collect
 
 
 def run(paths: list[Path], config: Path | None, output: Output) -> int:
-    files = collect(paths, ConfigResolver(Overrides(), config))
-    with terminal.progress_bar(0 if output.quiet else len(files)) as progress:
-        result = check(files, output.rule_filter, progress)
+    collected = collect(paths, ConfigResolver(Overrides(), config))
+    with terminal.progress_bar(0 if output.quiet else len(collected.files)) as progress:
+        result = check(collected.files, output.rule_filter, progress)
+    for error in collected.errors:
+        result.outcome(error.file).errors.append(error)
     if output.format == "json":
         print(as_json(result))
     elif output.format == "sarif":

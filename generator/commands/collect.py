@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config import ConfigResolver
+from ..config import ConfigError, ConfigResolver
 from ..discover import terraform_files
 from ..errors import UsageError
+from ..pipeline.analysis import display_name
 from ..policy.settings import Settings
+from ..report import FileError
 
 
-def collect(paths: list[Path], resolver: ConfigResolver) -> list[tuple[Path, Settings]]:
-    """All files with their settings, so bad settings stop the run before anything is read."""
+@dataclass
+class Collected:
+    """Files with their settings, and one error per configuration file that could not be used."""
+
+    files: list[tuple[Path, Settings]] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+
+
+def collect(paths: list[Path], resolver: ConfigResolver) -> Collected:
+    """All files with their settings, so bad settings are known before anything is read."""
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise UsageError(f"no such file or folder: {missing[0]}")
-    return [(path, resolver.for_path(path)) for path in terraform_files(paths)]
+    out = Collected()
+    broken: set[Path] = set()
+    for path in terraform_files(paths):
+        try:
+            out.files.append((path, resolver.for_path(path)))
+        except ConfigError as exc:
+            if exc.path not in broken:
+                broken.add(exc.path)
+                out.errors.append(FileError(display_name(exc.path), exc.line,
+                                            f"{exc.message}; the Terraform files it governs were not read"))
+    return out

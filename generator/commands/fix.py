@@ -17,7 +17,8 @@ from .collect import collect
 
 def run(paths: list[Path], overrides: Overrides, config: Path | None, write_back: WriteBack,
         output: Output) -> int:
-    files = collect(paths, ConfigResolver(overrides, config))
+    collected = collect(paths, ConfigResolver(overrides, config))
+    files = collected.files
     for path, settings in files:
         if settings.proxy is None:
             raise UsageError(
@@ -28,6 +29,8 @@ def run(paths: list[Path], overrides: Overrides, config: Path | None, write_back
               "instance. Prefer a proxy without credentials, or --proxy tf:var.proxy_url.", file=sys.stderr)
     with terminal.progress_bar(0 if output.quiet else len(files)) as progress:
         result = fix(files, write_back, output.rule_filter, progress, tuple(paths))
+    for error in collected.errors:
+        result.outcome(error.file).errors.append(error)
     verb = "fixed" if write_back is WriteBack.YES else "would be fixed"
     for outcome in result.changed:
         if outcome.diff:

@@ -1,0 +1,187 @@
+"""eksproxy-gen's rules as checkov checks: CKV_EKSPROXY_<n> is rule EKSP<nnn>.
+
+checkov and eksproxy-gen cannot share a Python environment, so this file
+imports only the standard library and checkov. It asks the installed
+``eksproxy-gen`` command for its rule table (one check per row) and, once per
+scanned folder, for its JSON report: the checks give exactly the verdicts of
+``eksproxy-gen check``, from the same parse and the same policy, and a check
+costs a dictionary look-up. Nothing of checkov beyond the module-check base
+class is used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from checkov.common.bridgecrew.severities import BcSeverities, Severities
+from checkov.common.models.enums import CheckCategories, CheckResult
+from checkov.terraform.checks.module.base_module_check import BaseModuleCheck
+
+ENV_COMMAND = "EKSPROXY_GEN"
+TIMEOUT = 600
+
+
+def command() -> list[str]:
+    """How to run eksproxy-gen: $EKSPROXY_GEN, the script installed beside this file, or the one on PATH."""
+    explicit = os.environ.get(ENV_COMMAND)
+    if explicit:
+        return [explicit]
+    here = Path(os.path.abspath(__file__))
+    for prefix in here.parents:
+        for candidate in (prefix / "bin" / "eksproxy-gen", prefix / "Scripts" / "eksproxy-gen.exe"):
+            if candidate.is_file() and os.access(candidate, os.X_OK):
+                return [str(candidate)]
+        if (prefix / "pyvenv.cfg").is_file():
+            break
+    found = shutil.which("eksproxy-gen")
+    if found:
+        return [found]
+    raise FileNotFoundError("eksproxy-gen is not installed where checkov can run it; install it (pipx install "
+                            f"eksproxy-gen) or set {ENV_COMMAND} to its path")
+
+
+def _run(args: list[str], cwd: Path | None = None) -> tuple[int, str, str]:
+    proc = subprocess.run([*command(), *args], cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT,
+                          check=False, env={**os.environ, "NO_COLOR": "1"})
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def _rule_table() -> tuple[list[dict[str, Any]], str | None]:
+    try:
+        code, out, err = _run(["rules", "--format", "json"])
+        if code != 0:
+            return [], (err.strip().splitlines() or ["eksproxy-gen rules failed"])[-1]
+        return json.loads(out), None
+    except (OSError, ValueError, subprocess.SubprocessError) as exc:
+        return [], str(exc)
+
+
+class _Reports:
+    """One ``eksproxy-gen check`` per scanned folder, shared by every check."""
+
+    def __init__(self) -> None:
+        self._by_root: dict[Path, tuple[dict[str, Any] | None, str | None]] = {}
+
+    def roots(self) -> list[Path]:
+        """The folders checkov scans: its -d/--directory values, the folders of its -f/--file values, the cwd."""
+        found: list[Path] = []
+        argv = sys.argv[1:]
+        for index, arg in enumerate(argv):
+            value = None
+            if arg in {"-d", "--directory", "-f", "--file"} and index + 1 < len(argv):
+                value, flag = argv[index + 1], arg
+            elif arg.startswith(("--directory=", "--file=")):
+                flag, value = arg.split("=", 1)
+            else:
+                continue
+            path = Path(value).resolve()
+            found.append(path.parent if flag in {"-f", "--file"} else path)
+        found.append(Path.cwd())
+        return list(dict.fromkeys(found))
+
+    def locate(self, entity_path: str, line: int, name: str) -> Path | None:
+        """The real file of a module block checkov names by its path relative to a scanned folder."""
+        relative = entity_path.rsplit(":module:", 1)[0].lstrip("/\\")
+        for root in self.roots():
+            candidate = (root / relative).resolve()
+            if candidate.is_file():
+                return candidate
+        return None
+
+    def report(self, file: Path) -> tuple[dict[str, Any] | None, str | None]:
+        root = next((r for r in self.roots() if r == file.parent or r in file.parents), file.parent)
+        if root not in self._by_root:
+            self._by_root[root] = self._check(root)
+        return self._by_root[root]
+
+    @staticmethod
+    def _check(root: Path) -> tuple[dict[str, Any] | None, str | None]:
+        try:
+            code, out, err = _run(["check", "--format", "json", "--quiet", "."], cwd=root)
+        except (OSError, subprocess.SubprocessError) as exc:
+            return None, str(exc)
+        if code not in (0, 1):
+            return None, (err.strip().splitlines() or [f"eksproxy-gen check exited with {code}"])[-1]
+        try:
+            data = json.loads(out)
+        except ValueError as exc:
+            return None, f"unreadable output of eksproxy-gen check ({exc})"
+        data["root"] = str(root)
+        return data, None
+
+
+REPORTS = _Reports()
+
+
+class EksproxyCheck(BaseModuleCheck):
+    """One eksproxy-gen rule as a checkov module check."""
+
+    def __init__(self, rule: dict[str, Any]) -> None:
+        self.rule = rule
+        self.base_name = f"{rule['title']} (eksproxy-gen {rule['id']})"
+        super().__init__(name=self.base_name, id=rule["checkov_id"], categories=[CheckCategories.NETWORKING],
+                         guideline=rule["help_uri"])
+        self.severity = Severities[BcSeverities.HIGH if rule["severity"] == "error" else BcSeverities.LOW]
+
+    def scan_module_conf(self, conf: dict[str, Any]) -> CheckResult:
+        self.name = self.base_name
+        name = str(conf.get("__address__", "")).split(".")[-1].split("[")[0]
+        line = int(conf.get("__start_line__", 0) or 0)
+        file = REPORTS.locate(self.entity_path, line, name)
+        if file is None:
+            return CheckResult.UNKNOWN
+        data, problem = REPORTS.report(file)
+        if data is None:
+            self.details = [f"eksproxy-gen could not run: {problem}"]
+            return CheckResult.FAILED
+        root = Path(data["root"])
+        problems = [e for e in data["errors"] if (root / e["file"]).resolve() == file
+                    or ((root / e["file"]).name == ".eksproxy-gen.toml" and (root / e["file"]).resolve().parent
+                        in (file.parent, *file.parents))]
+        if problems:
+            self.details = [f"eksproxy-gen could not read {p['file']}:{p['line']}: {p['message']}" for p in problems]
+            return CheckResult.FAILED
+        module = next((m for m in data["modules"] if (root / m["file"]).resolve() == file
+                       and m["name"] == name and m["line"] == line), None)
+        if module is None:
+            return CheckResult.UNKNOWN
+        found = [f for f in data["findings"] if f["rule"] == self.rule["id"] and f["module"] == name
+                 and (root / f["module_file"]).resolve() == file]
+        if not found:
+            return CheckResult.PASSED
+        where = ", ".join(dict.fromkeys(_location(f) for f in found))
+        self.name = f"{self.base_name}: {where}"
+        self.details = [f"{_location(f)} ({f['file']}:{f['line']}): {f['message']}" for f in found]
+        return CheckResult.FAILED
+
+
+def _location(finding: dict[str, Any]) -> str:
+    group = finding.get("node_group")
+    return finding["module"] if group is None else f"{finding['module']}.{group}"
+
+
+class SetupCheck(BaseModuleCheck):
+    """Stands in for the rules when eksproxy-gen cannot be run, so the problem is reported, not hidden."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+        super().__init__(name="eksproxy-gen rules could not be loaded", id="CKV_EKSPROXY_SETUP",
+                         categories=[CheckCategories.NETWORKING])
+
+    def scan_module_conf(self, conf: dict[str, Any]) -> CheckResult:
+        source = conf.get("source")
+        text = source[0] if isinstance(source, list) and source else source
+        if not isinstance(text, str) or ("eks/aws" not in text and "terraform-aws-eks" not in text):
+            return CheckResult.UNKNOWN
+        self.details = [self.problem]
+        return CheckResult.FAILED
+
+
+RULES, PROBLEM = _rule_table()
+CHECKS = [EksproxyCheck(rule) for rule in RULES] if RULES else [SetupCheck(PROBLEM or "no rules")]
