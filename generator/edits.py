@@ -49,20 +49,26 @@ def _single_line_assignment(line: str) -> re.Match[str] | None:
     return match if opened == 0 and "<<" not in code else None
 
 
-def realign_around(text: str, line_pos: int) -> list[Edit]:
-    """Re-align the ``=`` of the runs just above and below a line that stops being a one-line assignment.
+def realign_around(text: str, line_pos: int, below: int | None = None) -> list[Edit]:
+    """Re-align around a line that stops being a one-line assignment: the runs above and below it, and itself.
 
     terraform fmt aligns a run of consecutive one-line assignments at the same
     indentation; when the line between two such runs turns into a multi-line
-    value, each run is aligned on its own.
+    value, each run is aligned on its own and the line itself takes one space.
+    ``below`` is where the line's value ends, when it spans several lines already.
     """
     lines = text.split("\n")
     number = text.count("\n", 0, line_pos)
     indent = line_indent(text, line_pos)
     edits: list[Edit] = []
-    for step in (-1, 1):
+    own = _ASSIGN_LINE.match(lines[number])
+    if own is not None and own.group("gap") != " ":
+        gap_start = line_pos + own.start("gap")
+        edits.append(Edit(gap_start, gap_start + len(own.group("gap")), " "))
+    after = text.count("\n", 0, below) if below is not None else number + 1
+    for step, first in ((-1, number - 1), (1, after)):
         run: list[int] = []
-        i = number + step
+        i = first
         while 0 <= i < len(lines):
             match = _single_line_assignment(lines[i])
             if match is None or match.group("indent") != indent:

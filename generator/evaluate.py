@@ -20,6 +20,7 @@ from pathlib import Path
 from .hcl import (
     Block,
     Call,
+    Conditional,
     Document,
     Expr,
     HeredocExpr,
@@ -116,12 +117,16 @@ class MapV:
     entries: tuple[Entry, ...]
     objects: tuple[Site, ...] = ()
     open: Unknown | None = None
+    maybe: tuple[Entry, ...] = ()
+    condition: Unknown | None = None
 
     def get(self, key: str) -> Value | None:
-        """The value of ``key``; Unknown when an unknown merge may supply it; None when surely absent."""
+        """The value of ``key``; Unknown when it depends on a condition or an unknown merge; None when surely absent."""
         for entry in reversed(self.entries):
             if entry.key == key:
                 return entry.value
+        if any(entry.key == key for entry in self.maybe):
+            return self.condition or Unknown(key)
         return self.open
 
     def entry(self, key: str) -> Entry | None:
@@ -136,7 +141,7 @@ class MapV:
     @property
     def site(self) -> Site | None:
         """The one literal object this map is, when it is exactly that."""
-        return self.objects[0] if len(self.objects) == 1 and self.open is None else None
+        return self.objects[0] if len(self.objects) == 1 and self.open is None and not self.maybe else None
 
 
 Value = Known | Unknown | ListV | MapV
@@ -230,7 +235,34 @@ class Scope:
             return _located(self.traverse(expr.root, expr.steps), site)
         if isinstance(expr, Call):
             return self._call(expr, site)
+        if isinstance(expr, Conditional):
+            return self._conditional(expr, site)
         return Unknown(_text(site), site)
+
+    def _conditional(self, expr: Conditional, site: Site) -> Value:
+        """A known condition picks a branch; an unknown one between two maps gives the keys they agree on,
+        and the others as keys that exist only under the condition (``cond ? {...} : {}`` in a merge)."""
+        condition = self.value(expr.condition, site.path, site.doc)
+        then = self.value(expr.then, site.path, site.doc)
+        otherwise = self.value(expr.otherwise, site.path, site.doc)
+        if isinstance(condition, Known) and isinstance(condition.value, bool):
+            return then if condition.value else otherwise
+        if not (isinstance(then, MapV) and isinstance(otherwise, MapV)) or then.open or otherwise.open:
+            return Unknown(_text(site), site)
+        why = Unknown(_text(Site(site.path, site.doc, expr.condition)), site)
+        sure: list[Entry] = []
+        maybe: list[Entry] = [*then.maybe, *otherwise.maybe]
+        for entry in [*then.entries, *otherwise.entries]:
+            if any(e.key == entry.key for e in sure + maybe):
+                continue
+            other = otherwise.entry(entry.key) if then.entry(entry.key) is entry else then.entry(entry.key)
+            if other is not None and to_plain(other.value) == to_plain(entry.value):
+                sure.append(entry)
+            elif other is not None:
+                sure.append(Entry(entry.key, why, entry.elem, entry.path, entry.doc, entry.at))
+            else:
+                maybe.append(entry)
+        return MapV(tuple(sure), then.objects + otherwise.objects, None, tuple(maybe), why)
 
     def _object(self, expr: ObjectExpr, site: Site) -> MapV:
         entries: list[Entry] = []
@@ -422,6 +454,8 @@ Handler = Callable[[Scope, list[Value], Site], Value]
 
 def _merge(_scope: Scope, args: list[Value], site: Site) -> Value:
     entries: list[Entry] = []
+    maybe: list[Entry] = []
+    condition: Unknown | None = None
     objects: list[Site] = []
     open_: Unknown | None = None
     for arg in args:
@@ -436,9 +470,17 @@ def _merge(_scope: Scope, args: list[Value], site: Site) -> Value:
         if arg.open is not None:
             open_ = arg.open
             entries = [Entry(e.key, arg.open, e.elem, e.path, e.doc, e.at) for e in entries]
+        if arg.maybe:
+            condition = arg.condition
+            shadowed = {m.key for m in arg.maybe}
+            entries = [Entry(e.key, arg.condition or Unknown(e.key), e.elem, e.path, e.doc, e.at)
+                       if e.key in shadowed else e for e in entries]
+            maybe = [m for m in maybe if m.key not in shadowed]
+            maybe += [m for m in arg.maybe if not any(e.key == m.key for e in entries)]
         entries = [e for e in entries if arg.entry(e.key) is None] + list(arg.entries)
+        maybe = [m for m in maybe if arg.entry(m.key) is None]
         objects += arg.objects
-    return MapV(tuple(entries), tuple(objects), open_)
+    return MapV(tuple(entries), tuple(objects), open_, tuple(maybe), condition)
 
 
 def _concat(_scope: Scope, args: list[Value], site: Site) -> Value:
@@ -524,8 +566,8 @@ def to_plain(value: Value) -> object:
         return value.value
     if isinstance(value, ListV):
         return [_leaf(to_plain(item)) for item in value.items]
-    if value.open is not None:
-        return value.open
+    if value.open is not None or value.maybe:
+        return value.open or value.condition or Unknown("a map whose keys depend on a condition")
     return {e.key: _leaf(to_plain(e.value)) for e in value.entries}
 
 

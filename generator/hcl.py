@@ -89,6 +89,15 @@ class Call(Expr):
 
 
 @dataclass(frozen=True)
+class Conditional(Expr):
+    """``condition ? then : otherwise``."""
+
+    condition: Expr
+    then: Expr
+    otherwise: Expr
+
+
+@dataclass(frozen=True)
 class ObjectElem:
     """One ``key = value`` of an object; ``key`` is unquoted, None when computed."""
 
@@ -297,6 +306,10 @@ def _expr(node: Tree | Token) -> Expr:
         return _traversal(inner, span)
     if data == "function_call":
         return _call(inner, span)
+    if data == "conditional":
+        parts = [c for c in _significant(inner) if isinstance(c, Tree) or c.type != "QMARK"]
+        if len(parts) == 3:
+            return Conditional("conditional", span, _expr(parts[0]), _expr(parts[1]), _expr(parts[2]))
     return Expr(data, span)
 
 

@@ -38,6 +38,11 @@ class OutputFormat(StrEnum):
     github = "github"
 
 
+class FixFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
 class FailOn(StrEnum):
     error = "error"
     warning = "warning"
@@ -92,11 +97,13 @@ def fix(paths: Paths, proxy: ProxyOpt = None, vpc_cidr: VpcOpt = None, no_proxy:
         diff: Annotated[bool, typer.Option("--diff", help="Print a unified diff; write nothing.")] = False,
         check_only: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if anything would change.")]
         = False, quiet: QuietOpt = False, fail_on: FailOnOpt = FailOn.error, select: SelectOpt = None,
-        ignore: IgnoreOpt = None) -> None:
+        ignore: IgnoreOpt = None,
+        output_format: Annotated[FixFormat, typer.Option("--format", help="Output format.")] = FixFormat.text,
+        ) -> None:
     """Rewrite the node groups that `check` flags; nothing else in the files changes."""
     write_back = WriteBack.DIFF if diff else WriteBack.CHECK if check_only else WriteBack.YES
     raise typer.Exit(fix_cmd.run(paths, _overrides(proxy, vpc_cidr, no_proxy, service_cidr), config, write_back,
-                                 _output("text", quiet, fail_on, select, ignore)))
+                                 _output(output_format.value, quiet, fail_on, select, ignore)))
 
 
 @app.command()

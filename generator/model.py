@@ -90,7 +90,7 @@ def read_modules(doc: Document, path: Path, scope: Scope, display: Display,
         args = _arguments(block, path, doc, scope)
         if found.needs_confirmation and not _looks_like_eks(args, found.kind):
             continue
-        if _literal_bool(args.get("create")) is False:
+        if _literal_bool(args.get("create")) is False or _zero(args.get("count")):
             continue
         calls.append(_module_call(doc, path, block, found, args, scope, display, settings_refs))
     return calls
@@ -148,7 +148,7 @@ def _majors(found: module_source.Source, args: MapV, folder: Path, source: str) 
             inferred &= {20}
             clues |= names & _V20_ONLY
     if not inferred or inferred == set(candidates):
-        return candidates, f"{why} and its arguments do not tell"
+        return candidates, f"{why}, and its arguments do not tell"
     low, high = min(inferred), max(inferred)
     shown = f"v{low}" if low == high else f"v{low} or later" if high >= 21 else f"v{high} or earlier"
     return frozenset(inferred), (f"module version taken as {shown} from its arguments "
@@ -196,7 +196,7 @@ def _root_groups(module: ModuleFacts, args: MapV, display: Display) -> tuple[tup
         if value.open is not None:
             findings.append(_dynamic_map(module, map_name, value.open, at, more=True))
         seen: set[str] = set()
-        for entry in reversed(value.entries):
+        for entry in reversed((*value.maybe, *value.entries)):
             if entry.key in seen or entry.path is None:
                 continue
             seen.add(entry.key)
@@ -389,6 +389,11 @@ def _service_cidr(args: MapV, module_name: str) -> str | None:
             return None
         return text
     return None
+
+
+def _zero(value: Value | None) -> bool:
+    """``count = 0``: the module call creates nothing."""
+    return isinstance(value, Known) and not isinstance(value.value, bool) and value.value in (0, "0")
 
 
 def _literal_str(value: Value | None) -> str | None:

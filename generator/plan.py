@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import render
-from .edits import CannotEdit, Edit, line_indent, line_start, realign_around
+from .edits import CannotEdit, Edit, line_indent, line_start
 from .evaluate import FileSite, Known, ListV, MapV, Site, Unknown, Value
 from .hcl import Block, Document, HeredocExpr, ObjectExpr, TupleExpr
 from .merge import merge_marked_block, merge_network_table
@@ -53,8 +53,16 @@ def components(family: str, rules: set[str], wants: Callable[[str], bool]) -> fr
 
 @dataclass(frozen=True)
 class FileEdit:
+    """An edit of one file. A ``realign`` edit changes nothing itself: it marks the start of a line that
+    becomes a multi-line value, whose neighbours are re-aligned once every edit of the file is made."""
+
     path: Path
     edit: Edit
+    realign: bool = False
+
+
+def realign_at(path: Path, text: str, pos: int) -> FileEdit:
+    return FileEdit(path, Edit(line_start(text, pos), line_start(text, pos), ""), realign=True)
 
 
 @dataclass(frozen=True)
@@ -296,12 +304,14 @@ def _list_edits(site: Site, value: ListV, layout: _Layout, generated: list[rende
         attr_start = line_start(doc.text, tup.span.start)
         indent = line_indent(doc.text, tup.span.start)
         text = render.attribute(generated, indent)
-        edits = [Edit(tup.span.start, tup.span.end, text[text.index("[") :])]
+        edits = [FileEdit(site.path, Edit(tup.span.start, tup.span.end, text[text.index("[") :]))]
         if "\n" not in doc.source(tup.span):
-            edits += realign_around(doc.text, attr_start)
-        return [FileEdit(site.path, e) for e in edits]
+            edits.append(realign_at(site.path, doc.text, attr_start))
+        return edits
     at = layout.insert_at
     remaining = [k for k in range(len(items)) if k not in layout.remove]
+    if not remaining and not generated:
+        return [FileEdit(site.path, Edit(tup.span.start, tup.span.end, "[]"))]
     followed = any(k >= at for k in remaining)
     edits: list[Edit] = []
     if generated:
@@ -312,7 +322,6 @@ def _list_edits(site: Site, value: ListV, layout: _Layout, generated: list[rende
             edits.append(Edit(items[at].span.start, items[at].span.start, joined + sep))
         else:
             edits.append(Edit(items[-1].span.end, items[-1].span.end, sep + joined))
-            edits += _deepen_closing(doc, tup)
     for k in sorted(layout.remove):
         if generated and k == at:
             continue
@@ -322,21 +331,37 @@ def _list_edits(site: Site, value: ListV, layout: _Layout, generated: list[rende
             edits.append(Edit(items[0].span.start, items[1].span.start, ""))
         else:
             edits.append(Edit(items[0].span.start, items[0].span.end, ""))
+    last_kept = remaining[-1] if remaining else -1
+    generated_last = bool(generated) and at > last_kept
+    edits += _closing_indents(doc, tup, remaining, last_kept if not generated_last else None)
     return [FileEdit(site.path, e) for e in edits]
 
 
-def _deepen_closing(doc: Document, tup: TupleExpr) -> list[Edit]:
-    """``[{ … }]`` layout: the last element's ``}`` gains a level when an element follows it (``}, {``)."""
-    last = tup.items[-1]
-    first = tup.items[0]
+def _closing_indents(doc: Document, tup: TupleExpr, kept: list[int], last: int | None) -> list[Edit]:
+    """``[{ … }, { … }]`` layout: terraform fmt indents a ``}`` one level deeper when ``, {`` follows it.
+
+    An element that becomes the last, or stops being the last, has its closing
+    brace moved to match.
+    """
+    items = tup.items
+    first = items[0]
     if doc.text[line_start(doc.text, first.span.start) : first.span.start].strip() == "":
         return []
-    closing = last.span.end - 1
-    start = line_start(doc.text, closing)
-    if doc.text[start:closing].strip():
-        return []
-    wanted = line_indent(doc.text, tup.span.start) + "  "
-    return [Edit(start, closing, wanted)] if doc.text[start:closing] != wanted else []
+    base = line_indent(doc.text, tup.span.start)
+    edits: list[Edit] = []
+    for k in kept:
+        followed_now = k != last
+        followed_before = k != len(items) - 1
+        if followed_now == followed_before:
+            continue
+        closing = items[k].span.end - 1
+        start = line_start(doc.text, closing)
+        if doc.text[start:closing].strip():
+            continue
+        wanted = base + "  " if followed_now else base
+        if doc.text[start:closing] != wanted:
+            edits.append(Edit(start, closing, wanted))
+    return edits
 
 
 def _own_copy(ctx: Context, group: NodeGroup, inherited: ListV, layout: _Layout,
@@ -415,12 +440,11 @@ def _insert_attribute(site: Site, attribute_text: Callable[[str], str]) -> list[
     if not obj.elems:
         indent = base + "  "
         edit = Edit(obj.span.start, obj.span.end, "{\n" + indent + attribute_text(indent) + "\n" + base + "}")
-        edits = [edit] + (realign_around(text, line_start(text, obj.span.start)) if "\n" not in inner else [])
-        return [FileEdit(site.path, e) for e in edits]
+        edits = [FileEdit(site.path, edit)]
+        return edits + ([realign_at(site.path, text, obj.span.start)] if "\n" not in inner else [])
     if "\n" not in inner:
-        edits = [_expand_one_line(doc, obj, base, attribute_text)]
-        edits += realign_around(text, line_start(text, obj.span.start))
-        return [FileEdit(site.path, e) for e in edits]
+        return [FileEdit(site.path, _expand_one_line(doc, obj, base, attribute_text)),
+                realign_at(site.path, text, obj.span.start)]
     last = obj.elems[-1]
     first = obj.elems[0]
     first_own_line = text[line_start(text, first.span.start) : first.span.start].strip() == ""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 
 import pytest
@@ -117,19 +119,40 @@ def test_config_file_is_found_upward_and_flags_override(cli, tmp_path: Path) -> 
     assert "http://from-flag:3128" in text and "from-config" not in text
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ('proxy = "http://p:3128"\nvpc_cidr = ["10.0.0.0/16"]\n', "unknown key"),
-    ('proxy = 3128\n', "must be a string"),
-    ('vpc_cidrs = "10.0.0.0/16"\n', "list of strings"),
-    ('proxy = "http://p:3128\n', "Illegal character|Unterminated|Expected"),
-])
-def test_bad_config_files_exit_2_naming_the_file(cli, tmp_path: Path, content: str, message: str) -> None:
-    (tmp_path / ".eksproxy-gen.toml").write_text(content)
+BAD_CONFIGS = [
+    ('proxy = "http://p:3128"\nvpc_cidr = ["10.0.0.0/16"]\n', 2, "unknown key vpc_cidr"),
+    ('proxy = 3128\n', 1, "must be a string"),
+    ('vpc_cidrs = "10.0.0.0/16"\n', 1, "list of strings"),
+    ('proxy = "http://p:3128\n', 1, "Illegal character|Unterminated|Expected"),
+]
+
+
+@pytest.mark.parametrize(("content", "line", "message"), BAD_CONFIGS)
+def test_a_bad_config_file_in_the_tree_is_an_error_for_its_files_only(cli, tmp_path: Path, content: str, line: int,
+                                                                    message: str) -> None:
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / ".eksproxy-gen.toml").write_text(content)
+    target = copy_fixture("shapes.tf", bad)
+    good = tmp_path / "good"
+    good.mkdir()
+    copy_fixture("shapes.tf", good)
+    before = target.read_bytes()
+    result = cli("fix", str(tmp_path), "--proxy", "http://p:3128")
+    assert result.code == 1
+    assert re.search(rf"bad/\.eksproxy-gen\.toml:{line}: error: .*({message})", result.err), result.err
+    assert target.read_bytes() == before
+    assert "eksproxy-gen-proxy.yaml" in (good / "shapes.tf").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("content", "line", "message"), BAD_CONFIGS)
+def test_a_bad_explicit_config_file_is_a_usage_error(cli, tmp_path: Path, content: str, line: int,
+                                                      message: str) -> None:
+    config = tmp_path / "settings.toml"
+    config.write_text(content)
     target = copy_fixture("shapes.tf", tmp_path)
     before = target.read_bytes()
-    result = cli("fix", str(tmp_path))
+    result = cli("fix", "--config", str(config), str(tmp_path))
     assert result.code == 2
-    assert ".eksproxy-gen.toml" in result.err
-    import re
-    assert re.search(message, result.err)
+    assert "settings.toml" in result.err and re.search(message, result.err)
     assert target.read_bytes() == before

@@ -8,10 +8,12 @@ from pathlib import Path
 from .. import terminal
 from ..config import ConfigResolver, Overrides
 from ..errors import UsageError
+from ..formats.json import fix_json
 from ..formats.text import error_line, finding_line, summary
 from ..options import Output
 from ..pipeline.fix import WriteBack, fix
 from ..policy.values import has_credentials
+from ..report import Report
 from .collect import collect
 
 
@@ -31,6 +33,17 @@ def run(paths: list[Path], overrides: Overrides, config: Path | None, write_back
         result = fix(files, write_back, output.rule_filter, progress, tuple(paths))
     for error in collected.errors:
         result.outcome(error.file).errors.append(error)
+    if output.format == "json":
+        print(fix_json(result, write_back))
+    else:
+        _print_text(result, write_back, output)
+    code = result.exit_code(output.fail_on)
+    if code == 0 and write_back is WriteBack.CHECK and result.changed:
+        return 1
+    return code
+
+
+def _print_text(result: Report, write_back: WriteBack, output: Output) -> None:
     verb = "fixed" if write_back is WriteBack.YES else "would be fixed"
     for outcome in result.changed:
         if outcome.diff:
@@ -50,7 +63,3 @@ def run(paths: list[Path], overrides: Overrides, config: Path | None, write_back
         changed = len(result.changed)
         print(f"{changed} file{'' if changed == 1 else 's'} {verb}, "
               f"{len(result.files) - changed} left unchanged; {summary(result)}", file=sys.stderr)
-    code = result.exit_code(output.fail_on)
-    if code == 0 and write_back is WriteBack.CHECK and result.changed:
-        return 1
-    return code

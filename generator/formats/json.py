@@ -14,3 +14,17 @@ def as_json(report: Report) -> str:
         "suppressed": [s.as_dict() for s in report.suppressed],
         "modules": report.modules,
     }, indent=2)
+
+
+def fix_json(report: Report, write_back: object) -> str:
+    """What fix did: files changed, groups fixed (with the rules resolved), what is left, and notes."""
+    return json.dumps({
+        "mode": getattr(write_back, "value", str(write_back)),
+        "files_changed": [o.display for o in report.changed],
+        "fixed": [{"file": o.display, **g.as_dict()} for o in report.files for g in o.fixed],
+        "findings": [f.as_dict() for f in report.findings],
+        "errors": [e.as_dict() for e in report.errors],
+        "suppressed": [s.as_dict() for s in report.suppressed],
+        "notes": [{"file": o.display, "note": n} for o in report.files for n in dict.fromkeys(o.notes)],
+        "diffs": {o.display: o.diff for o in report.changed if o.diff},
+    }, indent=2)

@@ -112,7 +112,9 @@ class _Reader:
                 self.raw[path] = path.read_bytes()
             except OSError as exc:
                 if path in self.inp.targets:
-                    self.errors[path] = FileError(display_name(path), 1, f"cannot read: {exc.strerror or exc}")
+                    why = (f"is a symbolic link to {os.readlink(path)}, which does not exist" if path.is_symlink()
+                           else f"cannot read: {exc.strerror or exc}")
+                    self.errors[path] = FileError(display_name(path), 1, why)
                 return None
         return self.raw[path]
 

@@ -42,6 +42,7 @@ class WriteBack(Enum):
 class _FolderFix:
     inp: FolderInput
     before: FolderResult
+    seen: Visible
     verified: Verified
     sources: dict[Path, SourceFile] = field(default_factory=dict)
 
@@ -91,7 +92,7 @@ def _plan_folder(inp: FolderInput, rule_filter: RuleFilter) -> _FolderFix:
             refused.append(Refusal(group, str(exc)))
     result = verify(before, seen, candidates, rule_filter, text_of)
     verified = Verified(result.accepted, (*refused, *result.refused), result.texts, result.after, result.seen)
-    return _FolderFix(inp, before, verified, sources)
+    return _FolderFix(inp, before, seen, verified, sources)
 
 
 def _reported(result: FolderResult, group: GroupResult) -> bool:
@@ -181,7 +182,7 @@ def _report_folder(report: Report, folder: _FolderFix, write_back: WriteBack, ru
         group = candidate.group
         now = after_groups.get(key)
         left = [f for f in verified.seen.of(now) if f.severity is Severity.ERROR] if now else []
-        rules = tuple(sorted({f.rule for f in _fixed_rules(group, verified)}))
+        rules = tuple(sorted({f.rule for f in _fixed_rules(folder.seen.of(group), now, verified)}))
         home = display_name(group.group.home)
         outcome = report.outcome(home)
         outcome.fixed.append(GroupFix(group.module.facts.name, group.group.facts.name, rules, not left,
@@ -193,11 +194,9 @@ def _report_folder(report: Report, folder: _FolderFix, write_back: WriteBack, ru
                                  f"{candidate.plan.left_message}")
 
 
-def _fixed_rules(group: GroupResult, verified: Verified) -> list[Finding]:
-    """The findings the group had before that it no longer has."""
-    before = list(group.findings)
-    now = next((g for g in verified.after.groups if g.key == group.key), None)
-    still = {f.rule for f in now.findings} if now else set()
+def _fixed_rules(before: list[Finding], now: GroupResult | None, verified: Verified) -> list[Finding]:
+    """The visible findings the group had before that it no longer has."""
+    still = {f.rule for f in verified.seen.of(now)}
     return [f for f in before if f.fixable and f.rule not in still]
 
 

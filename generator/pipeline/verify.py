@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..edits import CannotEdit, Edit, splice
+from ..edits import CannotEdit, Edit, realign_around, splice
 from ..filters import RuleFilter
 from ..plan import Plan
 from ..policy.facts import GroupFacts
@@ -69,18 +69,44 @@ def verify(before: FolderResult, seen_before: Visible, candidates: list[Candidat
 
 
 def spliced(candidates: list[Candidate], text_of: Callable[[Path], str]) -> dict[Path, str]:
-    """The new text of every file the plans edit; CannotEdit when edits of a file overlap."""
+    """The new text of every file the plans edit; CannotEdit when edits of a file overlap.
+
+    Re-alignment comes last, on the spliced text, so that two groups that both
+    change a run of aligned lines agree on its new alignment.
+    """
     by_file: dict[Path, list[Edit]] = {}
+    pivots: dict[Path, list[int]] = {}
     for candidate in candidates:
         for file_edit in candidate.plan.edits:
-            by_file.setdefault(file_edit.path, []).append(file_edit.edit)
+            if file_edit.realign:
+                pivots.setdefault(file_edit.path, []).append(file_edit.edit.start)
+            else:
+                by_file.setdefault(file_edit.path, []).append(file_edit.edit)
     texts: dict[Path, str] = {}
     for path, edits in by_file.items():
         original = text_of(path)
-        new = splice(original, list(dict.fromkeys(edits)))
+        unique = list(dict.fromkeys(edits))
+        new = splice(original, unique)
+        marks = sorted({(new.count("\n", 0, _moved(pos, unique)),
+                         new.count("\n", 0, _moved(original.find("\n", pos) + 1, unique)))
+                        for pos in pivots.get(path, [])})
+        for line, below in marks:
+            new = splice(new, realign_around(new, _offset_of_line(new, line), _offset_of_line(new, below)))
         if new != original:
             texts[path] = new
     return texts
+
+
+def _moved(pos: int, edits: list[Edit]) -> int:
+    """Where an offset of the original text is after the edits (none of which starts before it on its line)."""
+    return pos + sum(len(e.text) - (e.end - e.start) for e in edits if e.end <= pos)
+
+
+def _offset_of_line(text: str, line: int) -> int:
+    offset = 0
+    for _ in range(line):
+        offset = text.index("\n", offset) + 1
+    return offset
 
 
 def _judge(before: FolderResult, seen_before: Visible, candidates: list[Candidate], rule_filter: RuleFilter,

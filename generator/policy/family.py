@@ -73,7 +73,6 @@ def ami_family(module: ModuleFacts, group: GroupFacts) -> Family:
         return Family(name, note=note)
     if isinstance(group.platform, Opaque):
         return Family(None, f"platform is {shorten(group.platform.expression)}, which only Terraform can compute")
-    majors = ", ".join(f"v{m}" for m in sorted(module.majors)[:4]) if module.majors else "none"
-    return Family(None, f"ami_type is unset and the template it defaults to depends on the module's major version, "
-                        f"which is not pinned (it can be {majors}); set ami_type (e.g. AL2023_x86_64_STANDARD) or "
-                        "pin version to one major")
+    why = module.major_basis or "the module's major version is not pinned"
+    return Family(None, f"ami_type is unset and the template it defaults to depends on the module's major version "
+                        f"({why}); set ami_type (e.g. AL2023_x86_64_STANDARD) or pin the version to one major")
