@@ -57,9 +57,11 @@ def might_call_eks(raw: bytes, folder: Path) -> bool:
     """True unless the bytes prove the file holds no terraform-aws-eks module call."""
     if b"module" not in raw or b"source" not in raw:
         return False
+    if any(name in raw for name in _EKS_NAMES):
+        return True
     for match in _SOURCE.finditer(raw):
         source = match.group(1)
-        if any(name in source for name in _EKS_NAMES) or b"${" in source or b"\\" in source:
+        if b"${" in source or b"\\" in source:
             return True
         local = source.startswith((b"./", b"../", b"/")) or source in (b".", b"..")
         if local and _local_is_eks(source.decode("utf-8", "replace"), str(folder)):

@@ -119,6 +119,7 @@ class MapV:
     open: Unknown | None = None
     maybe: tuple[Entry, ...] = ()
     condition: Unknown | None = None
+    written: Site | None = None
 
     def get(self, key: str) -> Value | None:
         """The value of ``key``; Unknown when it depends on a condition or an unknown merge; None when surely absent."""
@@ -262,16 +263,16 @@ class Scope:
                 sure.append(Entry(entry.key, why, entry.elem, entry.path, entry.doc, entry.at))
             else:
                 maybe.append(entry)
-        return MapV(tuple(sure), then.objects + otherwise.objects, None, tuple(maybe), why)
+        return MapV(tuple(sure), then.objects + otherwise.objects, None, tuple(maybe), why, site)
 
     def _object(self, expr: ObjectExpr, site: Site) -> MapV:
         entries: list[Entry] = []
         for elem in expr.elems:
             key = elem.key
             if key is None:
-                return MapV(tuple(entries), (site,), Unknown(_text(site), site))
+                return MapV(tuple(entries), (site,), Unknown(_text(site), site), written=site)
             entries.append(Entry(key, self.value(elem.value, site.path, site.doc), elem, site.path, site.doc))
-        return MapV(tuple(entries), (site,))
+        return MapV(tuple(entries), (site,), written=site)
 
     def traverse(self, root: str, steps: tuple[str | int | None, ...]) -> Value:
         """A reference such as ``local.x.y``, ``module.vpc.vpc_cidr_block`` or ``path.module``."""
@@ -480,7 +481,7 @@ def _merge(_scope: Scope, args: list[Value], site: Site) -> Value:
         entries = [e for e in entries if arg.entry(e.key) is None] + list(arg.entries)
         maybe = [m for m in maybe if arg.entry(m.key) is None]
         objects += arg.objects
-    return MapV(tuple(entries), tuple(objects), open_, tuple(maybe), condition)
+    return MapV(tuple(entries), tuple(objects), open_, tuple(maybe), condition, site)
 
 
 def _concat(_scope: Scope, args: list[Value], site: Site) -> Value:

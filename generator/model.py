@@ -293,7 +293,13 @@ def _where(value: Value, display: Display) -> str:
 
 
 def _opaque(setting: str, value: Value | None, display: Display) -> Opaque:
-    text = value.text if isinstance(value, Unknown) else "not a value of the expected type"
+    site = value.written if isinstance(value, MapV) else value.site if value is not None else None
+    if isinstance(value, Unknown):
+        text = value.text
+    elif isinstance(site, Site):
+        text = " ".join(site.doc.source(site.expr.span).split())
+    else:
+        text = "not a value of the expected type"
     return Opaque(setting, text, _where(value, display) if value is not None else "")
 
 

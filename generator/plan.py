@@ -261,7 +261,7 @@ def _replace_text(ctx: Context, value: Known, text: str) -> FileEdit:
     if isinstance(site, FileSite):
         original = ctx.text_of(site.path)
         ctx.notes.append(f"edited {ctx.display(site.path)}, the file the shell part is read from")
-        return FileEdit(site.path, Edit(0, len(original), text + ("\n" if original.endswith("\n") else "")))
+        return FileEdit(site.path, Edit(0, len(original), text))
     if isinstance(site, Site) and isinstance(site.expr, HeredocExpr) and site.expr.trim:
         doc, expr = site.doc, site.expr
         source = doc.source(expr.span)

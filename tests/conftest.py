@@ -69,10 +69,9 @@ def require(condition: object, why: str) -> None:
     pytest.skip(why)
 
 
-def terraform_fmt_ok(path: Path) -> bool | None:
-    """True/False from `terraform fmt -check`; None where terraform is not installed."""
-    if TERRAFORM is None:
-        return None
+def fmt_clean(path: Path) -> bool:
+    """`terraform fmt -check` on a file; terraform is required (skip here, fail under CI when it is missing)."""
+    require(TERRAFORM, "terraform is not installed here; it is the formatting oracle of this test")
     env = {"TF_CLI_CONFIG_FILE": "/dev/null", "PATH": "/usr/bin:/bin", "HOME": str(path.parent),
            "CHECKPOINT_DISABLE": "1"}
     proc = subprocess.run([TERRAFORM, "fmt", "-check", "-list=false", str(path)], env=env,

@@ -14,7 +14,7 @@ import pytest
 from eksproxy_gen.hcl import parse
 from eksproxy_gen.policy.values import dedent_heredoc
 
-from .conftest import FIXTURES, copy_fixture, node_groups, terraform_fmt_ok
+from .conftest import FIXTURES, copy_fixture, fmt_clean, node_groups
 
 FLAGS = ("--proxy", "http://proxy.corp.example:3128", "--vpc-cidr", "10.0.0.0/16")
 
@@ -42,8 +42,8 @@ def test_golden_outputs_fmt_and_idempotence(cli, tmp_path: Path, folder: str) ->
     assert "0 files fixed" in second.err
     assert {p.name: p.read_bytes() for p in target.glob("*.tf")} == snapshot
     for path in target.glob("*.tf"):
-        if terraform_fmt_ok(FIXTURES / folder / path.name) is True:
-            assert terraform_fmt_ok(path) is True, path.name
+        assert fmt_clean(FIXTURES / folder / path.name), f"the fixture {path.name} must be fmt-clean"
+        assert fmt_clean(path), path.name
 
 
 def test_v20_defaults_take_the_fix_when_every_group_inherits(cli, tmp_path: Path) -> None:

@@ -149,6 +149,8 @@ def _classify(unit: _Unit) -> str:
     first = text.split("\n")[0]
     if _NEUTRAL.match(text) or first.startswith("#!"):
         return "neutral"
+    if _chained(first):
+        return "mixed" if _PROXY_WORD.search(first) or _PROXY_TARGETS.search(first) else "other"
     if _SUPPORT.match(text):
         return "support"
     dropins = set(_DROPIN.findall(text))
@@ -162,6 +164,12 @@ def _classify(unit: _Unit) -> str:
     return "other"
 
 
+def _chained(line: str) -> bool:
+    """A line that runs several commands (``a && b``, ``a; b``, ``a || b``): it cannot be cut in part."""
+    bare = re.sub(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"", "", line)
+    return bool(re.search(r"&&|\|\||;", bare.split("#", 1)[0]))
+
+
 def proxy_cut(text: str) -> Cut:
     """Which lines of ``text`` only set up the proxy, and whether they can be cut out exactly."""
     lines = text.split("\n")
@@ -171,6 +179,10 @@ def proxy_cut(text: str) -> Cut:
     _mark_helper_variables(units)
     others = [u for u in units if u.kind == "other"]
     proxy = [u for u in units if u.kind == "proxy"]
+    mixed = [u for u in units if u.kind == "mixed"]
+    if mixed:
+        lines_of = tuple(i for u in [*proxy, *mixed] for i in u.lines)
+        return Cut(False, None, tuple(sorted(lines_of)), "a line does proxy set-up and other work together")
     if not proxy:
         return Cut(False, None, ())
     if not others:
