@@ -211,8 +211,8 @@ def test_another_modules_literal_output_covers_the_vpc_cidr(cli, tmp_path: Path)
     groups = ("    general = {\n      ami_type = \"AL2023_x86_64_STANDARD\"\n\n"
               f"      cloudinit_pre_nodeadm = [\n{part}\n      ]\n    }}")
     vpc = 'module "vpc" {\n  source = "terraform-aws-modules/vpc/aws"\n  cidr   = "10.20.0.0/16"\n}\n\n'
-    write(tmp_path, "main.tf", vpc + module("terraform-aws-modules/eks/aws", V21_ARGS + '  service_ipv4_cidr  = "172.20.0.0/16"\n', groups,
-                   version="~> 21.0"))
+    args = V21_ARGS + '  service_ipv4_cidr  = "172.20.0.0/16"\n'
+    write(tmp_path, "main.tf", vpc + module("terraform-aws-modules/eks/aws", args, groups, version="~> 21.0"))
     assert rules_of(findings(cli, tmp_path)) == ["EKSP013"]
 
 
