@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
 
-AMI_TYPES = ("AL2023_x86_64_STANDARD", "AL2023_ARM_64_STANDARD", "AL2_x86_64", "BOTTLEROCKET_x86_64", None)
+AMI_TYPES = ("AL2023_x86_64_STANDARD", "AL2023_ARM_64_STANDARD", "AL2_x86_64", "BOTTLEROCKET_x86_64", None,
+             "var.ami_type")
 SOURCES = (
     ("terraform-aws-modules/eks/aws", '"~> 21.0"'),
     ("terraform-aws-modules/eks/aws", '">= 20.8"'),
@@ -35,6 +36,7 @@ class Doc:
     markers: list[str] = field(default_factory=list)
     unknown_groups: set[str] = field(default_factory=set)
     copyable: set[str] = field(default_factory=set)
+    untouchable: set[str] = field(default_factory=set)
     counter: itertools.count = field(default_factory=itertools.count)
 
     def marker(self) -> str:
@@ -115,15 +117,22 @@ def group_bodies(draw: st.DrawFn, doc: Doc, indent: str, name: str, shared: str 
     """A node group's object, one line or several."""
     ami = draw(st.sampled_from(AMI_TYPES))
     attrs: list[tuple[str, str]] = []
-    if ami is not None:
+    if ami == "var.ami_type":
+        attrs.append(("ami_type", ami))
+        doc.untouchable.add(name)
+    elif ami is not None:
         attrs.append(("ami_type", f'"{ami}"'))
+    if draw(st.integers(0, 7)) == 0:
+        attrs.append(("use_custom_launch_template", "false"))
+        doc.untouchable.add(name)
     attrs.append(("name", f'"{doc.marker()}"'))
     if draw(st.booleans()):
         attrs.append(("instance_types", '["m6i.large"]'))
     parts: str | None = None
-    if ami is None or ami.startswith("AL2023"):
+    if ami is None or ami.startswith(("AL2023", "var.")):
         parts = shared if shared is not None and draw(st.booleans()) else draw(parts_lists(doc, indent + "  "))
-    if parts is not None and "var.user_script" in parts and ami is not None and parts != shared:
+    if parts is not None and "var.user_script" in parts and ami is not None and ami.startswith("AL2023") \
+            and parts != shared and name not in doc.untouchable:
         doc.unknown_groups.add(name)
     if ami == "BOTTLEROCKET_x86_64" and draw(st.booleans()):
         toml = ["[settings.kubernetes]", f'node-labels = {{ "team" = "{doc.marker()}" }}']
@@ -137,6 +146,8 @@ def group_bodies(draw: st.DrawFn, doc: Doc, indent: str, name: str, shared: str 
     single = [(k, v) for k, v in attrs if "\n" not in v]
     width = max(len(k) for k, _ in single)
     lines = [f"{inner}{k.ljust(width)} = {v}" for k, v in single]
+    if draw(st.integers(0, 4)) == 0:
+        lines[-1] += f" # {doc.marker()}"
     lines += [f"\n{inner}{k} = {v}" for k, v in attrs if "\n" in v]
     if draw(st.booleans()):
         lines.insert(0, f"{inner}# note {doc.marker()}")
@@ -156,6 +167,9 @@ def terraform_files(draw: st.DrawFn) -> Doc:
                           max_size=4, unique=True))
     shapes = {n: draw(st.sampled_from(["inline", "inline", "inline", "local", "merge"])) for n in names}
     ignored = {n for n in names if draw(st.integers(0, 5)) == 0}
+    doc.untouchable |= ignored
+    partly = {n: draw(st.sampled_from(["EKSP013", "EKSP006", "EKSP00"])) for n in names
+              if n not in ignored and draw(st.integers(0, 6)) == 0}
     locals_lines: list[str] = []
     shared = None
     if draw(st.integers(0, 3)) == 0:
@@ -170,6 +184,8 @@ def terraform_files(draw: st.DrawFn) -> Doc:
         body = draw(group_bodies(doc, "    " if shapes[name] == "inline" else "  ", name, shared))
         key = f'"{name}"' if "-" in name else name
         comment = "    # eksproxy-gen:ignore ALL set up by hand\n" if name in ignored else ""
+        if name in partly:
+            comment = f"    # eksproxy-gen:ignore {partly[name]} handled elsewhere\n"
         local = f"group_{name.replace('-', '_')}"
         if shapes[name] == "inline":
             entries.append((comment, key, body))
@@ -195,6 +211,8 @@ def terraform_files(draw: st.DrawFn) -> Doc:
                        f"    cloudinit_pre_nodeadm = {parts}\n  }}\n")
     else:
         header += '\n  name               = "demo"\n  kubernetes_version = "1.33"\n'
+        if draw(st.integers(0, 4)) == 0:
+            header += '  ip_family          = "ipv6"\n'
     header += f'  tags = {{ marker = "{doc.marker()}" }}\n'
     text = ""
     if locals_lines:

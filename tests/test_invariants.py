@@ -95,6 +95,8 @@ def test_fix_keeps_every_invariant(doc: Doc) -> None:
         assert positions == sorted(positions), "user content changed order"
         assert all(output.count(marker) == 1 for marker in markers)
 
+        for name in doc.untouchable:
+            assert name not in {g for _, g in done}, name
         for name in doc.unknown_groups:
             rules = {rule for rule, _ in old.get(("eks", name), set())}
             assert rules <= {"EKSP010"}, (name, rules)
