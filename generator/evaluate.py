@@ -107,7 +107,8 @@ class Entry:
 
 @dataclass(frozen=True)
 class MapV:
-    """A map. ``objects`` are the literal objects it is built from, in merge order.
+    """A map. ``objects`` are the literal objects it is built from, in merge order; ``branch_objects`` those
+    that count only under a condition.
 
     ``open`` is set when an unknown map was merged in: a key not in ``entries``
     may then exist with a value only Terraform knows, and the entries written
@@ -120,6 +121,7 @@ class MapV:
     maybe: tuple[Entry, ...] = ()
     condition: Unknown | None = None
     written: Site | None = None
+    branch_objects: tuple[Site, ...] = ()
 
     def get(self, key: str) -> Value | None:
         """The value of ``key``; Unknown when it depends on a condition or an unknown merge; None when surely absent."""
@@ -263,7 +265,8 @@ class Scope:
                 sure.append(Entry(entry.key, why, entry.elem, entry.path, entry.doc, entry.at))
             else:
                 maybe.append(entry)
-        return MapV(tuple(sure), then.objects + otherwise.objects, None, tuple(maybe), why, site)
+        branches = then.objects + otherwise.objects + then.branch_objects + otherwise.branch_objects
+        return MapV(tuple(sure), (), None, tuple(maybe), why, site, branches)
 
     def _object(self, expr: ObjectExpr, site: Site) -> MapV:
         entries: list[Entry] = []
@@ -458,6 +461,7 @@ def _merge(_scope: Scope, args: list[Value], site: Site) -> Value:
     maybe: list[Entry] = []
     condition: Unknown | None = None
     objects: list[Site] = []
+    branches: list[Site] = []
     open_: Unknown | None = None
     for arg in args:
         if isinstance(arg, Known) and arg.value is None:
@@ -481,7 +485,8 @@ def _merge(_scope: Scope, args: list[Value], site: Site) -> Value:
         entries = [e for e in entries if arg.entry(e.key) is None] + list(arg.entries)
         maybe = [m for m in maybe if arg.entry(m.key) is None]
         objects += arg.objects
-    return MapV(tuple(entries), tuple(objects), open_, tuple(maybe), condition, site)
+        branches += arg.branch_objects
+    return MapV(tuple(entries), tuple(objects), open_, tuple(maybe), condition, site, tuple(branches))
 
 
 def _concat(_scope: Scope, args: list[Value], site: Site) -> Value:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import render
 from .edits import CannotEdit, Edit, line_indent, line_start
-from .evaluate import FileSite, Known, ListV, MapV, Site, Unknown, Value
+from .evaluate import FileSite, Known, ListV, MapV, Site
 from .hcl import Block, Document, HeredocExpr, ObjectExpr, TupleExpr
 from .merge import merge_marked_block, merge_network_table
 from .model import PARTS, ModuleCall, NodeGroup
@@ -516,16 +516,3 @@ def _merge_text(ctx: Context, value: Known, name: str, merge: Callable[[list[str
     if site.path != ctx.module.path:
         ctx.notes.append(f"edited {ctx.display(site.path)}:{site.line}, where {name} is written")
     return FileEdit(site.path, Edit(expr.span.start, expr.span.end, f"{opener}\n{body}{closing}"))
-
-
-def value_sites(value: Value | None) -> list[Site]:
-    """The literal syntax a value is made of (for telling which groups an edit can reach)."""
-    if value is None:
-        return []
-    if isinstance(value, MapV):
-        return list(value.objects) + [s for e in value.entries for s in value_sites(e.value)]
-    if isinstance(value, ListV):
-        return ([value.site] if value.site else []) + [s for i in value.items for s in value_sites(i)]
-    if isinstance(value, (Known, Unknown)) and isinstance(value.site, Site):
-        return [value.site]
-    return []

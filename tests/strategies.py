@@ -165,7 +165,8 @@ def terraform_files(draw: st.DrawFn) -> Doc:
     v20_names = draw(st.booleans())
     names = draw(st.lists(st.sampled_from(["general", "batch", "gpu-pool", "system", "spot", "a"]), min_size=1,
                           max_size=4, unique=True))
-    shapes = {n: draw(st.sampled_from(["inline", "inline", "inline", "local", "merge"])) for n in names}
+    shapes = {n: draw(st.sampled_from(["inline", "inline", "inline", "local", "merge", "conditional"]))
+              for n in names}
     ignored = {n for n in names if draw(st.integers(0, 5)) == 0}
     doc.untouchable |= ignored
     partly = {n: draw(st.sampled_from(["EKSP013", "EKSP006", "EKSP00"])) for n in names
@@ -192,9 +193,12 @@ def terraform_files(draw: st.DrawFn) -> Doc:
         elif shapes[name] == "local":
             locals_lines.append(f"  {local} = {body}")
             entries.append((comment, key, f"local.{local}"))
-        else:
+        elif shapes[name] == "merge":
             locals_lines.append(f"  {local} = {body}")
             entries.append((comment, key, f"merge(local.common, local.{local})"))
+        else:
+            locals_lines.append(f"  {local} = {body}")
+            entries.append((comment, key, f'merge(local.{local}, var.spot ? {{ capacity_type = "SPOT" }} : {{}})'))
     header = f'module "eks" {{\n  source = "{source}"\n'
     if version is not None:
         header += f"  version = {version}\n"
