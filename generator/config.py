@@ -90,15 +90,22 @@ class ConfigResolver:
         where = " and ".join(filter(None, [str(config) if config is not None else "",
                                            "command line" if given else ""])) or "settings"
         try:
-            return validate(
-                proxy=values.get("proxy"),  # type: ignore[arg-type]
-                vpc_cidrs=list(values.get("vpc_cidrs", [])),  # type: ignore[call-overload]
-                no_proxy=list(values.get("no_proxy", [])),  # type: ignore[call-overload]
-                service_cidr=values.get("service_cidr"),  # type: ignore[arg-type]
-                source=where,
-            )
+            return validate(proxy=_text(values, "proxy"), vpc_cidrs=_texts(values, "vpc_cidrs"),
+                            no_proxy=_texts(values, "no_proxy"), service_cidr=_text(values, "service_cidr"),
+                            source=where)
         except SettingError as exc:
             raise UsageError(str(exc)) from None
+
+
+def _text(values: dict[str, object], key: str) -> str | None:
+    """A string setting; read_config has already refused any other type."""
+    value = values.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _texts(values: dict[str, object], key: str) -> list[str]:
+    value = values.get(key)
+    return [str(v) for v in value] if isinstance(value, list) else []
 
 
 def _line_of(message: str) -> int:

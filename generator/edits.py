@@ -77,9 +77,10 @@ def realign_around(text: str, line_pos: int, below: int | None = None) -> list[E
             i += step
         if not run:
             continue
-        width = max(len(_ASSIGN_LINE.match(lines[i]).group("key")) for i in run)  # type: ignore[union-attr]
+        matches = {i: _single_line_assignment(lines[i]) for i in run}
+        width = max(len(m.group("key")) for m in matches.values() if m is not None)
         for i in run:
-            match = _ASSIGN_LINE.match(lines[i])
+            match = matches[i]
             assert match is not None
             gap_start = sum(len(ln) + 1 for ln in lines[:i]) + match.start("gap")
             wanted = " " * (width - len(match.group("key")) + 1)

@@ -179,11 +179,11 @@ def parse(text: str) -> Document:
     return Document(text=text, body=body, _line_starts=starts)
 
 
-def _child_trees(tree: Tree, name: str) -> list[Tree]:
+def _child_trees(tree: Tree[Token], name: str) -> list[Tree[Token]]:
     return [c for c in tree.children if isinstance(c, Tree) and c.data == name]
 
 
-def _tokens(node: Tree | Token) -> list[Token]:
+def _tokens(node: Tree[Token] | Token) -> list[Token]:
     if isinstance(node, Token):
         return [node]
     out: list[Token] = []
@@ -193,7 +193,7 @@ def _tokens(node: Tree | Token) -> list[Token]:
     return out
 
 
-def _span(node: Tree | Token) -> Span:
+def _span(node: Tree[Token] | Token) -> Span:
     toks = [t for t in _tokens(node) if t.type not in _TRIVIA]
     if not toks:
         return Span(0, 0)
@@ -205,7 +205,7 @@ def _span(node: Tree | Token) -> Span:
     return Span(start, end)
 
 
-def _body(tree: Tree) -> Body:
+def _body(tree: Tree[Token]) -> Body:
     attrs: list[Attribute] = []
     blocks: list[Block] = []
     for child in tree.children:
@@ -218,14 +218,14 @@ def _body(tree: Tree) -> Body:
     return Body(tuple(attrs), tuple(blocks))
 
 
-def _attribute(tree: Tree) -> Attribute:
+def _attribute(tree: Tree[Token]) -> Attribute:
     significant = _significant(tree)
     name_node, value_node = significant[0], significant[-1]
     value = _expr(value_node)
     return Attribute(_identifier(name_node), value, Span(_span(name_node).start, value.span.end))
 
 
-def _block(tree: Tree) -> Block:
+def _block(tree: Tree[Token]) -> Block:
     kids = [c for c in tree.children if isinstance(c, (Tree, Token))]
     block_type = _identifier(kids[0])
     labels: list[str] = []
@@ -240,9 +240,9 @@ def _block(tree: Tree) -> Block:
     return Block(block_type, tuple(labels), body, _span(tree))
 
 
-def _significant(tree: Tree) -> list[Tree | Token]:
+def _significant(tree: Tree[Token]) -> list[Tree[Token] | Token]:
     """Children that are neither trivia nor punctuation."""
-    out: list[Tree | Token] = []
+    out: list[Tree[Token] | Token] = []
     for child in tree.children:
         if isinstance(child, Token) and child.type in {"EQ", "COLON", "COMMA", "LPAR", "RPAR", "DOT",
                                                        "LSQB", "RSQB", "ELLIPSIS"} | _TRIVIA:
@@ -254,15 +254,15 @@ def _significant(tree: Tree) -> list[Tree | Token]:
     return out
 
 
-def _identifier(node: Tree | Token) -> str:
+def _identifier(node: Tree[Token] | Token) -> str:
     return "".join(str(t) for t in _tokens(node)).strip()
 
 
-def _string_raw(tree: Tree) -> str:
+def _string_raw(tree: Tree[Token]) -> str:
     return "".join(str(t) for t in _tokens(tree))[1:-1]
 
 
-def _unwrap(node: Tree | Token) -> Tree | Token:
+def _unwrap(node: Tree[Token] | Token) -> Tree[Token] | Token:
     """Strip ``expr_term`` wrappers and parentheses that hold exactly one significant child."""
     while isinstance(node, Tree) and node.data == "expr_term":
         sig = _significant(node)
@@ -275,7 +275,7 @@ def _unwrap(node: Tree | Token) -> Tree | Token:
 _LITERALS: dict[str, bool | None] = {"true": True, "false": False, "null": None}
 
 
-def _expr(node: Tree | Token) -> Expr:
+def _expr(node: Tree[Token] | Token) -> Expr:
     inner = _unwrap(node)
     span = _span(node)
     if isinstance(inner, Token):
@@ -313,9 +313,9 @@ def _expr(node: Tree | Token) -> Expr:
     return Expr(data, span)
 
 
-def _traversal(tree: Tree, span: Span) -> Expr:
+def _traversal(tree: Tree[Token], span: Span) -> Expr:
     steps: list[str | int | None] = []
-    node: Tree | Token = tree
+    node: Tree[Token] | Token = tree
     while isinstance(node, Tree) and node.data in {"get_attr_expr_term", "index_expr_term"}:
         base, step = _significant(node)[0], _significant(node)[-1]
         steps.append(_step(step))
@@ -325,7 +325,7 @@ def _traversal(tree: Tree, span: Span) -> Expr:
     return Traversal("traversal", span, _identifier(node), tuple(reversed(steps)))
 
 
-def _step(node: Tree | Token) -> str | int | None:
+def _step(node: Tree[Token] | Token) -> str | int | None:
     if not isinstance(node, Tree):
         return None
     if node.data == "get_attr":
@@ -342,7 +342,7 @@ def _step(node: Tree | Token) -> str | int | None:
     return None
 
 
-def _call(tree: Tree, span: Span) -> Call:
+def _call(tree: Tree[Token], span: Span) -> Call:
     sig = _significant(tree)
     name = _identifier(sig[0])
     args_tree = next((c for c in sig[1:] if isinstance(c, Tree) and c.data == "arguments"), None)
@@ -354,7 +354,7 @@ def _call(tree: Tree, span: Span) -> Call:
     return Call("call", span, name, args, expand)
 
 
-def _heredoc(tree: Tree, span: Span) -> HeredocExpr:
+def _heredoc(tree: Tree[Token], span: Span) -> HeredocExpr:
     raw = str(_tokens(tree)[0])
     trim = raw.startswith("<<-")
     first_nl = raw.index("\n")
@@ -365,7 +365,7 @@ def _heredoc(tree: Tree, span: Span) -> HeredocExpr:
     return HeredocExpr("heredoc", span, marker, trim, body)
 
 
-def _object_elem(tree: Tree) -> ObjectElem:
+def _object_elem(tree: Tree[Token]) -> ObjectElem:
     sig = _significant(tree)
     key_node, value_node = sig[0], sig[-1]
     key_inner = _unwrap(_significant(key_node)[0]) if isinstance(key_node, Tree) else key_node

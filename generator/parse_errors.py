@@ -33,8 +33,8 @@ def describe(text: str, exc: Exception) -> tuple[int, str]:
     problem = scan(text)
     if problem is not None:
         return problem
-    line = getattr(exc, "line", None)
-    line = line if isinstance(line, int) and line > 0 else 1
+    found = getattr(exc, "line", None)
+    line = found if isinstance(found, int) and found > 0 else 1
     if isinstance(exc, UnexpectedEOF):
         return line, "the file ends in the middle of an expression"
     if isinstance(exc, UnexpectedToken):
@@ -115,17 +115,17 @@ def scan(text: str) -> tuple[int, str] | None:
             i = end + 2
             continue
         if ch == '"':
-            end = _string_end(text, i + 1)
-            if end is None:
+            closing = _string_end(text, i + 1)
+            if closing is None:
                 return line, "a quoted string opened here is not closed on the same line"
-            line += text.count("\n", i, end)
-            i = end + 1
+            line += text.count("\n", i, closing)
+            i = closing + 1
             continue
         if text.startswith("<<", i):
             match = _HEREDOC.match(text, i)
             if match:
-                closing = re.compile(r"^[ \t]*" + re.escape(match.group(1)) + r"[ \t]*$", re.M)
-                found = closing.search(text, match.end())
+                marker_line = re.compile(r"^[ \t]*" + re.escape(match.group(1)) + r"[ \t]*$", re.M)
+                found = marker_line.search(text, match.end())
                 if found is None:
                     return line, f"the heredoc <<{match.group(1)} opened here has no closing {match.group(1)} line"
                 line += text.count("\n", i, found.end())

@@ -168,14 +168,14 @@ def _layout(ctx: Context, parts: tuple[Part, ...]) -> _Layout:
             continue
         if part.is_nodeconfig:
             docs = nodeconfig.read(text)
-            env = nodeconfig.environment(docs)
+            units = nodeconfig.environment(docs)
             if nodeconfig.holds_only(docs, _PROXY_KEYS):
                 layout.remove.add(index)
                 replaced_at.append(index)
-                old_no_proxy += _no_proxy_of(env)
-            elif any(var in values for values in env.values() for var in PROXY_VARS):
+                old_no_proxy += _no_proxy_of(units)
+            elif any(var in values for values in units.values() for var in PROXY_VARS):
                 after = index + 1
-                layout.units += [u for u, values in env.items()
+                layout.units += [u for u, values in units.items()
                                  if u != "default" and u not in layout.units and any(v in values for v in PROXY_VARS)]
         elif part.is_shell or part.content_type is None:
             facts = read_script(text)
@@ -296,18 +296,17 @@ def _list_edits(site: Site, value: ListV, layout: _Layout, generated: list[rende
     doc, tup = site.doc, site.expr
     assert isinstance(tup, TupleExpr)
     items = tup.items
-    if len(items) != len(value.items):
-        raise CannotEdit(f"{PARTS} cannot be matched to its elements")
+    assert len(items) == len(value.items), "a literal list's value has one item per element"
     if not items:
         if not generated:
             return []
         attr_start = line_start(doc.text, tup.span.start)
         indent = line_indent(doc.text, tup.span.start)
         text = render.attribute(generated, indent)
-        edits = [FileEdit(site.path, Edit(tup.span.start, tup.span.end, text[text.index("[") :]))]
+        fresh = [FileEdit(site.path, Edit(tup.span.start, tup.span.end, text[text.index("[") :]))]
         if "\n" not in doc.source(tup.span):
-            edits.append(realign_at(site.path, doc.text, attr_start))
-        return edits
+            fresh.append(realign_at(site.path, doc.text, attr_start))
+        return fresh
     at = layout.insert_at
     remaining = [k for k in range(len(items)) if k not in layout.remove]
     if not remaining and not generated:

@@ -83,3 +83,30 @@ def node_groups(path: Path) -> list[NodeGroup]:
     """The node groups eksproxy-gen reads from one file (its folder gives locals)."""
     result = analyse(FolderInput(path.parent, (path,), Settings()))
     return [g.group for g in result.groups]
+
+
+def tool(name: str) -> str:
+    """The path of a real program the tests need (shellcheck, bwrap, systemd-analyze, ...)."""
+    found = shutil.which(name)
+    require(found, f"{name} is not installed here (tests/run.sh installs it)")
+    assert found is not None
+    return found
+
+
+def sandbox_bash(script: str, root: Path) -> subprocess.CompletedProcess[str]:
+    """Run a script with bash under bubblewrap, with ``root/etc`` as /etc and a stub ``systemctl``.
+
+    systemd cannot run as PID 1 in the sandbox, so ``systemctl`` is the one
+    stand-in: a script that records its arguments in /etc/systemctl.log.
+    """
+    bwrap = tool("bwrap")
+    stub = root / "stub"
+    stub.mkdir(exist_ok=True)
+    (stub / "systemctl").write_text('#!/bin/sh\necho "$@" >> /etc/systemctl.log\n')
+    (stub / "systemctl").chmod(0o755)
+    command = [bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr",
+               "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+               "--bind", str(root / "etc"), "/etc", "--ro-bind", "/etc/alternatives", "/etc/alternatives",
+               "--ro-bind", str(stub), "/stub", "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev",
+               "--setenv", "PATH", "/stub:/usr/bin", "bash", "-c", script]
+    return subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 import tomllib
 from pathlib import Path
 
@@ -14,7 +11,7 @@ import pytest
 from eksproxy_gen.hcl import parse
 from eksproxy_gen.policy.values import dedent_heredoc
 
-from .conftest import FIXTURES, copy_fixture, fmt_clean, node_groups
+from .conftest import FIXTURES, copy_fixture, fmt_clean, node_groups, sandbox_bash
 
 FLAGS = ("--proxy", "http://proxy.corp.example:3128", "--vpc-cidr", "10.0.0.0/16")
 
@@ -142,29 +139,6 @@ def test_hook_style_single_file_still_resolves_locals_from_the_folder(cli, tmp_p
     assert {f["node_group"] for f in found if f["rule"] == "EKSP001"} == {"payments", "search"}
 
 
-def _sandbox_bash(script: str, root: Path) -> subprocess.CompletedProcess[str]:
-    """Run bash under bubblewrap with ``root/etc`` as /etc and a stub systemctl.
-
-    systemd cannot run as PID 1 in the sandbox, so ``systemctl`` is the one
-    stand-in: a script that records its arguments.
-    """
-    bwrap = shutil.which("bwrap")
-    if bwrap is None:
-        if os.environ.get("CI"):
-            pytest.fail("bwrap is required in CI (.ci/run installs it)")
-        pytest.skip("bwrap is not installed on this machine")
-    stub = root / "stub"
-    stub.mkdir(exist_ok=True)
-    (stub / "systemctl").write_text('#!/bin/sh\necho "$@" >> /etc/systemctl.log\n')
-    (stub / "systemctl").chmod(0o755)
-    command = [bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr",
-               "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-               "--bind", str(root / "etc"), "/etc", "--ro-bind", "/etc/alternatives", "/etc/alternatives",
-               "--ro-bind", str(stub), "/stub", "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev",
-               "--setenv", "PATH", "/stub:/usr/bin", "bash", "-c", script]
-    return subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
-
-
 def test_al2_block_runs_writes_drop_ins_and_is_idempotent(cli, tmp_path: Path) -> None:
     target = copy_fixture("families/al2.tf", tmp_path)
     cli("fix", str(target), *FLAGS)
@@ -177,7 +151,7 @@ def test_al2_block_runs_writes_drop_ins_and_is_idempotent(cli, tmp_path: Path) -
     (root / "etc" / "yum.conf").write_text("[main]\ncachedir=/var/cache/yum\n")
     snapshots = []
     for _ in range(2):
-        proc = _sandbox_bash(script, root)
+        proc = sandbox_bash(script, root)
         assert proc.returncode == 0, proc.stderr
         snapshots.append({str(p.relative_to(root)): p.read_text() for p in sorted((root / "etc").rglob("*"))
                           if p.is_file() and p.name != "systemctl.log"})

@@ -7,8 +7,6 @@ Nothing here mocks anything: only AWS itself (IMDS, nodeadm) is absent.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,18 +15,9 @@ import yaml
 
 from eksproxy_gen.policy.facts import Part
 
-from .conftest import copy_fixture, node_groups
+from .conftest import copy_fixture, node_groups, sandbox_bash, tool
 
 PROXY = "http://proxy.corp.example:3128"
-
-
-def _tool(name: str) -> str:
-    found = shutil.which(name)
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{name} is required in CI (.ci/run installs it)")
-        pytest.skip(f"{name} is not installed on this machine")
-    return found
 
 
 @pytest.fixture
@@ -56,18 +45,9 @@ def test_dnf_script_passes_shellcheck_and_never_traces(parts: list[Part], tmp_pa
     script = tmp_path / "dnf.sh"
     script.write_text(parts[1].content or "", encoding="utf-8")
     assert "set -x" not in script.read_text() and "xtrace" not in script.read_text()
-    proc = subprocess.run([_tool("shellcheck"), "--severity=style", str(script)], capture_output=True, text=True,
+    proc = subprocess.run([tool("shellcheck"), "--severity=style", str(script)], capture_output=True, text=True,
                           check=False)
     assert proc.returncode == 0, proc.stdout
-
-
-def _run_in_sandbox(script: str, etc: Path) -> subprocess.CompletedProcess[str]:
-    bwrap = _tool("bwrap")
-    command = [bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr",
-               "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-               "--bind", str(etc), "/etc", "--ro-bind", "/etc/alternatives", "/etc/alternatives",
-               "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev", "bash", "-c", script]
-    return subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
 
 
 @pytest.mark.parametrize(("before", "after"), [
@@ -86,8 +66,9 @@ def test_dnf_script_sets_the_proxy_once_and_is_idempotent(parts: list[Part], tmp
         conf.write_text(before)
         conf.chmod(0o644)
     for _ in range(2):
-        proc = _run_in_sandbox(parts[1].content or "", etc)
+        proc = sandbox_bash(parts[1].content or "", tmp_path)
         assert proc.returncode == 0, proc.stderr
         assert conf.read_text() == after
     assert sorted(p.name for p in (etc / "dnf").iterdir()) == ["dnf.conf"]
+    assert not (etc / "systemctl.log").exists()
     assert PROXY not in proc.stdout + proc.stderr

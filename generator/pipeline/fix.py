@@ -20,6 +20,7 @@ from ..model import NodeGroup
 from ..plan import Context, components, plan_group
 from ..policy.family import ami_family
 from ..policy.rules import RULES_BY_ID, Finding, Severity
+from ..policy.settings import Settings
 from ..policy.values import mask_credentials, shorten
 from ..report import FileError, GroupFix, Report
 from ..source import SourceError, SourceFile, read_source
@@ -47,10 +48,10 @@ class _FolderFix:
     sources: dict[Path, SourceFile] = field(default_factory=dict)
 
 
-def fix(files: list[tuple[Path, object]], write_back: WriteBack, rule_filter: RuleFilter = ALL_RULES,
+def fix(files: list[tuple[Path, Settings]], write_back: WriteBack, rule_filter: RuleFilter = ALL_RULES,
         progress: Progress | None = None, roots: tuple[Path, ...] = ()) -> Report:
     planned: list[_FolderFix] = []
-    for inp in folders(files):  # type: ignore[arg-type]
+    for inp in folders(files):
         planned.append(_plan_folder(inp, rule_filter))
         if progress:
             progress(len(inp.targets))

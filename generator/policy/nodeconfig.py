@@ -21,10 +21,7 @@ _PLACEHOLDER_RE = re.compile(r"eksproxygen0interp(\d+)0")
 
 Environment = dict[str, dict[str, str]]
 
-try:
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader
-except AttributeError:  # PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+_Loader: type[yaml.SafeLoader | yaml.CSafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -126,9 +123,9 @@ def holds_only(docs: Documents, keys: frozenset[str]) -> bool:
     if not docs.items:
         return False
     for doc in docs.items:
-        if not is_nodeconfig(doc) or set(doc) - {"apiVersion", "kind", "spec"}:  # type: ignore[arg-type]
+        if not isinstance(doc, dict) or not is_nodeconfig(doc) or set(doc) - {"apiVersion", "kind", "spec"}:
             return False
-        spec = doc.get("spec") or {}  # type: ignore[union-attr]
+        spec = doc.get("spec") or {}
         if not isinstance(spec, dict) or set(spec) - {"instance"}:
             return False
         instance = spec.get("instance") or {}

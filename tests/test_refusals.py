@@ -1,0 +1,321 @@
+"""Every way fix refuses, fails to write, or fails itself: the file stays as it was and the user is told why."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from eksproxy_gen import write
+from eksproxy_gen.edits import CannotEdit
+from eksproxy_gen.merge import merge_marked_block, merge_network_table
+from eksproxy_gen.pipeline.analysis import FolderInput, analyse, display_name
+from eksproxy_gen.plan import AL2_BEGIN, AL2_END, Context, plan_group
+from eksproxy_gen.policy.settings import Settings
+
+from .conftest import copy_fixture
+
+FLAGS = ("--proxy", "http://proxy.corp.example:3128", "--vpc-cidr", "10.0.0.0/16")
+HEAD = 'module "eks" {\n  source  = "terraform-aws-modules/eks/aws"\n  version = "~> 21.0"\n\n  name = "c"\n\n'
+
+
+def write_tf(folder: Path, body: str, name: str = "main.tf") -> Path:
+    path = folder / name
+    path.write_text(HEAD + body + "}\n", encoding="utf-8")
+    return path
+
+
+def fix(cli, path: Path, *extra: str) -> tuple[int, dict]:
+    result = cli("fix", str(path), "--format", "json", *FLAGS, *extra)
+    return result.code, json.loads(result.out)
+
+
+def refusals(data: dict) -> list[str]:
+    return [f["message"] for f in data["findings"] if f["message"].startswith("not rewritten")]
+
+
+# --- refusals of the planner ---------------------------------------------------------------------------------------
+
+def test_a_list_built_by_concat_is_not_rewritten(cli, tmp_path: Path) -> None:
+    path = write_tf(tmp_path, '  eks_managed_node_groups = {\n    a = {\n      cloudinit_pre_nodeadm = concat([], [])\n'
+                    "    }\n  }\n")
+    before = path.read_bytes()
+    code, data = fix(cli, path)
+    assert code == 1
+    assert refusals(data) == ["not rewritten: cloudinit_pre_nodeadm is built by an expression; add the parts "
+                              "printed by `eksproxy-gen render` where it is defined"]
+    assert path.read_bytes() == before
+
+
+def test_a_quoted_script_with_other_work_is_not_cut(cli, tmp_path: Path) -> None:
+    script = '"#!/bin/bash\\necho HTTPS_PROXY=http://old:1 > /etc/environment\\nsysctl -w a=1\\n"'
+    path = write_tf(tmp_path, '  eks_managed_node_groups = {\n    a = {\n      cloudinit_pre_nodeadm = [\n'
+                    f'        {{\n          content_type = "text/x-shellscript"\n          content      = {script}\n'
+                    "        }\n      ]\n    }\n  }\n")
+    before = path.read_bytes()
+    code, data = fix(cli, path)
+    assert code == 1
+    assert "not a <<- heredoc or a file" in refusals(data)[0]
+    assert path.read_bytes() == before
+
+
+def test_an_inherited_part_that_needs_cutting_is_not_copied(cli, tmp_path: Path) -> None:
+    text = ('module "eks" {\n  source  = "terraform-aws-modules/eks/aws"\n  version = "~> 20.31"\n\n'
+            '  cluster_name = "c"\n\n  eks_managed_node_group_defaults = {\n    ami_type = "AL2023_x86_64_STANDARD"\n'
+            "    cloudinit_pre_nodeadm = [\n      {\n        content_type = \"text/x-shellscript\"\n"
+            "        content      = <<-EOT\n          #!/bin/bash\n          echo HTTPS_PROXY=http://o:1 > /etc/environment\n"
+            "          sysctl -w a=1\n        EOT\n      }\n    ]\n  }\n\n"
+            "  eks_managed_node_groups = {\n    a = {}\n    # eksproxy-gen:ignore ALL\n    b = {}\n  }\n}\n")
+    path = tmp_path / "main.tf"
+    path.write_text(text, encoding="utf-8")
+    code, data = fix(cli, path)
+    assert code == 1
+    assert "cut them there by hand" in refusals(data)[0]
+    assert path.read_text(encoding="utf-8") == text
+
+
+def test_an_inherited_part_in_a_plain_heredoc_is_not_copied(cli, tmp_path: Path) -> None:
+    text = ('module "eks" {\n  source  = "terraform-aws-modules/eks/aws"\n  version = "~> 20.31"\n\n'
+            '  cluster_name = "c"\n\n  eks_managed_node_group_defaults = {\n    ami_type = "AL2023_x86_64_STANDARD"\n'
+            "    cloudinit_pre_nodeadm = [\n      {\n        content_type = \"text/x-shellscript\"\n"
+            "        content      = <<EOT\n#!/bin/bash\nsysctl -w a=1\nEOT\n      }\n    ]\n  }\n\n"
+            "  eks_managed_node_groups = {\n    a = {}\n    # eksproxy-gen:ignore ALL\n    b = {}\n  }\n}\n")
+    path = tmp_path / "main.tf"
+    path.write_text(text, encoding="utf-8")
+    code, data = fix(cli, path)
+    assert "<<EOT heredoc whose text would change if moved" in refusals(data)[0]
+    assert path.read_text(encoding="utf-8") == text
+
+
+def test_a_one_line_submodule_block_is_not_rewritten(cli, tmp_path: Path) -> None:
+    path = tmp_path / "main.tf"
+    source = "git::https://github.com/terraform-aws-modules/terraform-aws-eks.git//modules/eks-managed-node-group"
+    path.write_text(f'module "ng" {{ source = "{source}?ref=v21.1.0" }}\n', encoding="utf-8")
+    before = path.read_bytes()
+    code, data = fix(cli, path)
+    assert "written on one line" in refusals(data)[0]
+    assert path.read_bytes() == before
+
+
+def test_an_inherited_pre_bootstrap_script_shared_with_an_ignored_group_is_not_edited(cli, tmp_path: Path) -> None:
+    text = ('module "eks" {\n  source  = "terraform-aws-modules/eks/aws"\n  version = "~> 20.31"\n\n'
+            '  cluster_name = "c"\n\n  eks_managed_node_group_defaults = {\n    ami_type = "AL2_x86_64"\n'
+            "    pre_bootstrap_user_data = <<-EOT\n      #!/bin/bash\n      echo hi\n    EOT\n  }\n\n"
+            "  eks_managed_node_groups = {\n    a = {}\n    # eksproxy-gen:ignore ALL\n    b = {}\n  }\n}\n")
+    path = tmp_path / "main.tf"
+    path.write_text(text, encoding="utf-8")
+    code, data = fix(cli, path)
+    assert "inherits pre_bootstrap_user_data from the defaults map, which other groups share" in refusals(data)[0]
+    assert path.read_text(encoding="utf-8") == text
+
+
+def test_a_template_file_cannot_take_terraform_references(cli, tmp_path: Path) -> None:
+    (tmp_path / "pre.sh.tpl").write_text("#!/bin/bash\necho ${name}\n", encoding="utf-8")
+    path = write_tf(tmp_path, '  eks_managed_node_groups = {\n    a = {\n      ami_type = "AL2_x86_64"\n'
+                    '      pre_bootstrap_user_data = templatefile("${path.module}/pre.sh.tpl", { name = "x" })\n'
+                    "    }\n  }\n")
+    before = path.read_bytes()
+    result = cli("fix", str(tmp_path), "--format", "json", "--proxy", "tf:var.proxy_url")
+    data = json.loads(result.out)
+    assert "is a template and the settings are Terraform references" in refusals(data)[0]
+    assert path.read_bytes() == before
+    assert (tmp_path / "pre.sh.tpl").read_text(encoding="utf-8") == "#!/bin/bash\necho ${name}\n"
+
+
+def test_a_quoted_pre_bootstrap_script_is_not_merged_into(cli, tmp_path: Path) -> None:
+    path = write_tf(tmp_path, '  eks_managed_node_groups = {\n    a = {\n      ami_type                = "AL2_x86_64"\n'
+                    '      pre_bootstrap_user_data = "#!/bin/bash\\necho hi\\n"\n    }\n  }\n')
+    code, data = fix(cli, path)
+    assert "is not a heredoc (<<-EOT)" in refusals(data)[0]
+
+
+@pytest.mark.parametrize(("toml", "why"), [
+    ("settings.network.hostname = \"n\"\n", "without a [settings.network] table header"),
+    ("[settings.network]\nno-proxy = [\n  \"a\",\n]\n", "spans several lines"),
+])
+def test_bottlerocket_toml_that_cannot_be_merged_exactly(toml: str, why: str) -> None:
+    merge = merge_network_table('https-proxy = "http://p:1"\nno-proxy = []\n')
+    with pytest.raises(CannotEdit, match=re.escape(why)):
+        merge(toml.rstrip("\n").split("\n"))
+
+
+def test_bottlerocket_toml_without_a_network_table_gets_one_and_keeps_the_rest() -> None:
+    merge = merge_network_table('https-proxy = "http://p:1"\nno-proxy = ["localhost"]\n')
+    assert merge(["[settings.kernel]", 'lockdown = "integrity"']) == [
+        "[settings.kernel]", 'lockdown = "integrity"', "", "[settings.network]", 'https-proxy = "http://p:1"',
+        'no-proxy = ["localhost"]']
+
+
+def test_an_unpaired_marker_is_refused() -> None:
+    merge = merge_marked_block("# >>> x\nnew\n# <<< x\n", AL2_BEGIN, AL2_END)
+    with pytest.raises(CannotEdit, match="without its pair"):
+        merge(["#!/bin/bash", AL2_BEGIN + ": old", "echo old"])
+
+
+def test_an_existing_al2_block_is_replaced_in_place(cli, tmp_path: Path) -> None:
+    target = copy_fixture("families/al2.tf", tmp_path)
+    cli("fix", str(target), *FLAGS)
+    once = target.read_text(encoding="utf-8")
+    assert cli("fix", str(target), "--proxy", "http://new-proxy:3128", "--vpc-cidr", "10.0.0.0/16").code == 0
+    twice = target.read_text(encoding="utf-8")
+    assert twice.count(AL2_BEGIN) == once.count(AL2_BEGIN) == 2
+    assert "http://new-proxy:3128" in twice and "proxy.corp.example" not in twice
+    assert 'echo "tuning" > /tmp/tuned' in twice
+
+
+def _groups(path: Path) -> tuple[object, list[object]]:
+    result = analyse(FolderInput(path.parent, (path,), Settings(proxy="http://p:3128")))
+    return result, list(result.groups)
+
+
+def _context(result: object, group: object) -> Context:
+    return Context(group.module, result.input.settings, frozenset({"nodeconfig", "dnf"}),  # type: ignore[attr-defined]
+                   display_name, lambda p: p.read_text(encoding="utf-8"))
+
+
+def test_the_planner_refuses_what_the_policy_never_hands_it(tmp_path: Path) -> None:
+    """Defensive refusals: groups the policy does not call fixable, planned directly."""
+    path = write_tf(tmp_path, '  eks_managed_node_groups = {\n    unreadable = var.group\n'
+                    '    parts = {\n      cloudinit_pre_nodeadm = var.parts\n    }\n'
+                    '    al2 = {\n      ami_type = "AL2_x86_64"\n      pre_bootstrap_user_data = var.script\n    }\n'
+                    '    win = { ami_type = "WINDOWS_CORE_2022_x86_64" }\n  }\n')
+    result, groups = _groups(path)
+    reasons = {}
+    for group in groups:
+        with pytest.raises(CannotEdit) as caught:
+            plan_group(_context(result, group), group.group)  # type: ignore[attr-defined]
+        reasons[group.group.facts.name] = str(caught.value)  # type: ignore[attr-defined]
+    assert reasons == {
+        "unreadable": "the node group is not written as a literal object",
+        "parts": "cloudinit_pre_nodeadm cannot be read",
+        "al2": "pre_bootstrap_user_data cannot be read",
+        "win": "eksproxy-gen does not write proxy settings for WINDOWS",
+    }
+
+
+# --- verification refuses what would still be wrong ---------------------------------------------------------------
+
+def test_a_rewrite_that_would_change_a_group_not_being_fixed_is_refused(cli, tmp_path: Path) -> None:
+    text = ('locals {\n  parts = []\n}\n\n' + HEAD +
+            '  eks_managed_node_groups = {\n    a = {\n      cloudinit_pre_nodeadm = local.parts\n    }\n'
+            '    # eksproxy-gen:ignore ALL\n    b = {\n      cloudinit_pre_nodeadm = local.parts\n    }\n  }\n}\n')
+    path = tmp_path / "main.tf"
+    path.write_text(text, encoding="utf-8")
+    code, data = fix(cli, path)
+    assert code == 1
+    assert "would also change eks.b, which is not being fixed" in refusals(data)[0]
+    assert path.read_text(encoding="utf-8") == text
+
+
+def test_a_rewrite_that_would_still_be_flagged_is_refused(cli, tmp_path: Path, monkeypatch) -> None:
+    from eksproxy_gen import render
+    real = render.nodeconfig_part
+
+    def without_https(*args, **kwargs):  # a stand-in for a planner bug: the generated part lacks HTTPS_PROXY
+        part = real(*args, **kwargs)
+        return render.RenderedPart(part.content_type, part.filename, part.content.replace("HTTPS_PROXY", "X_PROXY"))
+
+    monkeypatch.setattr(render, "nodeconfig_part", without_https)
+    path = write_tf(tmp_path, "  eks_managed_node_groups = {\n    a = {}\n  }\n")
+    before = path.read_bytes()
+    code, data = fix(cli, path)
+    assert code == 1
+    assert "after the rewrite it would still be flagged (EKSP005" in refusals(data)[0]
+    assert path.read_bytes() == before
+
+
+def test_a_rewrite_that_would_not_parse_is_an_internal_error_with_exit_code_3(cli, tmp_path: Path,
+                                                                             monkeypatch) -> None:
+    from eksproxy_gen import render
+    real = render.attribute
+    monkeypatch.setattr(render, "attribute", lambda parts, indent: real(parts, indent) + " {")
+    path = write_tf(tmp_path, "  eks_managed_node_groups = {\n    a = {}\n  }\n")
+    before = path.read_bytes()
+    result = cli("fix", str(path), *FLAGS)
+    assert result.code == 3
+    assert "internal error: the rewritten main.tf would not parse" in result.err
+    assert path.read_bytes() == before
+
+
+def test_an_unexpected_exception_is_one_line_and_exit_code_3(cli, tmp_path: Path, monkeypatch) -> None:
+    from eksproxy_gen.pipeline import check as pipeline_check
+
+    def explode(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(pipeline_check, "analyse", explode)
+    write_tf(tmp_path, "  eks_managed_node_groups = {\n    a = {}\n  }\n")
+    result = cli("check", str(tmp_path))
+    assert result.code == 3
+    assert result.err == ("eksproxy-gen: internal error: RuntimeError: boom (set EKSPROXY_GEN_DEBUG=1 for a "
+                          "traceback; please report it)\n")
+
+
+def test_overlapping_edits_of_two_groups_refuse_the_second(cli, tmp_path: Path) -> None:
+    text = ('locals {\n  parts = []\n}\n\n' + HEAD +
+            '  eks_managed_node_groups = {\n    a = {\n      cloudinit_pre_nodeadm = local.parts\n    }\n  }\n'
+            '  self_managed_node_groups = {\n    b = {\n      cloudinit_pre_nodeadm = local.parts\n    }\n  }\n}\n')
+    path = tmp_path / "main.tf"
+    path.write_text(text, encoding="utf-8")
+    (tmp_path / ".eksproxy-gen.toml").write_text('proxy = "http://p:3128"\n', encoding="utf-8")
+    code, data = fix(cli, path)
+    assert [g["node_group"] for g in data["fixed"]] == ["a", "b"]
+    assert path.read_text(encoding="utf-8").count("eksproxy-gen-proxy.yaml") == 1
+
+
+# --- writing ---------------------------------------------------------------------------------------------------
+
+def test_a_file_changed_between_read_and_write_is_not_overwritten(cli, tmp_path: Path, monkeypatch) -> None:
+    path = write_tf(tmp_path, "  eks_managed_node_groups = {\n    a = {}\n  }\n")
+    real = write.atomic_write
+
+    def edit_first(target: Path, data: bytes, expected: bytes, roots: tuple[Path, ...] = ()) -> None:
+        target.write_text(target.read_text(encoding="utf-8") + "# edited meanwhile\n", encoding="utf-8")
+        real(target, data, expected, roots)
+
+    monkeypatch.setattr("eksproxy_gen.pipeline.fix.atomic_write", edit_first)
+    result = cli("fix", str(path), *FLAGS)
+    assert result.code == 1
+    assert "main.tf:1: error: file changed on disk while eksproxy-gen was running; not rewritten" in result.err
+    assert path.read_text(encoding="utf-8").endswith("# edited meanwhile\n")
+    assert "eksproxy-gen-proxy.yaml" not in path.read_text(encoding="utf-8")
+
+
+def test_a_read_only_file_is_not_rewritten(cli, tmp_path: Path) -> None:
+    path = write_tf(tmp_path, "  eks_managed_node_groups = {\n    a = {}\n  }\n")
+    path.chmod(0o444)
+    before = path.read_bytes()
+    result = cli("fix", str(path), *FLAGS)
+    assert result.code == 1
+    assert "the file is read-only; not rewritten" in result.err
+    assert path.read_bytes() == before and oct(path.stat().st_mode & 0o777) == "0o444"
+
+
+def test_a_full_disk_leaves_the_file_and_no_temporary_file(cli, tmp_path: Path, monkeypatch) -> None:
+    path = write_tf(tmp_path, "  eks_managed_node_groups = {\n    a = {}\n  }\n")
+    before = path.read_bytes()
+
+    def no_space(_fd: int) -> None:  # stands in for a full disk: the kernel reports ENOSPC on flush
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(write.os, "fsync", no_space)
+    result = cli("fix", str(path), *FLAGS)
+    assert result.code == 1
+    assert "cannot write: No space left on device" in result.err
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["main.tf"]
+
+
+def test_a_folder_that_cannot_take_a_temporary_file_is_reported(cli, tmp_path: Path, monkeypatch) -> None:
+    path = write_tf(tmp_path, "  eks_managed_node_groups = {\n    a = {}\n  }\n")
+
+    def refuse(*_args: object, **_kwargs: object) -> tuple[int, str]:
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+
+    monkeypatch.setattr(write.tempfile, "mkstemp", refuse)
+    result = cli("fix", str(path), *FLAGS)
+    assert result.code == 1 and "cannot write: Permission denied" in result.err
