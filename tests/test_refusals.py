@@ -67,7 +67,8 @@ def test_an_inherited_part_that_needs_cutting_is_not_copied(cli, tmp_path: Path)
     text = ('module "eks" {\n  source  = "terraform-aws-modules/eks/aws"\n  version = "~> 20.31"\n\n'
             '  cluster_name = "c"\n\n  eks_managed_node_group_defaults = {\n    ami_type = "AL2023_x86_64_STANDARD"\n'
             "    cloudinit_pre_nodeadm = [\n      {\n        content_type = \"text/x-shellscript\"\n"
-            "        content      = <<-EOT\n          #!/bin/bash\n          echo HTTPS_PROXY=http://o:1 > /etc/environment\n"
+            "        content      = <<-EOT\n          #!/bin/bash\n"
+            "          echo HTTPS_PROXY=http://o:1 > /etc/environment\n"
             "          sysctl -w a=1\n        EOT\n      }\n    ]\n  }\n\n"
             "  eks_managed_node_groups = {\n    a = {}\n    # eksproxy-gen:ignore ALL\n    b = {}\n  }\n}\n")
     path = tmp_path / "main.tf"
@@ -87,6 +88,7 @@ def test_an_inherited_part_in_a_plain_heredoc_is_not_copied(cli, tmp_path: Path)
     path = tmp_path / "main.tf"
     path.write_text(text, encoding="utf-8")
     code, data = fix(cli, path)
+    assert code == 1
     assert "<<EOT heredoc whose text would change if moved" in refusals(data)[0]
     assert path.read_text(encoding="utf-8") == text
 
@@ -97,6 +99,7 @@ def test_a_one_line_submodule_block_is_not_rewritten(cli, tmp_path: Path) -> Non
     path.write_text(f'module "ng" {{ source = "{source}?ref=v21.1.0" }}\n', encoding="utf-8")
     before = path.read_bytes()
     code, data = fix(cli, path)
+    assert code == 1
     assert "written on one line" in refusals(data)[0]
     assert path.read_bytes() == before
 
@@ -109,6 +112,7 @@ def test_an_inherited_pre_bootstrap_script_shared_with_an_ignored_group_is_not_e
     path = tmp_path / "main.tf"
     path.write_text(text, encoding="utf-8")
     code, data = fix(cli, path)
+    assert code == 1
     assert "inherits pre_bootstrap_user_data from the defaults map, which other groups share" in refusals(data)[0]
     assert path.read_text(encoding="utf-8") == text
 
@@ -130,6 +134,7 @@ def test_a_quoted_pre_bootstrap_script_is_not_merged_into(cli, tmp_path: Path) -
     path = write_tf(tmp_path, '  eks_managed_node_groups = {\n    a = {\n      ami_type                = "AL2_x86_64"\n'
                     '      pre_bootstrap_user_data = "#!/bin/bash\\necho hi\\n"\n    }\n  }\n')
     code, data = fix(cli, path)
+    assert code == 1
     assert "is not a heredoc (<<-EOT)" in refusals(data)[0]
 
 
@@ -263,6 +268,7 @@ def test_overlapping_edits_of_two_groups_refuse_the_second(cli, tmp_path: Path) 
     path.write_text(text, encoding="utf-8")
     (tmp_path / ".eksproxy-gen.toml").write_text('proxy = "http://p:3128"\n', encoding="utf-8")
     code, data = fix(cli, path)
+    assert code == 0
     assert [g["node_group"] for g in data["fixed"]] == ["a", "b"]
     assert path.read_text(encoding="utf-8").count("eksproxy-gen-proxy.yaml") == 1
 
