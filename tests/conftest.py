@@ -110,3 +110,9 @@ def sandbox_bash(script: str, root: Path) -> subprocess.CompletedProcess[str]:
                "--ro-bind", str(stub), "/stub", "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev",
                "--setenv", "PATH", "/stub:/usr/bin", "bash", "-c", script]
     return subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
+
+
+def replaced(text: str, old: str, new: str) -> str:
+    """``text.replace(old, new)`` that fails when there is nothing to replace, so a test cannot go stale."""
+    assert old in text, f"{old!r} is not in the text"
+    return text.replace(old, new)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import copy_fixture
+from .conftest import copy_fixture, replaced
 
 PROXY_OK = """\
           apiVersion: node.eks.aws/v1alpha1
@@ -216,8 +216,8 @@ def test_module_sources_that_are_recognised(cli, tmp_path: Path, source: str) ->
     copy = tmp_path.parent / "modules" / "terraform-aws-eks"
     copy.mkdir(parents=True, exist_ok=True)
     (copy / "variables.tf").write_text('variable "kubernetes_version" {}\n', encoding="utf-8")
-    text = module(group("g", "      min_size = 1\n"), extra='  name = "c"').replace(
-        "terraform-aws-modules/eks/aws", source)
+    text = replaced(module(group("g", "      min_size = 1\n"), extra='  name = "c"'),
+                    "terraform-aws-modules/eks/aws", source)
     _, found = run_check(cli, tmp_path, text)
     assert rules(found) == ["EKSP001"]
 

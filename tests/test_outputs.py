@@ -13,7 +13,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from .conftest import copy_fixture
+from .conftest import copy_fixture, replaced
 
 SARIF_SCHEMA = Path(__file__).parent / "schemas" / "sarif-2.1.0.json"
 
@@ -34,7 +34,7 @@ def test_sarif_is_valid_and_complete(cli, tmp_path: Path) -> None:
     copy_fixture("partial.tf", tmp_path)
     copy_fixture("broken.tf", tmp_path)
     directive = "# eksproxy-gen:ignore EKSP012 pinned until the next maintenance window"
-    (tmp_path / "partial.tf").write_text((tmp_path / "partial.tf").read_text().replace(
+    (tmp_path / "partial.tf").write_text(replaced((tmp_path / "partial.tf").read_text(),
         "    http_only = {", "    http_only = { " + directive))
     result = cli("check", str(tmp_path), "--format", "sarif")
     assert result.code == 1
@@ -70,15 +70,15 @@ def test_github_annotations(cli, tmp_path: Path) -> None:
 def test_suppression_comment_on_group_and_module_lines(cli, tmp_path: Path) -> None:
     target = copy_fixture("shapes.tf", tmp_path)
     text = target.read_text(encoding="utf-8")
-    text = text.replace('    "gpu-pool" = {', '    # eksproxy-gen:ignore EKSP001 GPU nodes pull from a mirror\n'
+    text = replaced(text, '    "gpu-pool" = {', '    # eksproxy-gen:ignore EKSP001 GPU nodes pull from a mirror\n'
                                              '    "gpu-pool" = {')
-    text = text.replace("    empty = {}", "    empty = {} # eksproxy-gen:ignore EKSP001,EKSP013 scaled to zero")
+    text = replaced(text, "    empty = {}", "    empty = {} # eksproxy-gen:ignore EKSP001,EKSP013 scaled to zero")
     target.write_text(text, encoding="utf-8")
     data = json.loads(cli("check", str(target), "--format", "json").out)
     assert {f["node_group"] for f in data["findings"]} == {"general", "tuned", "inline"}
     assert sorted((s["node_group"], s["rule"], s["reason"]) for s in data["suppressed"]) == [
         ("empty", "EKSP001", "scaled to zero"), ("gpu-pool", "EKSP001", "GPU nodes pull from a mirror")]
-    target.write_text(text.replace('module "eks" {', 'module "eks" { # eksproxy-gen:ignore ALL legacy cluster'),
+    target.write_text(replaced(text, 'module "eks" {', 'module "eks" { # eksproxy-gen:ignore ALL legacy cluster'),
                       encoding="utf-8")
     data = json.loads(cli("check", str(target), "--format", "json").out)
     assert data["findings"] == [] and len(data["suppressed"]) == 5
@@ -86,7 +86,7 @@ def test_suppression_comment_on_group_and_module_lines(cli, tmp_path: Path) -> N
 
 def test_fix_leaves_suppressed_groups_alone(cli, tmp_path: Path) -> None:
     target = copy_fixture("shapes.tf", tmp_path)
-    target.write_text(target.read_text().replace("    empty = {}", "    empty = {} # eksproxy-gen:ignore EKSP001"))
+    target.write_text(replaced(target.read_text(), "    empty = {}", "    empty = {} # eksproxy-gen:ignore EKSP001"))
     cli("fix", str(target), "--proxy", "http://p:3128", "--vpc-cidr", "10.0.0.0/16")
     assert "    empty = {} # eksproxy-gen:ignore EKSP001\n" in target.read_text()
 

@@ -42,8 +42,9 @@ def write(folder: Path, name: str, text: str) -> Path:
 
 def findings(cli, path: Path) -> list[dict]:
     result = cli("check", str(path), "--format", "json")
-    assert result.code in {0, 1}, result.err
-    return json.loads(result.out)["findings"]
+    found = json.loads(result.out)["findings"]
+    assert result.code == (1 if any(f["severity"] == "error" for f in found) else 0), result.err
+    return found
 
 
 def rules_of(found: list[dict], group: str | None = None) -> list[str]:
@@ -394,11 +395,9 @@ def test_messages_are_one_line_without_python_reprs_or_credentials(cli, tmp_path
         '        {\n          content_type = "text/x-shellscript"\n          content      = <<-EOT\n'
         "            #!/bin/bash\n            set -x\n"
         "            export HTTPS_PROXY=http://svc:Winter2025@proxy:3128\n          EOT\n        }"),
-        version="~> 21.0").replace('module "eks"', 'module "eks2"'))
+        version="~> 21.0").replace('module "eks" {', 'module "eks2" {', 1))
     for fmt in ("text", "json", "sarif", "github"):
-        out = cli("check", str(tmp_path), "--format", fmt).out
-        assert "Winter2025" not in out
-        assert "\\n" not in out.replace("\\n\\n", "") or fmt != "json"
+        assert "Winter2025" not in cli("check", str(tmp_path), "--format", fmt).out
     found = findings(cli, tmp_path)
     for finding in found:
         message = finding["message"]
