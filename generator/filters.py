@@ -57,7 +57,7 @@ class Suppression:
     reason: str
     used: bool = False
 
-    def covers(self, rule: str) -> bool:
+    def silences(self, rule: str) -> bool:
         return any(code == "ALL" or rule.startswith(code) for code in self.codes)
 
 
@@ -120,7 +120,7 @@ def suppression_for(finding: Finding, places: list[tuple[Directives, int]]) -> S
     """The first directive, among (file directives, line) places, that silences the finding's rule."""
     for directives, line in places:
         directive = directives.by_line.get(line)
-        if directive is not None and directive.covers(finding.rule):
+        if directive is not None and directive.silences(finding.rule):
             directive.used = True
             return directive
     return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .filters import Suppressed
+from .policy.facts import location
 from .policy.rules import Finding, Severity
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -38,7 +39,7 @@ class GroupFix:
 
     @property
     def location(self) -> str:
-        return self.module if self.node_group is None else f"{self.module}.{self.node_group}"
+        return location(self.module, self.node_group)
 
     def as_dict(self) -> dict[str, object]:
         return {"module": self.module, "node_group": self.node_group, "map": self.map or None,

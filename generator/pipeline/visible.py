@@ -27,7 +27,7 @@ class Visible:
 
     def silenced(self, group: GroupResult, rule: str) -> bool:
         """Whether an ignore comment on the group's or its module's line silences ``rule`` for the group."""
-        return any((d := directives.by_line.get(line)) is not None and d.covers(rule)
+        return any((d := directives.by_line.get(line)) is not None and d.silences(rule)
                    for directives, line in self.places.get(group.key, []))
 
 
