@@ -67,7 +67,15 @@ class ConfigResolver:
         return found
 
     def _find(self, path: Path) -> Path | None:
-        folder = (path if path.is_dir() else path.parent).resolve()
+        folder = path if path.is_dir() else path.parent
+        quick = self._config_of_dir.get(folder)
+        if quick is not None or folder in self._config_of_dir:
+            return quick
+        found = self._search(folder.resolve())
+        self._config_of_dir[folder] = found
+        return found
+
+    def _search(self, folder: Path) -> Path | None:
         trail: list[Path] = []
         found: Path | None = None
         for candidate in (folder, *folder.parents):

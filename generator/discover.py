@@ -22,26 +22,55 @@ _SOURCE = re.compile(rb'\bsource\s*=\s*"([^"\n]*)"')
 _EKS_NAMES = (b"/eks/aws", b"terraform-aws-eks")
 
 
-def terraform_files(paths: list[Path]) -> Iterator[Path]:
-    """Files given directly are taken as they are; folders are walked, skipping ``.terraform/``."""
-    seen: set[Path] = set()
+def terraform_files(paths: list[Path], json_files: list[Path] | None = None) -> Iterator[Path]:
+    """Files given directly are taken as they are; folders are walked, skipping ``.terraform/``.
+
+    A file reached twice (named twice, or through a symbolic link) is read once.
+    ``json_files`` collects the ``.tf.json`` files met, which are not read.
+    """
+    seen: set[tuple[int, int]] = set()
     for path in paths:
-        for found in _walk(path):
-            key = found.resolve()
+        for found, key in _walk(path, json_files):
             if key not in seen:
                 seen.add(key)
                 yield found
 
 
-def _walk(path: Path) -> Iterator[Path]:
-    if path.is_file():
-        yield path
+def _identity(stat: os.stat_result) -> tuple[int, int]:
+    return stat.st_dev, stat.st_ino
+
+
+def _walk(path: Path, json_files: list[Path] | None) -> Iterator[tuple[Path, tuple[int, int]]]:
+    if not path.is_dir():
+        try:
+            yield path, _identity(path.stat())
+        except OSError:
+            yield path, (-1, hash(str(path)))
         return
-    for root, dirs, files in os.walk(path):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
-        for name in sorted(files):
-            if name.endswith(SUFFIXES):
-                yield Path(root) / name
+    stack = [str(path)]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            continue
+        subfolders: list[str] = []
+        for entry in entries:
+            try:
+                if entry.is_dir():
+                    if entry.name not in SKIP_DIRS:
+                        subfolders.append(entry.path)
+                elif entry.name.endswith(".tf.json") and json_files is not None:
+                    json_files.append(Path(entry.path))
+                elif entry.name.endswith(SUFFIXES):
+                    try:
+                        key = _identity(entry.stat())
+                    except OSError:
+                        key = (-1, hash(entry.path))
+                    yield Path(entry.path), key
+            except OSError:
+                continue
+        stack.extend(reversed(subfolders))
 
 
 def folder_files(folder: Path) -> list[Path]:
@@ -72,3 +101,24 @@ def might_call_eks(raw: bytes, folder: Path) -> bool:
 @lru_cache(maxsize=4096)
 def _local_is_eks(source: str, folder: str) -> bool:
     return module_source.local_kind(source, Path(folder)) is not None
+
+
+def outside_dependencies(folder: Path, contents: list[bytes]) -> set[Path]:
+    """Paths outside the folder's own files that decide whether its module calls are terraform-aws-eks.
+
+    A local source is a copy of the module when its folder holds ``node_groups.tf``
+    and ``modules/eks-managed-node-group`` (and ``variables.tf`` tells its version);
+    the folder itself is such a copy, or a submodule of one, by the same marks.
+    A cached verdict stays valid only while these do not change.
+    """
+    found: set[Path] = set()
+    roots = [folder, folder.parent.parent]
+    for raw in contents:
+        for match in _SOURCE.finditer(raw):
+            source = match.group(1).decode("utf-8", "replace")
+            if source.startswith(("./", "../", "/")) or source in {".", ".."}:
+                target = folder / source.partition("//")[0]
+                roots += [target, target.parent.parent]
+    for root in roots:
+        found |= {root / "node_groups.tf", root / "variables.tf", root / "modules" / "eks-managed-node-group"}
+    return found

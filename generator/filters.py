@@ -65,6 +65,7 @@ class Suppression:
 class Directives:
     """The ignore comments of one file, by the line they apply to, and the comments that could not be read."""
 
+    file: str = ""
     by_line: dict[int, Suppression] = field(default_factory=dict)
     all: list[Suppression] = field(default_factory=list)
     problems: list[tuple[int, str]] = field(default_factory=list)
@@ -72,7 +73,7 @@ class Directives:
 
 def parse_directives(text: str, file: str) -> Directives:
     """Directives by the 1-based line they silence: their own line, and the next one for a comment-only line."""
-    found = Directives()
+    found = Directives(file)
     for number, line in enumerate(text.split("\n"), start=1):
         if "eksproxy-gen:ignore" not in line:
             continue

@@ -10,10 +10,12 @@ expressions and past the newline after a heredoc's closing marker.
 from __future__ import annotations
 
 import bisect
+import functools
 from dataclasses import dataclass, field
+from importlib import resources
 
-import hcl2
-from lark import Token, Tree
+from hcl2.postlexer import PostLexer
+from lark import Lark, Token, Tree
 from lark.exceptions import LarkError
 
 from .errors import ParseError
@@ -166,10 +168,28 @@ class Document:
         return self.text[span.start : span.end]
 
 
+@functools.lru_cache(maxsize=1)
+def _parser() -> Lark:
+    """python-hcl2's grammar and post-lexer, without Lark's position tracking: spans come from tokens.
+
+    Lark caches the built parser in the temporary folder (python-hcl2's own cache
+    lives in its package folder, which is often not writable).
+    """
+    grammar = resources.files("hcl2").joinpath("hcl2.lark")
+    return Lark(grammar.read_text(encoding="utf-8"), parser="lalr", cache=True, propagate_positions=False,
+                postlex=PostLexer())
+
+
+def load_parser() -> None:
+    """Build (or load from Lark's cache) the parser now: forked workers then start with it."""
+    _parser()
+
+
 def parse(text: str) -> Document:
     """Parse LF-normalised Terraform text; raise ParseError, in Terraform's words, on failure."""
     try:
-        tree = hcl2.parses_to_tree(text)
+        # the trailing newline is python-hcl2's own workaround: its grammar cannot look for the end of the file
+        tree = _parser().parse(text + "\n")
     except (LarkError, ValueError, IndexError) as exc:  # python-hcl2 raises Lark errors of several classes
         line, message = describe(text, exc)
         raise ParseError(line, message) from None
@@ -193,15 +213,27 @@ def _tokens(node: Tree[Token] | Token) -> list[Token]:
     return out
 
 
+def _edge_token(node: Tree[Token] | Token, last: bool) -> Token | None:
+    """The first (or last) token of a subtree that is not a newline or comment, without flattening it."""
+    if isinstance(node, Token):
+        return None if node.type in _TRIVIA else node
+    children = reversed(node.children) if last else node.children
+    for child in children:
+        if isinstance(child, (Tree, Token)):
+            found = _edge_token(child, last)
+            if found is not None:
+                return found
+    return None
+
+
 def _span(node: Tree[Token] | Token) -> Span:
-    toks = [t for t in _tokens(node) if t.type not in _TRIVIA]
-    if not toks:
+    first, last = _edge_token(node, False), _edge_token(node, True)
+    if first is None or last is None:
         return Span(0, 0)
-    last = toks[-1]
     end = last.end_pos if last.end_pos is not None else 0
     if last.type.startswith("HEREDOC") and str(last).endswith("\n"):
         end -= 1
-    start = toks[0].start_pos if toks[0].start_pos is not None else 0
+    start = first.start_pos if first.start_pos is not None else 0
     return Span(start, end)
 
 

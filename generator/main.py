@@ -1,44 +1,54 @@
-"""Command line: parse options, call one command, map errors to exit codes. Nothing else."""
+"""Command line: parse options, call one command, map errors to exit codes. Nothing else.
+
+Command modules are imported inside the commands, so ``--help`` and ``--version``
+load no parser, template engine or YAML library.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
 from enum import StrEnum
-from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .commands import check as check_cmd
-from .commands import fix as fix_cmd
-from .commands import render as render_cmd
-from .commands import rules as rules_cmd
-from .config import Overrides
 from .errors import EksproxyError, UsageError
-from .filters import RuleFilter
-from .options import Output
-from .pipeline.fix import WriteBack
-from .policy.rules import Severity
+
+if TYPE_CHECKING:
+    from .config import Overrides
+    from .options import Output
+
+EXIT_CODES = ("Exit codes: 0 nothing at or above --fail-on; 1 findings or files that could not be read; "
+              "2 usage or settings error; 3 internal error of eksproxy-gen.")
 
 app = typer.Typer(
     add_completion=False,
-    no_args_is_help=True,
+    no_args_is_help=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
-    help="Lint and fix the HTTP proxy bootstrap of EKS node groups in Terraform (terraform-aws-modules/eks/aws).",
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    help="Find and fix EKS node groups (terraform-aws-modules/eks/aws) whose nodes would not use your HTTP(S) "
+         "proxy from first boot.",
+    epilog="Run `eksproxy-gen COMMAND -h` for a command's options. Rules: `eksproxy-gen rules`.",
 )
 
 
-class OutputFormat(StrEnum):
+class CheckFormat(StrEnum):
     text = "text"
     json = "json"
     sarif = "sarif"
     github = "github"
+    gitlab = "gitlab"
 
 
 class FixFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class ListFormat(StrEnum):
     text = "text"
     json = "json"
 
@@ -48,96 +58,176 @@ class FailOn(StrEnum):
     warning = "warning"
 
 
-Paths = Annotated[list[Path], typer.Argument(
-    help="Terraform files or folders (folders are searched recursively).", metavar="PATH")]
+class Color(StrEnum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"eksproxy-gen {version('eksproxy-gen')}")
+        except PackageNotFoundError:
+            print("eksproxy-gen (not installed)")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True,
+                                                help="Print the version and exit.")] = False) -> None:
+    """Find and fix EKS node groups whose nodes would not use your HTTP(S) proxy from first boot."""
+
+
+Paths = Annotated[list[Path] | None, typer.Argument(
+    help="Terraform files or folders; folders are searched recursively, skipping .terraform/. Default: .",
+    metavar="PATH", show_default=False)]
 ConfigOpt = Annotated[Path | None, typer.Option(
-    "--config", metavar="FILE", help="Settings file (default: nearest .eksproxy-gen.toml)")]
+    "--config", metavar="FILE", help="Settings file to use instead of the nearest .eksproxy-gen.toml.")]
 ProxyOpt = Annotated[str | None, typer.Option(
-    "--proxy", metavar="URL", help="Proxy URL, or tf:EXPR for a Terraform value.")]
+    "--proxy", metavar="URL", help="Proxy URL (http://host:port), or tf:var.NAME for a Terraform value.")]
 VpcOpt = Annotated[list[str] | None, typer.Option(
-    "--vpc-cidr", metavar="CIDR", help="VPC CIDR (repeatable), or tf:EXPR.")]
+    "--vpc-cidr", metavar="CIDR", help="A VPC CIDR, or tf:REFERENCE; repeat for several.")]
 NoProxyOpt = Annotated[list[str] | None, typer.Option(
-    "--no-proxy", metavar="ENTRY", help="Extra NO_PROXY entry (repeatable).")]
+    "--no-proxy", metavar="ENTRY", help="An extra NO_PROXY entry, e.g. .corp.example; repeat for several.")]
 ServiceOpt = Annotated[str | None, typer.Option(
-    "--service-cidr", metavar="CIDR", help="Service CIDR when the module sets none.")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only findings and errors: no summary, no progress.")]
+    "--service-cidr", metavar="CIDR", help="The cluster's service CIDR, when the module call sets none.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print findings and errors only.")]
 FailOnOpt = Annotated[FailOn, typer.Option("--fail-on", help="Lowest severity that makes the exit code 1.")]
 SelectOpt = Annotated[str | None, typer.Option(
-    "--select", metavar="RULES", help="Only these rules (comma-separated ids or prefixes).")]
+    "--select", metavar="RULES", help="Only these rules: ids or prefixes, comma-separated (EKSP006,EKSP01).")]
 IgnoreOpt = Annotated[str | None, typer.Option(
-    "--ignore", metavar="RULES", help="Leave out these rules (ids or prefixes).")]
+    "--ignore", metavar="RULES", help="Leave out these rules: ids or prefixes, comma-separated.")]
+OutputFileOpt = Annotated[list[str] | None, typer.Option(
+    "--output-file", "-o", metavar="[FORMAT:]FILE",
+    help="Write the report to FILE instead of stdout; FORMAT:FILE writes that format there as well "
+         "(e.g. -o sarif:results.sarif). Repeatable.")]
+ExitZeroOpt = Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when there are findings.")]
+StatisticsOpt = Annotated[bool, typer.Option("--statistics", help="Print the number of findings by rule instead.")]
+ColorOpt = Annotated[Color, typer.Option(
+    "--color", help="Colour the text output: auto (a terminal, unless NO_COLOR is set; FORCE_COLOR forces it), "
+                    "always or never.")]
+NoCacheOpt = Annotated[bool, typer.Option(
+    "--no-cache", help="Read every file afresh instead of reusing results of earlier runs.")]
+UnusedOpt = Annotated[bool, typer.Option(
+    "--warn-unused-ignores", help="Warn about eksproxy-gen:ignore comments that silence nothing.")]
 
 
-def _output(output_format: str, quiet: bool, fail_on: FailOn, select: str | None, ignore: str | None) -> Output:
+def _output(output_format: str, quiet: bool, fail_on: FailOn, select: str | None, ignore: str | None,
+            output_files: list[str] | None, exit_zero: bool, statistics: bool, color: Color, no_cache: bool,
+            unused: bool, formats: tuple[str, ...]) -> Output:
+    from .filters import RuleFilter
+    from .options import Output
+    from .policy.rules import Severity
+
     try:
         rule_filter = RuleFilter.parse(select, ignore)
     except ValueError as exc:
         raise UsageError(f"--select/--ignore: {exc}") from None
-    return Output(output_format, quiet, Severity(fail_on.value), rule_filter)
+    files: list[tuple[str | None, Path]] = []
+    for spec in output_files or []:
+        name, sep, rest = spec.partition(":")
+        if sep and name in formats:
+            files.append((name, Path(rest)))
+        else:
+            files.append((None, Path(spec)))
+    return Output(output_format, quiet, Severity(fail_on.value), rule_filter, exit_zero, statistics, color.value,
+                  tuple(files), not no_cache, unused)
 
 
 def _overrides(proxy: str | None, vpc_cidr: list[str] | None, no_proxy: list[str] | None,
                service_cidr: str | None) -> Overrides:
+    from .config import Overrides
+
     return Overrides(proxy=proxy, vpc_cidrs=tuple(vpc_cidr) if vpc_cidr else None,
                      no_proxy=tuple(no_proxy) if no_proxy else None, service_cidr=service_cidr)
 
 
-@app.command()
-def check(paths: Paths,
-          output_format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.text,
+@app.command(epilog=f"Example: eksproxy-gen check infra/ --format sarif -o text:findings.txt\n\n{EXIT_CODES}")
+def check(paths: Paths = None,
+          output_format: Annotated[CheckFormat, typer.Option("--format", help="Report format.")] = CheckFormat.text,
           config: ConfigOpt = None, quiet: QuietOpt = False, fail_on: FailOnOpt = FailOn.error,
-          select: SelectOpt = None, ignore: IgnoreOpt = None) -> None:
-    """Report node groups whose proxy bootstrap is missing, incomplete or ineffective."""
-    raise typer.Exit(check_cmd.run(paths, config, _output(output_format.value, quiet, fail_on, select, ignore)))
+          select: SelectOpt = None, ignore: IgnoreOpt = None, output_file: OutputFileOpt = None,
+          exit_zero: ExitZeroOpt = False, statistics: StatisticsOpt = False, color: ColorOpt = Color.auto,
+          no_cache: NoCacheOpt = False, warn_unused_ignores: UnusedOpt = False) -> None:
+    """Report node groups whose proxy set-up is missing, incomplete or has no effect."""
+    from .commands import check as command
+
+    output = _output(output_format.value, quiet, fail_on, select, ignore, output_file, exit_zero, statistics,
+                     color, no_cache, warn_unused_ignores, tuple(CheckFormat))
+    raise typer.Exit(command.run(paths or [Path(".")], config, output))
 
 
-@app.command()
-def fix(paths: Paths, proxy: ProxyOpt = None, vpc_cidr: VpcOpt = None, no_proxy: NoProxyOpt = None,
+@app.command(epilog="Example: eksproxy-gen fix infra/ --proxy http://proxy.corp.example:3128 --diff\n\n"
+                    "Exit codes: 0 nothing left at or above --fail-on (with --check: and nothing to change); "
+                    "1 findings left, files that could not be read or written, or (--check) changes to make; "
+                    "2 usage or settings error; 3 internal error of eksproxy-gen.")
+def fix(paths: Paths = None, proxy: ProxyOpt = None, vpc_cidr: VpcOpt = None, no_proxy: NoProxyOpt = None,
         service_cidr: ServiceOpt = None, config: ConfigOpt = None,
         diff: Annotated[bool, typer.Option("--diff", help="Print a unified diff; write nothing.")] = False,
         check_only: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if anything would change.")]
         = False, quiet: QuietOpt = False, fail_on: FailOnOpt = FailOn.error, select: SelectOpt = None,
         ignore: IgnoreOpt = None,
-        output_format: Annotated[FixFormat, typer.Option("--format", help="Output format.")] = FixFormat.text,
-        ) -> None:
-    """Rewrite the node groups that `check` flags; nothing else in the files changes."""
+        output_format: Annotated[FixFormat, typer.Option("--format", help="Report format.")] = FixFormat.text,
+        output_file: OutputFileOpt = None, exit_zero: ExitZeroOpt = False, color: ColorOpt = Color.auto,
+        no_cache: NoCacheOpt = False) -> None:
+    """Rewrite the node groups that check flags, from templates; nothing else in the files changes."""
+    from .commands import fix as command
+    from .pipeline.fix import WriteBack
+
     write_back = WriteBack.DIFF if diff else WriteBack.CHECK if check_only else WriteBack.YES
-    raise typer.Exit(fix_cmd.run(paths, _overrides(proxy, vpc_cidr, no_proxy, service_cidr), config, write_back,
-                                 _output(output_format.value, quiet, fail_on, select, ignore)))
+    output = _output(output_format.value, quiet, fail_on, select, ignore, output_file, exit_zero, False, color,
+                     no_cache, False, tuple(FixFormat))
+    raise typer.Exit(command.run(paths or [Path(".")], _overrides(proxy, vpc_cidr, no_proxy, service_cidr),
+                                 config, write_back, output))
 
 
-@app.command()
+@app.command(epilog="Example: eksproxy-gen render --proxy tf:var.proxy_url --vpc-cidr 10.0.0.0/16\n\n"
+                    "Exit codes: 0 printed; 2 usage or settings error.")
 def render(proxy: ProxyOpt = None, vpc_cidr: VpcOpt = None, no_proxy: NoProxyOpt = None,
            service_cidr: ServiceOpt = None, config: ConfigOpt = None,
-           ipv6: Annotated[bool, typer.Option("--ipv6", help="Cluster uses IPv6 (adds fd00:ec2::254).")] = False,
-           ) -> None:
-    """Print the generated cloudinit_pre_nodeadm attribute, for pasting by hand."""
-    raise typer.Exit(render_cmd.run(_overrides(proxy, vpc_cidr, no_proxy, service_cidr), config, ipv6))
+           ipv6: Annotated[bool, typer.Option("--ipv6", help="The cluster uses IPv6 (adds fd00:ec2::254).")]
+           = False) -> None:
+    """Print the cloudinit_pre_nodeadm parts for an AL2023 node group, to paste where fix cannot write."""
+    from .commands import render as command
+
+    raise typer.Exit(command.run(_overrides(proxy, vpc_cidr, no_proxy, service_cidr), config, ipv6))
 
 
-@app.command("rules")
-def rules(output_format: Annotated[OutputFormat, typer.Option("--format", help="text or json.")]
-          = OutputFormat.text) -> None:
+@app.command("rules", epilog="Example: eksproxy-gen rules --format json")
+def rules(output_format: Annotated[ListFormat, typer.Option("--format", help="text or json.")]
+          = ListFormat.text) -> None:
     """List every rule: id, severity, whether fix resolves it, name and title."""
-    raise typer.Exit(rules_cmd.list_rules(output_format.value))
+    from .commands import rules as command
+
+    raise typer.Exit(command.list_rules(output_format.value))
 
 
-@app.command("rule")
+@app.command("rule", epilog="Example: eksproxy-gen rule EKSP006")
 def rule(rule_id: Annotated[str, typer.Argument(metavar="RULE", help="A rule id, e.g. EKSP006.")]) -> None:
     """Print one rule's documentation: what it checks, why it matters, how to fix it."""
-    raise typer.Exit(rules_cmd.show_rule(rule_id))
+    from .commands import rules as command
+
+    raise typer.Exit(command.show_rule(rule_id))
 
 
-@app.command("rules-path")
+@app.command("rules-path", epilog="Example: checkov -d . --external-checks-dir \"$(eksproxy-gen rules-path)\"")
 def rules_path() -> None:
-    """Print the folder of eksproxy-gen's checkov rules, for `checkov --external-checks-dir`."""
+    """Print the folder of eksproxy-gen's checkov checks, for checkov --external-checks-dir."""
+    from importlib import resources
+
     print(resources.files("eksproxy_gen.rules"))
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command line and return its exit code; expected errors become one line on stderr, never a traceback."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args:
+        args = ["--help"]
     try:
-        app(args=list(sys.argv[1:] if argv is None else argv), prog_name="eksproxy-gen")
+        app(args=args, prog_name="eksproxy-gen")
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except EksproxyError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from .filters import ALL_RULES, RuleFilter
 from .policy.rules import Severity
@@ -10,7 +11,15 @@ from .policy.rules import Severity
 
 @dataclass(frozen=True)
 class Output:
+    """``files`` are extra outputs: (format, path); a format of None writes the main ``format`` there instead."""
+
     format: str = "text"
     quiet: bool = False
     fail_on: Severity = Severity.ERROR
     rule_filter: RuleFilter = ALL_RULES
+    exit_zero: bool = False
+    statistics: bool = False
+    color: str = "auto"
+    files: tuple[tuple[str | None, Path], ...] = ()
+    use_cache: bool = True
+    unused_ignores: bool = False

@@ -5,7 +5,8 @@ The report is also the one place that decides the exit code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from .filters import Suppressed
 from .policy.facts import location
@@ -25,6 +26,19 @@ class FileError:
 
     def as_dict(self) -> dict[str, object]:
         return {"file": self.file, "line": self.line, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A remark about the input that is not a finding: an ignore comment that names no rule, or silences nothing."""
+
+    file: str
+    line: int
+    message: str
+    kind: str = "malformed"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"file": self.file, "line": self.line, "message": self.message, "kind": self.kind}
 
 
 @dataclass(frozen=True)
@@ -62,15 +76,58 @@ class Report:
     files: list[FileOutcome] = field(default_factory=list)
     suppressed: list[Suppressed] = field(default_factory=list)
     modules: list[dict[str, object]] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    mode: str = ""
+    _by_display: dict[str, FileOutcome] = field(default_factory=dict, repr=False)
 
     def outcome(self, display: str) -> FileOutcome:
         """The outcome of one file, created on first use."""
+        found = self._by_display.get(display)
+        if found is None:
+            found = self._by_display[display] = FileOutcome(display)
+            self.files.append(found)
+        return found
+
+    def merge(self, other: Report) -> None:
+        """Add another report's files (a folder analysed elsewhere) to this one."""
+        for outcome in other.files:
+            mine = self.outcome(outcome.display)
+            mine.findings += outcome.findings
+            mine.errors += outcome.errors
+            mine.fixed += outcome.fixed
+            mine.notes += outcome.notes
+            mine.changed = mine.changed or outcome.changed
+            mine.diff = mine.diff or outcome.diff
+        self.suppressed += other.suppressed
+        self.modules += other.modules
+        self.notices += other.notices
+
+    def to_data(self) -> dict[str, object]:
+        """Plain data that from_data turns back into an equal report (for the result cache)."""
+        return {
+            "files": [{"display": o.display, "findings": [asdict(f) for f in o.findings],
+                       "errors": [asdict(e) for e in o.errors]} for o in self.files],
+            "suppressed": [{"finding": asdict(s.finding), "reason": s.reason} for s in self.suppressed],
+            "modules": self.modules,
+            "notices": [asdict(n) for n in self.notices],
+        }
+
+    @staticmethod
+    def from_data(data: dict[str, Any]) -> Report:
+        report = Report()
+        for item in data["files"]:
+            outcome = report.outcome(item["display"])
+            outcome.findings = [Finding(**f) for f in item["findings"]]
+            outcome.errors = [FileError(**e) for e in item["errors"]]
+        report.suppressed = [Suppressed(Finding(**s["finding"]), s["reason"]) for s in data["suppressed"]]
+        report.modules = list(data["modules"])
+        report.notices = [Notice(**n) for n in data["notices"]]
+        return report
+
+    def sort(self) -> None:
+        """Findings by line within each file: the order every format prints them in."""
         for outcome in self.files:
-            if outcome.display == display:
-                return outcome
-        outcome = FileOutcome(display)
-        self.files.append(outcome)
-        return outcome
+            outcome.findings.sort(key=lambda f: (f.line, f.rule, f.location))
 
     @property
     def findings(self) -> list[Finding]:

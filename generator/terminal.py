@@ -1,12 +1,8 @@
-"""Output on a terminal: colour, a summary table and a progress bar, only when a person is watching.
-
-Piped output stays the plain text contract; NO_COLOR turns colour off.
-"""
+"""Output for a person at a terminal: colour, a table by rule, a progress bar. Loaded only then."""
 
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -19,22 +15,12 @@ from .formats import text as formats
 from .policy.rules import Severity
 from .report import Report
 
-LARGE_TREE = 50
-
-
-def is_terminal() -> bool:
-    return sys.stdout.isatty()
-
 
 def console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, no_color="NO_COLOR" in os.environ, highlight=False)
+    return Console(stderr=stderr, no_color=bool(os.environ.get("NO_COLOR")), force_terminal=True, highlight=False)
 
 
-def print_report(report: Report, quiet: bool) -> None:
-    """Findings, then (unless quiet) a table by rule and the summary line."""
-    if not is_terminal():
-        print(formats.text(report, quiet))
-        return
+def print_findings(report: Report) -> None:
     out = console()
     for error in report.errors:
         out.print(f"[bold]{escape(error.file)}:{error.line}[/]: [bold red]error[/]: {escape(error.message)}")
@@ -42,25 +28,22 @@ def print_report(report: Report, quiet: bool) -> None:
         colour = "red" if f.severity is Severity.ERROR else "yellow"
         out.print(f"[bold]{escape(f.file)}:{f.line}[/]: [{colour}]{f.rule} {f.severity.value}[/] "
                   f"[cyan]{escape(f.location)}[/]: {escape(f.message)}")
-    if quiet:
-        return
+
+
+def print_table(report: Report) -> None:
     counts = formats.rule_counts(report)
-    if counts:
-        table = Table(title="Findings by rule", title_justify="left")
-        for column in ("rule", "severity", "count", "what it means"):
-            table.add_column(column, justify="right" if column == "count" else "left")
-        for rule, severity, count, title in counts:
-            table.add_row(rule, severity, str(count), title)
-        out.print(table)
-    out.print(escape(formats.summary(report)))
+    if not counts:
+        return
+    table = Table(title="Findings by rule", title_justify="left")
+    for column in ("rule", "severity", "count", "what it means"):
+        table.add_column(column, justify="right" if column == "count" else "left")
+    for rule, severity, count, title in counts:
+        table.add_row(rule, severity, str(count), title)
+    console(stderr=True).print(table)
 
 
 @contextmanager
-def progress_bar(total: int) -> Iterator[Callable[[int], None] | None]:
-    """A progress callback for large trees on a terminal; None otherwise."""
-    if total < LARGE_TREE or not sys.stderr.isatty():
-        yield None
-        return
+def progress(total: int) -> Iterator[Callable[[int], None]]:
     bar = Progress(TextColumn("eksproxy-gen"), BarColumn(), MofNCompleteColumn(), console=console(stderr=True),
                    transient=True)
     with bar:

@@ -31,6 +31,9 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test runs in its own empty folder, so no .eksproxy-gen.toml from elsewhere is found."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    monkeypatch.setenv("EKSPROXY_GEN_CACHE_DIR", str(tmp_path.parent / f"{tmp_path.name}-cache"))
 
 
 @pytest.fixture

@@ -198,7 +198,7 @@ def test_only_terraform_aws_eks_modules_are_read(cli, tmp_path: Path) -> None:
     target = copy_fixture("not_eks.tf", tmp_path)
     result = cli("check", str(target), "--format", "json")
     assert (result.code, json.loads(result.out)) == (0, {"findings": [], "errors": [], "suppressed": [],
-                                                         "modules": []})
+                                                         "modules": [], "notices": []})
 
 
 @pytest.mark.parametrize("source", [
@@ -236,7 +236,8 @@ def test_text_output_and_exit_codes(cli, tmp_path: Path) -> None:
     lines = result.out.splitlines()
     assert any(line.endswith('broken.tf:5: error: "min_size =" has no value') for line in lines)
     assert any("shapes.tf:22: EKSP001 error eks.gpu-pool: " in line for line in lines)
-    assert lines[-1] == "5 findings (5 errors, 0 warnings) in 2 files; 1 file could not be processed."
+    assert len(lines) == 6
+    assert result.err == "5 findings (5 errors, 0 warnings) in 2 files; 1 file could not be processed.\n"
 
 
 def test_unparseable_file_is_reported_and_others_still_checked(cli, tmp_path: Path) -> None:
@@ -253,9 +254,11 @@ def test_terraform_folders_are_skipped(cli, tmp_path: Path) -> None:
     hidden = tmp_path / ".terraform" / "modules" / "eks"
     hidden.mkdir(parents=True)
     copy_fixture("shapes.tf", hidden)
+    (tmp_path / "main.tf.json").write_text("{}", encoding="utf-8")
     result = cli("check", str(tmp_path))
-    assert result.code == 0
-    assert "0 findings" in result.out and "in 0 files" in result.out
+    assert (result.code, result.out) == (0, "")
+    assert result.err == (f"eksproxy-gen: warning: no Terraform files (*.tf, *.tofu) in {tmp_path}; 1 *.tf.json "
+                          "file(s) found, which eksproxy-gen does not read\n")
 
 
 def test_missing_path_is_a_usage_error(cli, tmp_path: Path) -> None:

@@ -247,12 +247,12 @@ def test_a_rewrite_that_would_not_parse_is_an_internal_error_with_exit_code_3(cl
 
 
 def test_an_unexpected_exception_is_one_line_and_exit_code_3(cli, tmp_path: Path, monkeypatch) -> None:
-    from eksproxy_gen.pipeline import check as pipeline_check
+    from eksproxy_gen.pipeline import analysis
 
     def explode(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(pipeline_check, "analyse", explode)
+    monkeypatch.setattr(analysis, "analyse", explode)
     write_tf(tmp_path, "  eks_managed_node_groups = {\n    a = {}\n  }\n")
     result = cli("check", str(tmp_path))
     assert result.code == 3

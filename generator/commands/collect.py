@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import ConfigError, ConfigResolver
 from ..discover import terraform_files
 from ..errors import UsageError
-from ..pipeline.analysis import display_name
+from ..pipeline.inputs import display_name
 from ..policy.settings import Settings
 from ..report import FileError
 
@@ -19,6 +20,17 @@ class Collected:
 
     files: list[tuple[Path, Settings]] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
+    json_files: list[Path] = field(default_factory=list)
+
+    def say_if_empty(self, paths: list[Path]) -> None:
+        """A run that found nothing to read says so, instead of reporting a clean tree."""
+        if self.files or self.errors:
+            return
+        where = ", ".join(str(p) for p in paths)
+        message = f"eksproxy-gen: warning: no Terraform files (*.tf, *.tofu) in {where}"
+        if self.json_files:
+            message += f"; {len(self.json_files)} *.tf.json file(s) found, which eksproxy-gen does not read"
+        print(message, file=sys.stderr)
 
 
 def collect(paths: list[Path], resolver: ConfigResolver) -> Collected:
@@ -28,7 +40,7 @@ def collect(paths: list[Path], resolver: ConfigResolver) -> Collected:
         raise UsageError(f"no such file or folder: {missing[0]}")
     out = Collected()
     broken: set[Path] = set()
-    for path in terraform_files(paths):
+    for path in terraform_files(paths, out.json_files):
         try:
             out.files.append((path, resolver.for_path(path)))
         except ConfigError as exc:

@@ -13,13 +13,14 @@ def as_json(report: Report) -> str:
         "errors": [e.as_dict() for e in report.errors],
         "suppressed": [s.as_dict() for s in report.suppressed],
         "modules": report.modules,
+        "notices": [n.as_dict() for n in report.notices],
     }, indent=2)
 
 
-def fix_json(report: Report, write_back: object) -> str:
+def fix_json(report: Report) -> str:
     """What fix did: files changed, groups fixed (with the rules resolved), what is left, and notes."""
     return json.dumps({
-        "mode": getattr(write_back, "value", str(write_back)),
+        "mode": report.mode,
         "files_changed": [o.display for o in report.changed],
         "fixed": [{"file": o.display, **g.as_dict()} for o in report.files for g in o.fixed],
         "findings": [f.as_dict() for f in report.findings],

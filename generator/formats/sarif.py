@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import PurePath
 from urllib.parse import quote
 
@@ -17,6 +16,8 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
 def tool_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("eksproxy-gen")
     except PackageNotFoundError:

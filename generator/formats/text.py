@@ -1,4 +1,4 @@
-"""The plain text lines: ``file:line: RULE severity module.group: message``, and the summary."""
+"""The plain text lines: ``file:line: RULE severity module.group: message``, statistics and summaries."""
 
 from __future__ import annotations
 
@@ -20,12 +20,26 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def summary(report: Report) -> str:
-    findings = report.findings
+def _counts(findings: list[Finding]) -> str:
     errors = sum(1 for f in findings if f.severity is Severity.ERROR)
-    warnings = len(findings) - errors
-    text = (f"{plural(len(findings), 'finding')} ({plural(errors, 'error')}, {plural(warnings, 'warning')}) "
-            f"in {plural(len(report.files), 'file')}")
+    return (f"{plural(len(findings), 'finding')} ({plural(errors, 'error')}, "
+            f"{plural(len(findings) - errors, 'warning')})")
+
+
+def summary(report: Report, kind: str = "check") -> str:
+    """One line that says what happened: what was found, or what fix did and what is left."""
+    if kind == "fix":
+        fixed = report.fixed
+        left = f"{_counts(report.findings)} left" if report.findings else "0 left"
+        if fixed:
+            verb = "fixed" if report.mode == "write" else "would fix"
+            rules = sum(len(g.rules) for g in fixed)
+            text = (f"{verb} {plural(rules, 'finding')} in {plural(len(fixed), 'group')} "
+                    f"({plural(len(report.changed), 'file')}); {left}")
+        else:
+            text = f"nothing to fix; {left}"
+    else:
+        text = f"{_counts(report.findings)} in {plural(len(report.files), 'file')}"
     if report.suppressed:
         text += f", {len(report.suppressed)} suppressed"
     if report.errors:
@@ -33,7 +47,7 @@ def summary(report: Report) -> str:
     return text + "."
 
 
-def text(report: Report, quiet: bool = False) -> str:
+def text(report: Report, quiet: bool = False, unused: bool = False) -> str:
     lines = [error_line(e) for e in report.errors]
     lines += [finding_line(f) for f in report.findings]
     if not quiet:
@@ -42,6 +56,31 @@ def text(report: Report, quiet: bool = False) -> str:
 
 
 def rule_counts(report: Report) -> list[tuple[str, str, int, str]]:
-    """(rule, severity, count, title) for the terminal's summary table."""
+    """(rule, severity, count, title), by rule."""
     counts = Counter(f.rule for f in report.findings)
     return [(rule, RULES_BY_ID[rule].severity.value, n, RULES_BY_ID[rule].title) for rule, n in sorted(counts.items())]
+
+
+def statistics(report: Report) -> str:
+    """Counts by rule, as ``ruff --statistics`` prints them; ``[*]`` marks rules that fix resolves."""
+    rows = [f"{count:>5}  {rule}  {'[*]' if RULES_BY_ID[rule].fixable else '   '}  {title}"
+            for rule, _severity, count, title in rule_counts(report)]
+    return "".join(row + "\n" for row in rows)
+
+
+def fix_lines(report: Report) -> str:
+    """What fix did, file by file, then each note once, then what is left."""
+    verb = "fixed" if report.mode == "write" else "would fix"
+    lines: list[str] = []
+    for outcome in report.files:
+        complete = sorted(g.location for g in outcome.fixed if g.complete)
+        partial = sorted(g.location for g in outcome.fixed if not g.complete)
+        if complete:
+            lines.append(f"{outcome.display}: {verb} {', '.join(complete)}")
+        if partial:
+            lines.append(f"{outcome.display}: changed, errors left in {', '.join(partial)}")
+    notes = dict.fromkeys(f"{o.display}: note: {note}" for o in report.files for note in o.notes)
+    lines += list(notes)
+    lines += [error_line(e) for e in report.errors]
+    lines += [finding_line(f) for f in report.findings]
+    return "\n".join(lines)

@@ -10,28 +10,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from ..discover import SUFFIXES, folder_files, might_call_eks
+from ..discover import SUFFIXES, folder_files, might_call_eks, outside_dependencies
 from ..errors import ParseError
 from ..evaluate import Scope
 from ..hcl import Document, parse
 from ..model import ModuleCall, NodeGroup, read_modules
 from ..policy.judge import evaluate_group
 from ..policy.rules import Finding
-from ..policy.settings import Settings
 from ..report import FileError
 from ..source import SourceError, SourceFile, read_source, source_from_bytes
-
-
-def display_name(path: Path) -> str:
-    """A path as the user should read it: relative to the working folder when below it."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return str(path)
-    return str(path) if rel.startswith("..") else rel
+from .inputs import FolderInput, display_name
 
 
 @dataclass(frozen=True)
@@ -40,23 +31,6 @@ class Loaded:
     display: str
     source: SourceFile
     doc: Document
-
-
-@dataclass(frozen=True)
-class FolderInput:
-    """What to analyse: the folder's ``targets`` (the files the user named or that were found) and settings.
-
-    ``texts`` replaces the contents of files, so a planned fix can be judged
-    before it is written.
-    """
-
-    folder: Path
-    targets: tuple[Path, ...]
-    settings: Settings
-    texts: Mapping[Path, str] = field(default_factory=dict)
-
-    def with_texts(self, texts: Mapping[Path, str]) -> FolderInput:
-        return FolderInput(self.folder, self.targets, self.settings, dict(texts))
 
 
 @dataclass(frozen=True)
@@ -80,11 +54,12 @@ class FolderResult:
     modules: tuple[ModuleCall, ...]
     groups: tuple[GroupResult, ...]
     module_findings: tuple[Finding, ...]
+    target_names: frozenset[str] = frozenset()
+    dependencies: frozenset[Path] = frozenset()
 
     def reported(self, path: Path | str) -> bool:
         """Whether findings in this file (by path or display name) belong to this run's targets."""
-        targets = {display_name(p) for p in self.input.targets}
-        return (display_name(path) if isinstance(path, Path) else path) in targets
+        return (display_name(path) if isinstance(path, Path) else path) in self.target_names
 
     def text(self, path: Path) -> str:
         """A file's current text (LF): the replacement under judgement, or what was read."""
@@ -102,6 +77,7 @@ class _Reader:
         self.loaded: dict[Path, Loaded] = {}
         self.errors: dict[Path, FileError] = {}
         self.raw: dict[Path, bytes] = {}
+        self.read: set[Path] = set()
         self.scope = Scope(inp.folder, read_text=self.read_text, complete=self.load_rest)
         self.settings_refs = [v for v in (inp.settings.proxy, inp.settings.service_cidr, *inp.settings.vpc_cidrs,
                                           *inp.settings.no_proxy) if v]
@@ -155,6 +131,7 @@ class _Reader:
 
     def read_text(self, path: Path) -> str | None:
         """A file read by ``file()``/``templatefile()``: text, or None when it cannot be read."""
+        self.read.add(path)
         if path in self.inp.texts:
             return self.inp.texts[path]
         try:
@@ -194,8 +171,9 @@ def analyse(inp: FolderInput, reuse: Mapping[Path, Loaded] | None = None) -> Fol
         for group in module.groups:
             groups.append(GroupResult(module, group, tuple(evaluate_group(module.facts, group.facts, inp.settings))))
     _check_targets_parse(reader, inp)
+    outside = set(reader.read) | outside_dependencies(inp.folder, list(reader.raw.values()))
     return FolderResult(inp, dict(reader.loaded), dict(reader.errors), tuple(modules), tuple(groups),
-                        tuple(module_findings))
+                        tuple(module_findings), frozenset(display_name(p) for p in inp.targets), frozenset(outside))
 
 
 def _check_targets_parse(reader: _Reader, inp: FolderInput) -> None:

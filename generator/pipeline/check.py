@@ -1,37 +1,126 @@
-"""``check`` over many folders: analyse each, keep what the user selected, collect one report."""
+"""``check`` over many folders: reuse what the cache knows, analyse the rest (on every core), one report.
+
+Folders whose files cannot hold a terraform-aws-eks call are settled here from
+their bytes alone; only the others pay for parsing, modelling and judging.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..filters import ALL_RULES, RuleFilter
-from ..model import ModuleCall
+from ..cache import ResultCache, context_key, tool_fingerprint
+from ..discover import folder_files, might_call_eks, outside_dependencies
+from ..filters import ALL_RULES, RuleFilter, parse_directives
 from ..policy.settings import Settings
-from ..report import Report
-from .analysis import FolderInput, FolderResult, analyse, display_name
-from .visible import Visible, visible
+from ..report import FileError, Report
+from ..source import SourceError, source_from_bytes
+from . import parallel
+from .inputs import FolderInput, display_name, folders
+from .visible import notices
+
+if TYPE_CHECKING:
+    from ..model import ModuleCall
+    from .analysis import FolderResult
+    from .visible import Visible
 
 Progress = Callable[[int], None]
 
 
-def folders(files: Iterable[tuple[Path, Settings]]) -> list[FolderInput]:
-    """One input per folder and settings, in the order the files came."""
-    grouped: dict[tuple[Path, Settings], list[Path]] = {}
-    for path, settings in files:
-        grouped.setdefault((path.parent, settings), []).append(path)
-    return [FolderInput(folder, tuple(paths), settings) for (folder, settings), paths in grouped.items()]
+@dataclass(frozen=True)
+class FolderCheck:
+    """One folder's report, and the files outside it the report depends on."""
+
+    report: Report
+    outside: frozenset[Path]
 
 
 def check(files: list[tuple[Path, Settings]], rule_filter: RuleFilter = ALL_RULES,
-          progress: Progress | None = None) -> Report:
+          progress: Progress | None = None, cache: ResultCache | None = None) -> Report:
     report = Report()
+    pending: list[FolderInput] = []
     for inp in folders(files):
-        result = analyse(inp)
-        add_folder(report, result, visible(result, rule_filter))
-        if progress:
-            progress(len(inp.targets))
+        stored = cache.get(inp.folder, _context(inp, rule_filter), _files(inp)) if cache else None
+        if stored is not None:
+            report.merge(Report.from_data(stored))
+            _advance(progress, inp)
+            continue
+        quiet = quiet_folder(inp, rule_filter)
+        if quiet is None:
+            pending.append(inp)
+            continue
+        _store(cache, inp, rule_filter, quiet)
+        report.merge(quiet.report)
+        _advance(progress, inp)
+    if len(pending) >= parallel.MIN_PARALLEL:
+        from ..hcl import load_parser
+
+        load_parser()
+    for inp, done in parallel.run(pending, partial(check_folder, rule_filter=rule_filter)):
+        _store(cache, inp, rule_filter, done)
+        report.merge(done.report)
+        _advance(progress, inp)
+    if cache is not None:
+        cache.save()
+    report.sort()
     return report
+
+
+def _advance(progress: Progress | None, inp: FolderInput) -> None:
+    if progress:
+        progress(len(inp.targets))
+
+
+def _files(inp: FolderInput) -> list[Path]:
+    return sorted({*folder_files(inp.folder), *inp.targets})
+
+
+def _context(inp: FolderInput, rule_filter: RuleFilter) -> str:
+    return context_key(tool_fingerprint(), inp.settings, rule_filter, str(Path.cwd()),
+                       sorted(display_name(p) for p in inp.targets))
+
+
+def _store(cache: ResultCache | None, inp: FolderInput, rule_filter: RuleFilter, done: FolderCheck) -> None:
+    if cache is not None:
+        cache.put(inp.folder, _context(inp, rule_filter), _files(inp), set(done.outside), done.report.to_data())
+
+
+def quiet_folder(inp: FolderInput, rule_filter: RuleFilter = ALL_RULES) -> FolderCheck | None:
+    """The report of a folder none of whose files can call terraform-aws-eks; None when one can."""
+    report = Report()
+    contents: list[bytes] = []
+    for path in _files(inp):
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            return None
+        if might_call_eks(raw, inp.folder):
+            return None
+        contents.append(raw)
+        if path in inp.targets:
+            outcome = report.outcome(display_name(path))
+            try:
+                text = source_from_bytes(path, raw).text
+            except SourceError as exc:
+                outcome.errors.append(FileError(display_name(path), exc.line, exc.message))
+                continue
+            if b"eksproxy-gen:ignore" in raw:
+                report.notices += notices(parse_directives(text, display_name(path)), rule_filter)
+    return FolderCheck(report, frozenset(outside_dependencies(inp.folder, contents)))
+
+
+def check_folder(inp: FolderInput, rule_filter: RuleFilter) -> FolderCheck:
+    """Read, model and judge one folder, and keep what the user selected."""
+    from .analysis import analyse
+    from .visible import visible
+
+    result = analyse(inp)
+    report = Report()
+    add_folder(report, result, visible(result, rule_filter))
+    return FolderCheck(report, result.dependencies)
 
 
 def add_folder(report: Report, result: FolderResult, seen: Visible) -> None:
@@ -52,12 +141,13 @@ def add_folder(report: Report, result: FolderResult, seen: Visible) -> None:
                           or result.reported(s.finding.group_file)]
     for module in result.modules:
         if result.reported(module.path):
-            report.modules.append(module_entry(result, module))
-    for outcome in report.files:
-        outcome.findings.sort(key=lambda f: (f.line, f.rule, f.location))
+            report.modules.append(module_entry(module))
+    for display, directives in seen.directives.items():
+        if result.reported(display):
+            report.notices += notices(directives, seen.rule_filter)
 
 
-def module_entry(result: FolderResult, module: ModuleCall) -> dict[str, object]:
+def module_entry(module: ModuleCall) -> dict[str, object]:
     """A module call as JSON output lists it: where it is and its groups, so other tools can map findings."""
     return {
         "file": module.facts.file, "line": module.facts.line, "name": module.facts.name,
@@ -65,3 +155,4 @@ def module_entry(result: FolderResult, module: ModuleCall) -> dict[str, object]:
         "groups": [{"name": g.facts.name, "map": g.facts.map, "file": g.facts.file, "line": g.facts.line}
                    for g in module.groups],
     }
+

@@ -2,17 +2,22 @@
 
 Everything is planned and verified before the first byte is written, so a
 usage error found in one folder (a setting that refers to the module being
-edited) stops the run with nothing changed anywhere.
+edited, a missing proxy URL) stops the run with nothing changed anywhere.
+Folders the check cache knows to hold nothing to fix are not read again;
+the others are planned on every core when there are enough of them.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
+from functools import partial
 from pathlib import Path
+from typing import Any
 
+from ..cache import ResultCache
 from ..edits import CannotEdit
 from ..errors import UsageError
 from ..filters import ALL_RULES, RuleFilter
@@ -25,8 +30,10 @@ from ..policy.values import mask_credentials, shorten
 from ..report import FileError, GroupFix, Report
 from ..source import SourceError, SourceFile, read_source
 from ..write import WriteError, atomic_write
-from .analysis import FolderInput, FolderResult, GroupResult, analyse, display_name
-from .check import Progress, add_folder, folders
+from . import parallel
+from .analysis import FolderResult, GroupResult, analyse
+from .check import Progress, _context, _files, _store, add_folder, quiet_folder
+from .inputs import FolderInput, display_name, folders
 from .verify import Candidate, Refusal, Verified, verify
 from .visible import Visible, visible
 
@@ -39,29 +46,86 @@ class WriteBack(Enum):
     CHECK = "check"
 
 
+@dataclass(frozen=True)
+class Write:
+    """New bytes for a file, to be written only if the file still holds ``expected``."""
+
+    path: Path
+    data: bytes
+    expected: bytes
+
+
+@dataclass(frozen=True)
+class FolderFix:
+    report: Report
+    writes: tuple[Write, ...] = ()
+
+
+def fix(files: list[tuple[Path, Settings]], write_back: WriteBack, rule_filter: RuleFilter = ALL_RULES,
+        progress: Progress | None = None, roots: tuple[Path, ...] = (), cache: ResultCache | None = None) -> Report:
+    report = Report(mode=write_back.value)
+    pending: list[FolderInput] = []
+    for inp in folders(files):
+        stored = cache.get(inp.folder, _context(inp, rule_filter), _files(inp)) if cache else None
+        if stored is not None and not _fixable(stored):
+            report.merge(Report.from_data(stored))
+        elif (quiet := quiet_folder(inp, rule_filter)) is not None:
+            _store(cache, inp, rule_filter, quiet)
+            report.merge(quiet.report)
+        else:
+            pending.append(inp)
+            continue
+        if progress:
+            progress(len(inp.targets))
+    if cache is not None:
+        cache.save()
+    if len(pending) >= parallel.MIN_PARALLEL:
+        from ..hcl import load_parser
+
+        load_parser()
+    done = list(parallel.run(pending, partial(fix_folder, rule_filter=rule_filter, write_back=write_back)))
+    for inp, folder in done:
+        if write_back is WriteBack.YES:
+            _write(folder, roots)
+        report.merge(folder.report)
+        if progress:
+            progress(len(inp.targets))
+    report.sort()
+    return report
+
+
+def _fixable(stored: dict[str, Any]) -> bool:
+    return any(RULES_BY_ID[f["rule"]].fixable for item in stored["files"] for f in item["findings"])
+
+
+def _write(folder: FolderFix, roots: tuple[Path, ...]) -> None:
+    for write in folder.writes:
+        try:
+            atomic_write(write.path, write.data, write.expected, roots)
+        except WriteError as exc:
+            outcome = folder.report.outcome(display_name(write.path))
+            outcome.changed = False
+            outcome.errors.append(FileError(outcome.display, 1, str(exc)))
+
+
+def fix_folder(inp: FolderInput, rule_filter: RuleFilter, write_back: WriteBack) -> FolderFix:
+    """Plan, verify and report one folder; the bytes to write come back, nothing is written here."""
+    planned = _plan_folder(inp, rule_filter)
+    report = Report(mode=write_back.value)
+    writes = _report_folder(report, planned, write_back)
+    return FolderFix(report, tuple(writes))
+
+
 @dataclass
-class _FolderFix:
+class _Planned:
     inp: FolderInput
     before: FolderResult
     seen: Visible
     verified: Verified
-    sources: dict[Path, SourceFile] = field(default_factory=dict)
+    sources: dict[Path, SourceFile]
 
 
-def fix(files: list[tuple[Path, Settings]], write_back: WriteBack, rule_filter: RuleFilter = ALL_RULES,
-        progress: Progress | None = None, roots: tuple[Path, ...] = ()) -> Report:
-    planned: list[_FolderFix] = []
-    for inp in folders(files):
-        planned.append(_plan_folder(inp, rule_filter))
-        if progress:
-            progress(len(inp.targets))
-    report = Report()
-    for folder in planned:
-        _report_folder(report, folder, write_back, rule_filter, roots)
-    return report
-
-
-def _plan_folder(inp: FolderInput, rule_filter: RuleFilter) -> _FolderFix:
+def _plan_folder(inp: FolderInput, rule_filter: RuleFilter) -> _Planned:
     before = analyse(inp)
     seen = visible(before, rule_filter)
     sources: dict[Path, SourceFile] = {}
@@ -77,6 +141,11 @@ def _plan_folder(inp: FolderInput, rule_filter: RuleFilter) -> _FolderFix:
         return sources[path].text
 
     targets = [g for g in before.groups if _reported(before, g) and any(f.fixable for f in seen.of(g))]
+    if targets and inp.settings.proxy is None:
+        first = display_name(targets[0].group.home)
+        raise UsageError(
+            f"no proxy URL for {first}, which has node groups to fix: pass --proxy http://proxy.example.com:3128, "
+            "or put proxy = \"...\" in .eksproxy-gen.toml (a Terraform value: --proxy tf:var.proxy_url)")
     _refuse_cycles(inp, targets)
     wanted = {g.key: _wanted(g, seen, rule_filter) for g in targets}
     candidates: list[Candidate] = []
@@ -93,7 +162,7 @@ def _plan_folder(inp: FolderInput, rule_filter: RuleFilter) -> _FolderFix:
             refused.append(Refusal(group, str(exc)))
     result = verify(before, seen, candidates, rule_filter, text_of)
     verified = Verified(result.accepted, (*refused, *result.refused), result.texts, result.after, result.seen)
-    return _FolderFix(inp, before, seen, verified, sources)
+    return _Planned(inp, before, seen, verified, sources)
 
 
 def _reported(result: FolderResult, group: GroupResult) -> bool:
@@ -154,38 +223,32 @@ def _refuse_cycles(inp: FolderInput, targets: list[GroupResult]) -> None:
                                  "another module's output)")
 
 
-def _report_folder(report: Report, folder: _FolderFix, write_back: WriteBack, rule_filter: RuleFilter,
-                   roots: tuple[Path, ...]) -> None:
+def _report_folder(report: Report, folder: _Planned, write_back: WriteBack) -> list[Write]:
     verified = folder.verified
     add_folder(report, verified.after, verified.seen)
     refused_keys = {r.group.key for r in verified.refused}
     for refusal in verified.refused:
         _add_refusal(report, refusal, verified.after)
-    fixes = {c.group.key: c for c in verified.accepted}
+    writes: list[Write] = []
     for path, text in verified.texts.items():
-        original = folder.before.text(path) if path in folder.before.loaded else folder.sources[path].text
+        source = folder.before.loaded[path].source if path in folder.before.loaded else folder.sources[path]
+        original = folder.before.text(path) if path in folder.before.loaded else source.text
         display = display_name(path)
         outcome = report.outcome(display)
         outcome.changed = True
         if write_back is WriteBack.DIFF:
             outcome.diff = _diff(original, text, display)
         elif write_back is WriteBack.YES:
-            source = folder.before.loaded[path].source if path in folder.before.loaded else folder.sources[path]
-            try:
-                atomic_write(path, source.encode(text), source.raw, roots)
-            except WriteError as exc:
-                outcome.changed = False
-                outcome.errors.append(FileError(display, 1, str(exc)))
+            writes.append(Write(path, source.encode(text), source.raw))
     after_groups = {g.key: g for g in verified.after.groups}
-    for key, candidate in fixes.items():
+    for key, candidate in {c.group.key: c for c in verified.accepted}.items():
         if key in refused_keys:
             continue
         group = candidate.group
         now = after_groups.get(key)
         left = [f for f in verified.seen.of(now) if f.severity is Severity.ERROR] if now else []
         rules = tuple(sorted({f.rule for f in _fixed_rules(folder.seen.of(group), now, verified)}))
-        home = display_name(group.group.home)
-        outcome = report.outcome(home)
+        outcome = report.outcome(display_name(group.group.home))
         outcome.fixed.append(GroupFix(group.module.facts.name, group.group.facts.name, rules, not left,
                                       group.group.facts.map))
         outcome.notes += [f"{group.module.facts.name}.{group.group.facts.name}: {note}"
@@ -193,6 +256,7 @@ def _report_folder(report: Report, folder: _FolderFix, write_back: WriteBack, ru
         if candidate.plan.left_message:
             outcome.notes.append(f"{group.module.facts.name}.{group.group.facts.name}: not fully fixed: "
                                  f"{candidate.plan.left_message}")
+    return writes
 
 
 def _fixed_rules(before: list[Finding], now: GroupResult | None, verified: Verified) -> list[Finding]:
@@ -212,9 +276,7 @@ def _add_refusal(report: Report, refusal: Refusal, after: FolderResult) -> None:
         return
     finding = Finding("EKSP010", file, facts.line, module.name, facts.name, f"not rewritten: {refusal.why}",
                       map=facts.map, module_file=module.file, module_line=module.line)
-    outcome = report.outcome(file)
-    outcome.findings.append(finding)
-    outcome.findings.sort(key=lambda f: (f.line, f.rule, f.location))
+    report.outcome(file).findings.append(finding)
 
 
 def _diff(old: str, new: str, display: str) -> str:

@@ -5,10 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..filters import Directives, RuleFilter, Suppressed, parse_directives, suppression_for
 from ..policy.rules import Finding
-from .analysis import FolderResult, GroupResult, display_name
+from ..report import Notice
+from .inputs import display_name
+
+if TYPE_CHECKING:
+    from .analysis import FolderResult, GroupResult
 
 
 @dataclass
@@ -21,6 +26,7 @@ class Visible:
     directives: dict[str, Directives] = field(default_factory=dict)
 
     places: dict[tuple[str, str, str, str], list[tuple[Directives, int]]] = field(default_factory=dict)
+    rule_filter: RuleFilter = field(default_factory=RuleFilter)
 
     def of(self, group: GroupResult | None) -> list[Finding]:
         return self.groups.get(group.key, []) if group is not None else []
@@ -32,7 +38,7 @@ class Visible:
 
 
 def visible(result: FolderResult, rule_filter: RuleFilter) -> Visible:
-    out = Visible()
+    out = Visible(rule_filter=rule_filter)
 
     def directives(path: Path, display: str) -> Directives:
         if display not in out.directives:
@@ -60,7 +66,19 @@ def visible(result: FolderResult, rule_filter: RuleFilter) -> Visible:
         out.groups[group.key] = keep(group.findings, places)
     for module in result.modules:
         out.modules += keep(module.findings, [(module.path, module.facts.line)])
+    for path in result.input.targets:
+        directives(path, display_name(path))
     return out
+
+
+def notices(directives: Directives, rule_filter: RuleFilter) -> list[Notice]:
+    """Ignore comments that name no rule, and (on request) those that silenced nothing of what was checked."""
+    found = [Notice(directives.file, line, why) for line, why in directives.problems]
+    for directive in directives.all:
+        if not directive.used and all(c == "ALL" or rule_filter.keeps(c) for c in directive.codes):
+            found.append(Notice(directive.file, directive.line,
+                                f"eksproxy-gen:ignore {','.join(directive.codes)} silences nothing", "unused"))
+    return found
 
 
 def _path_of(result: FolderResult, display: str) -> Path:

@@ -1,0 +1,152 @@
+"""A result cache for ``check``: a folder's report is reused while nothing it was computed from has changed.
+
+A folder's entry holds its report and the state of everything the report
+depends on: the content (SHA-256) of every Terraform file of the folder and of
+every file outside it that was read or looked for (templates, a local copy of
+the module), under a context made of the tool's own code, the settings, the
+rule selection and the working folder. A file whose size, times and inode are
+unchanged is taken as unchanged, except when it was modified so shortly before
+the entry was stored that a later change could keep its time stamp (the
+problem git calls "racily clean"): then its content is hashed again.
+
+The cache is one JSON file per version of the tool in the user's cache folder
+(``EKSPROXY_GEN_CACHE_DIR`` overrides it). It is replaced atomically, so
+concurrent runs never read half a file; the last writer wins, and every entry
+checks itself, so no run can serve a stale verdict.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+CACHE_ENV = "EKSPROXY_GEN_CACHE_DIR"
+FORMAT = 1
+RACY_NS = 2_000_000_000
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def cache_directory() -> Path:
+    explicit = os.environ.get(CACHE_ENV)
+    if explicit:
+        return Path(explicit)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("eksproxy-gen"))
+
+
+@lru_cache(maxsize=1)
+def tool_fingerprint() -> str:
+    """The version of the tool's own code: every source and template file's name, size and time."""
+    digest = hashlib.sha256(str(FORMAT).encode())
+    for root, _dirs, files in os.walk(_PACKAGE, followlinks=True):
+        for name in sorted(files):
+            if name.endswith((".py", ".j2", ".json")):
+                info = os.stat(os.path.join(root, name))
+                digest.update(f"{root}/{name}:{info.st_size}:{info.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:20]
+
+
+def _stat(path: Path) -> list[int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
+
+
+def _content(path: Path) -> str:
+    """What a file's state is judged by: its SHA-256, "dir" for a folder, "missing" when absent."""
+    try:
+        if path.is_dir():
+            return "dir"
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "missing"
+
+
+@dataclass
+class ResultCache:
+    """Entries by folder; ``load`` and ``save`` touch the disk once each."""
+
+    directory: Path
+    entries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    dirty: bool = False
+    loaded: bool = False
+
+    @property
+    def file(self) -> Path:
+        return self.directory / f"check-{tool_fingerprint()}.json"
+
+    def load(self) -> None:
+        if self.loaded:
+            return
+        self.loaded = True
+        with contextlib.suppress(OSError, ValueError):
+            data = json.loads(self.file.read_text(encoding="utf-8"))
+            if isinstance(data, dict) and data.get("format") == FORMAT:
+                self.entries = data.get("entries", {})
+
+    def get(self, folder: Path, context: str, files: list[Path]) -> dict[str, Any] | None:
+        """The stored report of a folder, when its context and every file it depends on are unchanged."""
+        self.load()
+        entry = self.entries.get(str(folder))
+        if entry is None or entry["context"] != context or sorted(entry["files"]) != sorted(map(str, files)):
+            return None
+        stored_at = entry["stored_at"]
+        for name, state in (*entry["files"].items(), *entry["outside"].items()):
+            if not self._unchanged(Path(name), state, stored_at):
+                return None
+        return entry["report"]  # type: ignore[no-any-return]
+
+    def _unchanged(self, path: Path, state: list[Any], stored_at: int) -> bool:
+        now = _stat(path)
+        racy = now is not None and now[1] >= stored_at - RACY_NS
+        if now == state[:4] and not racy:
+            return True
+        if _content(path) != state[4]:
+            return False
+        if now != state[:4]:
+            state[:4] = now if now is not None else [0, 0, 0, 0]
+            self.dirty = True
+        return True
+
+    def put(self, folder: Path, context: str, files: list[Path], outside: set[Path],
+            report: dict[str, Any]) -> None:
+        stored_at = time.time_ns()
+
+        def states(paths: list[Path]) -> dict[str, list[Any]]:
+            return {str(p): [*(_stat(p) or [0, 0, 0, 0]), _content(p)] for p in paths}
+
+        self.load()
+        self.entries[str(folder)] = {"context": context, "stored_at": stored_at, "files": states(files),
+                                     "outside": states(sorted(outside)), "report": report}
+        self.dirty = True
+
+    def save(self) -> None:
+        """Replace the cache file atomically; a cache that cannot be written is only a slower next run."""
+        if not self.dirty:
+            return
+        with contextlib.suppress(OSError):
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".check-", dir=self.directory)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    json.dump({"format": FORMAT, "entries": self.entries}, handle)
+                os.replace(tmp, self.file)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+        self.dirty = False
+
+
+def context_key(*parts: object) -> str:
+    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:32]

@@ -1,0 +1,120 @@
+"""Showing a report: the chosen format on stdout or in files, messages and the summary on stderr.
+
+Every command and format sends its summary to the same place (stderr), so
+stdout holds only the report a tool or a person asked for.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from ..errors import UsageError
+from ..formats import text as plain
+from ..options import Output
+from ..report import EXIT_INTERNAL, EXIT_OK, Report
+
+FORMATS = ("text", "json", "sarif", "github", "gitlab")
+
+
+def render(name: str, report: Report, kind: str) -> str:
+    """A report in one format; ``kind`` is "check" or "fix" (their JSON differs)."""
+    if name == "json":
+        from ..formats.json import as_json, fix_json
+
+        return fix_json(report) if kind == "fix" else as_json(report)
+    if name == "sarif":
+        from ..formats.sarif import sarif
+
+        return sarif(report)
+    if name == "github":
+        from ..formats.github import github
+
+        return github(report)
+    if name == "gitlab":
+        from ..formats.gitlab import gitlab
+
+        return gitlab(report)
+    return plain.text(report, quiet=True, unused=False)
+
+
+def coloured(output: Output) -> bool:
+    """``--color``, then NO_COLOR and FORCE_COLOR, then whether stdout is a terminal."""
+    if output.color != "auto":
+        return output.color == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return sys.stdout.isatty()
+
+
+def emit(report: Report, output: Output, kind: str) -> None:
+    """Write the report where it was asked for; then notes, statistics and the summary on stderr."""
+    redirected = False
+    for name, path in output.files:
+        _write(path, render(name or output.format, report, kind))
+        redirected |= name is None
+    if output.statistics:
+        sys.stdout.write(plain.statistics(report))
+    elif not redirected:
+        _stdout(report, output, kind)
+    _github_summary(report, output)
+    for notice in report.notices:
+        if notice.kind != "unused" or output.unused_ignores:
+            print(f"{notice.file}:{notice.line}: warning: {notice.message}", file=sys.stderr)
+    at_terminal = sys.stdout.isatty() or output.color == "always"
+    if not output.quiet and not output.statistics and output.format == "text" and at_terminal and report.findings:
+        from .. import terminal
+
+        terminal.print_table(report)
+    if not output.quiet and report.files:
+        print(plain.summary(report, kind), file=sys.stderr)
+
+
+def _stdout(report: Report, output: Output, kind: str) -> None:
+    if kind == "fix" and output.format == "text":
+        for outcome in report.changed:
+            sys.stdout.write(outcome.diff)
+        lines = plain.fix_lines(report)
+        if lines:
+            print(lines, file=sys.stderr)
+        return
+    if output.format == "text" and coloured(output):
+        from .. import terminal
+
+        terminal.print_findings(report)
+        return
+    shown = render(output.format, report, kind)
+    if shown:
+        print(shown)
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--output-file {path}: {exc.strerror or exc}") from None
+
+
+def _github_summary(report: Report, output: Output) -> None:
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    wanted = output.format == "github" or any(name == "github" for name, _ in output.files)
+    if not (summary_file and wanted):
+        return
+    from ..formats.github import step_summary
+
+    try:
+        with open(summary_file, "a", encoding="utf-8") as handle:
+            handle.write(step_summary(report))
+    except OSError as exc:
+        print(f"eksproxy-gen: warning: cannot write $GITHUB_STEP_SUMMARY ({exc.strerror or exc})", file=sys.stderr)
+
+
+def exit_code(report: Report, output: Output) -> int:
+    code = report.exit_code(output.fail_on)
+    if output.exit_zero and code != EXIT_INTERNAL:
+        return EXIT_OK
+    return code

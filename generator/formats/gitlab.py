@@ -1,0 +1,34 @@
+"""GitLab code quality report: a JSON list of issues, shown in merge requests."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+from ..report import Report
+
+_SEVERITY = {"error": "major", "warning": "minor"}
+
+
+def gitlab(report: Report) -> str:
+    issues = []
+    for f in report.findings:
+        key = "\0".join([f.rule, f.module_file, f.module, f.map, f.node_group or "", re.sub(r":\d+", "", f.message)])
+        issues.append({
+            "type": "issue",
+            "check_name": f.rule,
+            "description": f"{f.rule} {f.location}: {f.message}",
+            "categories": ["Security"],
+            "severity": _SEVERITY[f.severity.level],
+            "fingerprint": hashlib.sha256(key.encode("utf-8")).hexdigest(),
+            "location": {"path": f.file, "lines": {"begin": f.line}},
+        })
+    for e in report.errors:
+        issues.append({
+            "type": "issue", "check_name": "eksproxy-gen", "description": e.message, "categories": ["Bug Risk"],
+            "severity": "blocker" if e.internal else "critical",
+            "fingerprint": hashlib.sha256(f"{e.file}\0{e.message}".encode()).hexdigest(),
+            "location": {"path": e.file, "lines": {"begin": e.line}},
+        })
+    return json.dumps(issues, indent=2)
