@@ -55,20 +55,24 @@ def tool_fingerprint() -> str:
     return digest.hexdigest()[:20]
 
 
-def _stat(path: Path) -> list[int] | None:
+MISSING = [0, 0, 0, 0]
+
+
+def _stat(path: str) -> list[int]:
     try:
         info = os.stat(path)
     except OSError:
-        return None
+        return MISSING
     return [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
 
 
-def _content(path: Path) -> str:
+def _content(path: str) -> str:
     """What a file's state is judged by: its SHA-256, "dir" for a folder, "missing" when absent."""
     try:
-        if path.is_dir():
+        if os.path.isdir(path):
             return "dir"
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
     except OSError:
         return "missing"
 
@@ -95,40 +99,47 @@ class ResultCache:
             if isinstance(data, dict) and data.get("format") == FORMAT:
                 self.entries = data.get("entries", {})
 
-    def get(self, folder: Path, context: str, files: list[Path]) -> dict[str, Any] | None:
+    def get(self, folder: Path, context: str, files: list[str]) -> dict[str, Any] | None:
         """The stored report of a folder, when its context and every file it depends on are unchanged."""
         self.load()
         entry = self.entries.get(str(folder))
-        if entry is None or entry["context"] != context or sorted(entry["files"]) != sorted(map(str, files)):
+        if entry is None or entry["context"] != context or list(entry["files"]) != files:
             return None
         stored_at = entry["stored_at"]
+        racy = False
         for name, state in (*entry["files"].items(), *entry["outside"].items()):
-            if not self._unchanged(Path(name), state, stored_at):
+            verdict = self._unchanged(name, state, stored_at)
+            if verdict is None:
                 return None
+            racy |= verdict
+        if racy and (now := time.time_ns()) - RACY_NS > max(s[1] for s in entry["files"].values()):
+            entry["stored_at"] = now
+            self.dirty = True
         return entry["report"]  # type: ignore[no-any-return]
 
-    def _unchanged(self, path: Path, state: list[Any], stored_at: int) -> bool:
+    def _unchanged(self, path: str, state: list[Any], stored_at: int) -> bool | None:
+        """False when unchanged, True when unchanged but only its content could tell, None when changed."""
         now = _stat(path)
-        racy = now is not None and now[1] >= stored_at - RACY_NS
+        racy = now[1] >= stored_at - RACY_NS
         if now == state[:4] and not racy:
-            return True
-        if _content(path) != state[4]:
             return False
+        if _content(path) != state[4]:
+            return None
         if now != state[:4]:
-            state[:4] = now if now is not None else [0, 0, 0, 0]
+            state[:4] = now
             self.dirty = True
         return True
 
-    def put(self, folder: Path, context: str, files: list[Path], outside: set[Path],
+    def put(self, folder: Path, context: str, files: list[str], outside: set[Path],
             report: dict[str, Any]) -> None:
         stored_at = time.time_ns()
 
-        def states(paths: list[Path]) -> dict[str, list[Any]]:
-            return {str(p): [*(_stat(p) or [0, 0, 0, 0]), _content(p)] for p in paths}
+        def states(paths: list[str]) -> dict[str, list[Any]]:
+            return {p: [*_stat(p), _content(p)] for p in paths}
 
         self.load()
         self.entries[str(folder)] = {"context": context, "stored_at": stored_at, "files": states(files),
-                                     "outside": states(sorted(outside)), "report": report}
+                                     "outside": states(sorted(map(str, outside))), "report": report}
         self.dirty = True
 
     def save(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ class ConfigResolver:
         self._explicit = explicit
         self._by_config: dict[Path | None, Settings | ConfigError] = {}
         self._config_of_dir: dict[Path, Path | None] = {}
+        self._config_by_name: dict[str, Path | None] = {}
         if explicit is not None and not explicit.is_file():
             raise UsageError(f"--config {explicit}: no such file")
         self._load(explicit)
@@ -67,12 +69,13 @@ class ConfigResolver:
         return found
 
     def _find(self, path: Path) -> Path | None:
-        folder = path if path.is_dir() else path.parent
-        quick = self._config_of_dir.get(folder)
-        if quick is not None or folder in self._config_of_dir:
-            return quick
-        found = self._search(folder.resolve())
-        self._config_of_dir[folder] = found
+        """The nearest settings file above a file, looked up once per folder."""
+        folder = path.parent if path.suffix in {".tf", ".tofu"} or not path.is_dir() else path
+        key = str(folder)
+        if key in self._config_by_name:
+            return self._config_by_name[key]
+        found = self._search(Path(os.path.abspath(folder)))
+        self._config_by_name[key] = found
         return found
 
     def _search(self, folder: Path) -> Path | None:

@@ -51,10 +51,12 @@ def _walk(path: Path, json_files: list[Path] | None) -> Iterator[tuple[Path, tup
     while stack:
         folder = stack.pop()
         try:
+            device = os.stat(folder).st_dev
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError:
             continue
         subfolders: list[str] = []
+        names: list[str] = []
         for entry in entries:
             try:
                 if entry.is_dir():
@@ -62,24 +64,48 @@ def _walk(path: Path, json_files: list[Path] | None) -> Iterator[tuple[Path, tup
                         subfolders.append(entry.path)
                 elif entry.name.endswith(".tf.json") and json_files is not None:
                     json_files.append(Path(entry.path))
-                elif entry.name.endswith(SUFFIXES):
-                    try:
-                        key = _identity(entry.stat())
-                    except OSError:
-                        key = (-1, hash(entry.path))
+                elif entry.name.endswith(SUFFIXES) and entry.is_file():
+                    names.append(entry.name)
+                    # a link is known by what it points at; a plain file by its folder's device and its inode
+                    key = _identity(entry.stat()) if entry.is_symlink() else (device, entry.inode())
                     yield Path(entry.path), key
             except OSError:
                 continue
+        remember(folder, names)
         stack.extend(reversed(subfolders))
+
+
+def remember(folder: str, names: list[str]) -> None:
+    """A walked folder's Terraform files, so that folder_files need not list it again."""
+    _listed[folder] = tuple(names)
+
+
+_listed: dict[str, tuple[str, ...]] = {}
 
 
 def folder_files(folder: Path) -> list[Path]:
     """The Terraform files of one folder (a Terraform module is one folder, not its subfolders)."""
+    key = str(folder)
+    names = _listed.get(key)
+    if names is None:
+        names = _listed[key] = _folder_names(key)
+    return [folder / name for name in names]
+
+
+def forget() -> None:
+    """Start a run from what is on disk now: folder listings and local module checks are kept per run."""
+    _folder_names.cache_clear()
+    _local_is_eks.cache_clear()
+    _listed.clear()
+
+
+@lru_cache(maxsize=8192)
+def _folder_names(folder: str) -> tuple[str, ...]:
     try:
-        names = sorted(os.listdir(folder))
+        with os.scandir(folder) as entries:
+            return tuple(sorted(e.name for e in entries if e.name.endswith(SUFFIXES) and e.is_file()))
     except OSError:
-        return []
-    return [folder / name for name in names if name.endswith(SUFFIXES) and (folder / name).is_file()]
+        return ()
 
 
 def might_call_eks(raw: bytes, folder: Path) -> bool:
@@ -106,19 +132,24 @@ def _local_is_eks(source: str, folder: str) -> bool:
 def outside_dependencies(folder: Path, contents: list[bytes]) -> set[Path]:
     """Paths outside the folder's own files that decide whether its module calls are terraform-aws-eks.
 
-    A local source is a copy of the module when its folder holds ``node_groups.tf``
-    and ``modules/eks-managed-node-group`` (and ``variables.tf`` tells its version);
-    the folder itself is such a copy, or a submodule of one, by the same marks.
-    A cached verdict stays valid only while these do not change.
+    A folder is a copy of the module when it holds ``node_groups.tf`` and
+    ``modules/eks-managed-node-group``, and a submodule of a copy when it sits in
+    the ``modules`` folder of one; a local source is judged by the same marks in
+    its folder (``variables.tf`` there tells the copy's version). A cached
+    verdict stays valid only while these do not change.
     """
-    found: set[Path] = set()
-    roots = [folder, folder.parent.parent]
+    roots: list[Path] = []
+    if (folder / "node_groups.tf").exists():
+        roots.append(folder)
+    if folder.parent.name == "modules":
+        roots.append(folder.parent.parent)
     for raw in contents:
         for match in _SOURCE.finditer(raw):
             source = match.group(1).decode("utf-8", "replace")
             if source.startswith(("./", "../", "/")) or source in {".", ".."}:
                 target = folder / source.partition("//")[0]
                 roots += [target, target.parent.parent]
+    found: set[Path] = set()
     for root in roots:
         found |= {root / "node_groups.tf", root / "variables.tf", root / "modules" / "eks-managed-node-group"}
     return found

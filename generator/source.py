@@ -52,3 +52,15 @@ def source_from_bytes(path: Path, raw: bytes) -> SourceFile:
     crlf = crlf_count > 0 and crlf_count == lf_count
     mixed = 0 < crlf_count < lf_count
     return SourceFile(path, raw, text.replace("\r\n", "\n"), bom, crlf, mixed)
+
+
+def encoding_error(raw: bytes) -> SourceError | None:
+    """Why a file's bytes are not UTF-8 text, naming the line; None when they are (cheap: no copy is kept)."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        body_start = len(BOM) if raw.startswith(BOM) else 0
+        if exc.start < body_start:
+            return None
+        return SourceError(raw[: exc.start].count(b"\n") + 1, f"not UTF-8 text (byte 0x{raw[exc.start]:02x})")
+    return None

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import ConfigError, ConfigResolver
-from ..discover import terraform_files
+from ..discover import forget, terraform_files
 from ..errors import UsageError
 from ..pipeline.inputs import display_name
 from ..policy.settings import Settings
@@ -38,6 +38,7 @@ def collect(paths: list[Path], resolver: ConfigResolver) -> Collected:
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise UsageError(f"no such file or folder: {missing[0]}")
+    forget()
     out = Collected()
     broken: set[Path] = set()
     for path in terraform_files(paths, out.json_files):

@@ -21,7 +21,7 @@ from ..model import ModuleCall, NodeGroup, read_modules
 from ..policy.judge import evaluate_group
 from ..policy.rules import Finding
 from ..report import FileError
-from ..source import SourceError, SourceFile, read_source, source_from_bytes
+from ..source import SourceError, SourceFile, encoding_error, read_source, source_from_bytes
 from .inputs import FolderInput, display_name
 
 
@@ -120,10 +120,9 @@ class _Reader:
 
     def check_encoding(self, path: Path, raw: bytes) -> None:
         """A target that need not be parsed must still be text: say so when it is not UTF-8."""
-        try:
-            source_from_bytes(path, raw)
-        except SourceError as exc:
-            self.errors[path] = FileError(display_name(path), exc.line, exc.message)
+        error = encoding_error(raw)
+        if error is not None:
+            self.errors[path] = FileError(display_name(path), error.line, error.message)
 
     def load_rest(self) -> None:
         for path in folder_files(self.inp.folder):

@@ -6,19 +6,19 @@ their bytes alone; only the others pay for parsing, modelling and judging.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from ..cache import ResultCache, context_key, tool_fingerprint
 from ..discover import folder_files, might_call_eks, outside_dependencies
 from ..filters import ALL_RULES, RuleFilter, parse_directives
 from ..policy.settings import Settings
 from ..report import FileError, Report
-from ..source import SourceError, source_from_bytes
-from . import parallel
+from ..source import encoding_error, source_from_bytes
 from .inputs import FolderInput, display_name, folders
 from .visible import notices
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .visible import Visible
 
 Progress = Callable[[int], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -55,11 +56,7 @@ def check(files: list[tuple[Path, Settings]], rule_filter: RuleFilter = ALL_RULE
         _store(cache, inp, rule_filter, quiet)
         report.merge(quiet.report)
         _advance(progress, inp)
-    if len(pending) >= parallel.MIN_PARALLEL:
-        from ..hcl import load_parser
-
-        load_parser()
-    for inp, done in parallel.run(pending, partial(check_folder, rule_filter=rule_filter)):
+    for inp, done in _analysed(pending, partial(check_folder, rule_filter=rule_filter)):
         _store(cache, inp, rule_filter, done)
         report.merge(done.report)
         _advance(progress, inp)
@@ -69,18 +66,38 @@ def check(files: list[tuple[Path, Settings]], rule_filter: RuleFilter = ALL_RULE
     return report
 
 
+def _analysed(pending: list[FolderInput], work: Callable[[FolderInput], T]) -> Iterator[tuple[FolderInput, T]]:
+    """Each pending folder with its result; on every core when there are enough (only then is that loaded)."""
+    if not pending:
+        return iter(())
+    from . import parallel
+
+    if len(pending) >= parallel.MIN_PARALLEL:
+        from ..hcl import load_parser
+        from . import analysis, visible  # noqa: F401  (imported once here, not in every worker)
+
+        load_parser()
+    return parallel.run(pending, work)
+
+
 def _advance(progress: Progress | None, inp: FolderInput) -> None:
     if progress:
         progress(len(inp.targets))
 
 
-def _files(inp: FolderInput) -> list[Path]:
-    return sorted({*folder_files(inp.folder), *inp.targets})
+def _files(inp: FolderInput) -> list[str]:
+    """Every Terraform file of the folder (a folder's verdict depends on all of them), sorted."""
+    return sorted({*map(str, folder_files(inp.folder)), *map(str, inp.targets)})
 
 
 def _context(inp: FolderInput, rule_filter: RuleFilter) -> str:
-    return context_key(tool_fingerprint(), inp.settings, rule_filter, str(Path.cwd()),
-                       sorted(display_name(p) for p in inp.targets))
+    """What besides file contents a folder's report depends on."""
+    return context_key(_run_context(inp.settings, rule_filter), sorted(p.name for p in inp.targets))
+
+
+@lru_cache(maxsize=64)
+def _run_context(settings: Settings, rule_filter: RuleFilter) -> str:
+    return context_key(tool_fingerprint(), settings, rule_filter, os.getcwd())
 
 
 def _store(cache: ResultCache | None, inp: FolderInput, rule_filter: RuleFilter, done: FolderCheck) -> None:
@@ -92,7 +109,8 @@ def quiet_folder(inp: FolderInput, rule_filter: RuleFilter = ALL_RULES) -> Folde
     """The report of a folder none of whose files can call terraform-aws-eks; None when one can."""
     report = Report()
     contents: list[bytes] = []
-    for path in _files(inp):
+    for name in _files(inp):
+        path = Path(name)
         try:
             raw = path.read_bytes()
         except OSError:
@@ -102,13 +120,12 @@ def quiet_folder(inp: FolderInput, rule_filter: RuleFilter = ALL_RULES) -> Folde
         contents.append(raw)
         if path in inp.targets:
             outcome = report.outcome(display_name(path))
-            try:
+            error = encoding_error(raw)
+            if error is not None:
+                outcome.errors.append(FileError(outcome.display, error.line, error.message))
+            elif b"eksproxy-gen:ignore" in raw:
                 text = source_from_bytes(path, raw).text
-            except SourceError as exc:
-                outcome.errors.append(FileError(display_name(path), exc.line, exc.message))
-                continue
-            if b"eksproxy-gen:ignore" in raw:
-                report.notices += notices(parse_directives(text, display_name(path)), rule_filter)
+                report.notices += notices(parse_directives(text, outcome.display), rule_filter)
     return FolderCheck(report, frozenset(outside_dependencies(inp.folder, contents)))
 
 

@@ -30,9 +30,8 @@ from ..policy.values import mask_credentials, shorten
 from ..report import FileError, GroupFix, Report
 from ..source import SourceError, SourceFile, read_source
 from ..write import WriteError, atomic_write
-from . import parallel
 from .analysis import FolderResult, GroupResult, analyse
-from .check import Progress, _context, _files, _store, add_folder, quiet_folder
+from .check import Progress, _analysed, _context, _files, _store, add_folder, quiet_folder
 from .inputs import FolderInput, display_name, folders
 from .verify import Candidate, Refusal, Verified, verify
 from .visible import Visible, visible
@@ -79,11 +78,7 @@ def fix(files: list[tuple[Path, Settings]], write_back: WriteBack, rule_filter: 
             progress(len(inp.targets))
     if cache is not None:
         cache.save()
-    if len(pending) >= parallel.MIN_PARALLEL:
-        from ..hcl import load_parser
-
-        load_parser()
-    done = list(parallel.run(pending, partial(fix_folder, rule_filter=rule_filter, write_back=write_back)))
+    done = list(_analysed(pending, partial(fix_folder, rule_filter=rule_filter, write_back=write_back)))
     for inp, folder in done:
         if write_back is WriteBack.YES:
             _write(folder, roots)

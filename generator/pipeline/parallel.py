@@ -11,8 +11,9 @@ from typing import TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
-# Below this many folders to parse, starting processes costs more than it saves.
-MIN_PARALLEL = 6
+# Below this many folders to parse, forking workers and passing results costs more than it saves
+# (measured: about 60 ms for two workers, against 2 to 3 ms to analyse a folder).
+MIN_PARALLEL = 40
 MAX_WORKERS = 8
 
 
