@@ -48,7 +48,7 @@ class ConfigResolver:
         self._overrides = overrides
         self._explicit = explicit
         self._by_config: dict[Path | None, Settings | ConfigError] = {}
-        self._config_of_dir: dict[Path, Path | None] = {}
+        self._config_by_dir: dict[str, Path | None] = {}
         self._config_by_name: dict[str, Path | None] = {}
         if explicit is not None and not explicit.is_file():
             raise UsageError(f"--config {explicit}: no such file")
@@ -79,18 +79,25 @@ class ConfigResolver:
         return found
 
     def _search(self, folder: Path) -> Path | None:
-        trail: list[Path] = []
+        """Walk up from a folder to the nearest settings file, remembering every folder passed."""
+        trail: list[str] = []
         found: Path | None = None
-        for candidate in (folder, *folder.parents):
-            if candidate in self._config_of_dir:
-                found = self._config_of_dir[candidate]
+        current = str(folder)
+        while True:
+            if current in self._config_by_dir:
+                found = self._config_by_dir[current]
                 break
-            trail.append(candidate)
-            if (candidate / CONFIG_NAME).is_file():
-                found = candidate / CONFIG_NAME
+            trail.append(current)
+            candidate = os.path.join(current, CONFIG_NAME)
+            if os.path.isfile(candidate):
+                found = Path(candidate)
                 break
+            parent = os.path.dirname(current)
+            if parent == current:
+                break
+            current = parent
         for visited in trail:
-            self._config_of_dir[visited] = found
+            self._config_by_dir[visited] = found
         return found
 
     def _load(self, config: Path | None) -> Settings:

@@ -18,7 +18,7 @@ from . import module_source
 
 SUFFIXES = (".tf", ".tofu")
 SKIP_DIRS = {".terraform", ".git", ".terragrunt-cache"}
-_SOURCE = re.compile(rb'\bsource\s*=\s*"([^"\n]*)"')
+_AFTER_SOURCE = re.compile(rb'[ \t]*=[ \t]*"([^"\n]*)"')
 _EKS_NAMES = (b"/eks/aws", b"terraform-aws-eks")
 
 
@@ -108,14 +108,26 @@ def _folder_names(folder: str) -> tuple[str, ...]:
         return ()
 
 
+def sources(raw: bytes) -> list[bytes]:
+    """Every ``source = "..."`` of a file, found from its bytes (``resource`` blocks skipped cheaply)."""
+    found: list[bytes] = []
+    at = raw.find(b"source")
+    while at >= 0:
+        if at == 0 or raw[at - 1] in b" \t\n{;":
+            match = _AFTER_SOURCE.match(raw, at + 6)
+            if match:
+                found.append(match.group(1))
+        at = raw.find(b"source", at + 6)
+    return found
+
+
 def might_call_eks(raw: bytes, folder: Path) -> bool:
     """True unless the bytes prove the file holds no terraform-aws-eks module call."""
     if b"module" not in raw or b"source" not in raw:
         return False
     if any(name in raw for name in _EKS_NAMES):
         return True
-    for match in _SOURCE.finditer(raw):
-        source = match.group(1)
+    for source in sources(raw):
         if b"${" in source or b"\\" in source:
             return True
         local = source.startswith((b"./", b"../", b"/")) or source in (b".", b"..")
@@ -144,8 +156,10 @@ def outside_dependencies(folder: Path, contents: list[bytes]) -> set[Path]:
     if folder.parent.name == "modules":
         roots.append(folder.parent.parent)
     for raw in contents:
-        for match in _SOURCE.finditer(raw):
-            source = match.group(1).decode("utf-8", "replace")
+        if b"source" not in raw:
+            continue
+        for found in sources(raw):
+            source = found.decode("utf-8", "replace")
             if source.startswith(("./", "../", "/")) or source in {".", ".."}:
                 target = folder / source.partition("//")[0]
                 roots += [target, target.parent.parent]

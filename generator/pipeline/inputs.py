@@ -12,11 +12,12 @@ from ..policy.settings import Settings
 
 def display_name(path: Path) -> str:
     """A path as the user should read it: relative to the working folder when below it."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return str(path)
-    return str(path) if rel.startswith("..") else rel
+    text = str(path)
+    if not os.path.isabs(text):
+        return os.path.normpath(text)
+    cwd = os.getcwd()
+    prefix = cwd if cwd.endswith(os.sep) else cwd + os.sep
+    return text[len(prefix):] if text.startswith(prefix) else text
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,113 @@
+"""Time eksproxy-gen, checkov (its own environment) and grep on the same synthetic trees, in one run.
+
+    python benchmarks/run.py [--sizes 375,750,1500] [--runs 5] [--checkov .venv-checkov-3.3.30/bin/checkov]
+
+Prints, for each size, the median wall time and peak memory of every command,
+and the ratios the speed targets are stated in. Nothing is asserted: the
+figures are for people to read (see README "Performance").
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from generate import generate  # noqa: E402
+
+
+@dataclass
+class Timing:
+    seconds: float
+    peak_mb: float
+
+
+def measure(command: list[str], env: dict[str, str], cwd: Path, runs: int) -> Timing:
+    """Median wall time and the largest peak resident memory over ``runs`` runs of a command."""
+    times: list[float] = []
+    peak = 0
+    for _ in range(runs):
+        start = time.perf_counter()
+        proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, _, usage = os.wait4(proc.pid, 0)
+        times.append(time.perf_counter() - start)
+        peak = max(peak, usage.ru_maxrss)
+    return Timing(statistics.median(times), peak / 1024)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="375,750,1500", help="numbers of stacks, comma-separated")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--checkov", default=str(REPO / ".venv-checkov-3.3.30" / "bin" / "checkov"))
+    parser.add_argument("--checkov-runs", type=int, default=1)
+    parser.add_argument("--tool", default=str(Path(sys.executable).parent / "eksproxy-gen"))
+    args = parser.parse_args()
+    tool = args.tool
+    work = Path(tempfile.mkdtemp(prefix="eksproxy-bench-"))
+    cache = work / "cache"
+    env = {**os.environ, "EKSPROXY_GEN_CACHE_DIR": str(cache), "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true",
+           "EKSPROXY_GEN": tool, "NO_COLOR": "1"}
+    rules = REPO / "generator" / "rules"
+    checkov = Path(args.checkov)
+    try:
+        none_tree = work / "no-eks"
+        generate(none_tree, 1500, 0)
+        print(f"{'stacks':>6} {'files':>6} {'MB':>5}  {'command':<34} {'median s':>9} {'peak MB':>8}")
+        for size in (int(s) for s in args.sizes.split(",")):
+            tree = work / f"tree-{size}"
+            files, total = generate(tree, size, max(1, size // 15))
+            timings: dict[str, Timing] = {}
+
+            def run(name: str, command: list[str], runs: int = args.runs, folder: Path = tree) -> None:
+                timings[name] = measure(command, env, folder, runs)
+                t = timings[name]
+                print(f"{size:>6} {files:>6} {total / 1e6:>5.1f}  {name:<34} {t.seconds:>9.3f} {t.peak_mb:>8.1f}",
+                      flush=True)
+
+            run("grep -rl eks_managed_node_groups", ["grep", "-rl", "eks_managed_node_groups", "."])
+            run("check (cold, --no-cache)", [tool, "check", "-q", "--no-cache", "."])
+            shutil.rmtree(cache, ignore_errors=True)
+            measure([tool, "check", "-q", "."], env, tree, 1)
+            time.sleep(2.1)  # past the window in which a cached file's time stamp cannot be trusted
+            measure([tool, "check", "-q", "."], env, tree, 1)
+            run("check (warm cache)", [tool, "check", "-q", "."])
+            run("fix --check (cold, --no-cache)", [tool, "fix", "--check", "-q", "--no-cache", "--proxy",
+                                                   "http://proxy:3128", "."])
+            run("--help", [tool, "--help"])
+            run("check, tree without EKS (cold)", [tool, "check", "-q", "--no-cache", "."], folder=none_tree)
+            if checkov.exists():
+                base = [str(checkov), "-d", ".", "--framework", "terraform", "--skip-download", "--quiet",
+                        "--compact", "-o", "json"]
+                run("checkov, one built-in check", [*base, "--check", "CKV_AWS_24"], args.checkov_runs)
+                run("checkov, built-in + our rules", [*base, "--check", "CKV_AWS_24,CKV_EKSPROXY_*",
+                                                      "--external-checks-dir", str(rules)], args.checkov_runs)
+            grep = timings["grep -rl eks_managed_node_groups"].seconds
+            cold = timings["check (cold, --no-cache)"].seconds
+            print(f"       ratios: cold check / grep = {cold / grep:.1f}; warm check / grep = "
+                  f"{timings['check (warm cache)'].seconds / grep:.1f}; fix --check / check = "
+                  f"{timings['fix --check (cold, --no-cache)'].seconds / cold:.2f}", end="")
+            if checkov.exists():
+                alone = timings["checkov, one built-in check"].seconds
+                both = timings["checkov, built-in + our rules"].seconds
+                print(f"; checkov with our rules / check = {both / cold:.1f}; our rules add "
+                      f"{(both - alone) / alone * 100:.1f} % to checkov", end="")
+            print(flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
