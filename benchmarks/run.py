@@ -69,12 +69,13 @@ def main() -> int:
             tree = work / f"tree-{size}"
             files, total = generate(tree, size, max(1, size // 15))
             timings: dict[str, Timing] = {}
+            shape = f"{size:>6} {files:>6} {total / 1e6:>5.1f}"
 
-            def run(name: str, command: list[str], runs: int = args.runs, folder: Path = tree) -> None:
+            def run(name: str, command: list[str], runs: int = args.runs, folder: Path = tree,
+                    timings: dict[str, Timing] = timings, shape: str = shape) -> None:
                 timings[name] = measure(command, env, folder, runs)
                 t = timings[name]
-                print(f"{size:>6} {files:>6} {total / 1e6:>5.1f}  {name:<34} {t.seconds:>9.3f} {t.peak_mb:>8.1f}",
-                      flush=True)
+                print(f"{shape}  {name:<34} {t.seconds:>9.3f} {t.peak_mb:>8.1f}", flush=True)
 
             run("grep -rl eks_managed_node_groups", ["grep", "-rl", "eks_managed_node_groups", "."])
             run("check (cold, --no-cache)", [tool, "check", "-q", "--no-cache", "."])

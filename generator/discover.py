@@ -158,8 +158,8 @@ def outside_dependencies(folder: Path, contents: list[bytes]) -> set[Path]:
     for raw in contents:
         if b"source" not in raw:
             continue
-        for found in sources(raw):
-            source = found.decode("utf-8", "replace")
+        for written in sources(raw):
+            source = written.decode("utf-8", "replace")
             if source.startswith(("./", "../", "/")) or source in {".", ".."}:
                 target = folder / source.partition("//")[0]
                 roots += [target, target.parent.parent]
