@@ -184,16 +184,30 @@ def fix(paths: Paths = None, proxy: ProxyOpt = None, vpc_cidr: VpcOpt = None, no
                                  config, write_back, output))
 
 
-@app.command(epilog="Example: eksproxy-gen render --proxy tf:var.proxy_url --vpc-cidr 10.0.0.0/16\n\n"
+class RenderFormat(StrEnum):
+    hcl = "hcl"
+    mime = "mime"
+
+
+@app.command(epilog="Examples: eksproxy-gen render --proxy tf:var.proxy_url --vpc-cidr 10.0.0.0/16\n\n"
+                    "eksproxy-gen render --format mime --group infra/eks.tf:eks.general\n\n"
                     "Exit codes: 0 printed; 2 usage or settings error.")
 def render(proxy: ProxyOpt = None, vpc_cidr: VpcOpt = None, no_proxy: NoProxyOpt = None,
            service_cidr: ServiceOpt = None, config: ConfigOpt = None,
            ipv6: Annotated[bool, typer.Option("--ipv6", help="The cluster uses IPv6 (adds fd00:ec2::254).")]
-           = False) -> None:
-    """Print the cloudinit_pre_nodeadm parts for an AL2023 node group, to paste where fix cannot write."""
+           = False,
+           output_format: Annotated[RenderFormat, typer.Option(
+               "--format", help="hcl: the cloudinit_pre_nodeadm attribute; mime: the user data a node receives.")]
+           = RenderFormat.hcl,
+           group: Annotated[str | None, typer.Option(
+               "--group", metavar="FILE:MODULE.GROUP",
+               help="Show an existing group's user data (as a MIME document) instead of the generated parts.")]
+           = None) -> None:
+    """Print the generated parts for an AL2023 node group, or the whole user data a group's nodes receive."""
     from .commands import render as command
 
-    raise typer.Exit(command.run(_overrides(proxy, vpc_cidr, no_proxy, service_cidr), config, ipv6))
+    raise typer.Exit(command.run(_overrides(proxy, vpc_cidr, no_proxy, service_cidr), config, ipv6,
+                                 output_format.value, group))
 
 
 @app.command("rules", epilog="Example: eksproxy-gen rules --format json")

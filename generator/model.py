@@ -26,6 +26,7 @@ DEFAULTS_MAPS = {"eks_managed_node_groups": "eks_managed_node_group_defaults",
                  "self_managed_node_groups": "self_managed_node_group_defaults"}
 SUBMODULE_MAP = "module"
 PARTS = "cloudinit_pre_nodeadm"
+POST_PARTS = "cloudinit_post_nodeadm"
 _V21_ARGS = {"name", "kubernetes_version", "addons", "service_ipv4_cidr", "ip_family", "endpoint_public_access",
              "endpoint_private_access", "enabled_log_types", "compute_config"}
 _V20_ARGS = {"cluster_name", "cluster_version", "cluster_addons", "cluster_service_ipv4_cidr", "cluster_ip_family",
@@ -277,6 +278,8 @@ def _group_facts(name: str, line: int, kind: str, map_name: str, file: str, own:
         platform=_str_setting("platform", setting("platform"), display),
         launch_template=launch_template, launch_template_reason=reason,
         parts=_parts(setting(PARTS), display),
+        post_parts=_parts(setting(POST_PARTS), display, POST_PARTS),
+        custom_ami=_custom_ami(setting("ami_id"), setting("enable_bootstrap_user_data"), setting("ami_type")),
         release_version=_literal_str(setting("ami_release_version")),
         bootstrap_extra_args=bootstrap, bootstrap_origin=bootstrap_origin,
         pre_bootstrap_user_data=pre, pre_bootstrap_origin=pre_origin,
@@ -331,14 +334,20 @@ def _origin(value: Known, display: Display) -> Origin | None:
     return None
 
 
-def _parts(value: Value | None, display: Display) -> tuple[Part, ...] | Opaque:
+def _custom_ami(ami_id: Value | None, bootstrap: Value | None, ami_type: Value | None) -> bool:
+    """A group that brings its own AMI: EKS does not add its cluster NodeConfig to its user data."""
+    own_id = ami_id is not None and not (isinstance(ami_id, Known) and ami_id.value in (None, ""))
+    return own_id or _literal_bool(bootstrap) is True or (isinstance(ami_type, Known) and ami_type.value == "CUSTOM")
+
+
+def _parts(value: Value | None, display: Display, name: str = PARTS) -> tuple[Part, ...] | Opaque:
     if value is None or (isinstance(value, Known) and value.value is None):
         return ()
     if not isinstance(value, ListV):
-        return _opaque(PARTS, value, display)
+        return _opaque(name, value, display)
     parts: list[Part] = []
     for index, item in enumerate(value.items):
-        setting = f"{PARTS}[{index}]"
+        setting = f"{name}[{index}]"
         if not isinstance(item, MapV) or item.open is not None:
             parts.append(Part(content_type=None, content=_opaque(setting, item, display)))
             continue

@@ -118,6 +118,8 @@ class GroupFacts:
     launch_template: bool | Opaque = True
     launch_template_reason: str = ""
     parts: tuple[Part, ...] | Opaque = ()
+    post_parts: tuple[Part, ...] | Opaque = ()
+    custom_ami: bool = False
     release_version: str | None = None
     bootstrap_extra_args: str | Opaque | None = None
     bootstrap_origin: Origin | None = None

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from . import expected
+from . import expected, nodeconfig
 from .bottlerocket import read_network
 from .coverage import Coverage, analyse
 from .facts import GroupFacts, ModuleFacts, Opaque, Origin, Part
 from .family import Family, ami_family
+from .nodeconfig_lint import lint
 from .rules import Finding
 from .scripts import harmful_lines, read_script
 from .settings import Settings
@@ -95,6 +96,9 @@ def _al2023(module: ModuleFacts, group: GroupFacts, settings: Settings, emit: Em
     parts = readable_parts(group, emit)
     if parts is None:
         return
+    _lint_nodeconfig(group, "cloudinit_pre_nodeadm", parts, emit)
+    if isinstance(group.post_parts, tuple):
+        _lint_nodeconfig(group, "cloudinit_post_nodeadm", group.post_parts, emit)
     coverage = analyse(parts)
     _release(group, emit)
     if not coverage.any_proxy:
@@ -256,6 +260,27 @@ def _configured_proxy(env: dict[str, str], settings: Settings, emit: Emit) -> No
             emit("EKSP011", f"{var} is {mask_credentials(have)}, not the configured "
                             f"{mask_credentials(settings.proxy)}")
             return
+
+
+def _lint_nodeconfig(group: GroupFacts, setting: str, parts: tuple[Part, ...], emit: Emit) -> None:
+    """Each NodeConfig part against nodeadm's API, and spec.cluster where EKS writes its own."""
+    for index, part in enumerate(parts):
+        if not part.is_nodeconfig or part.text is None:
+            continue
+        for problem in lint(part.text):
+            where = _at(part.origin, problem.line - 1) if problem.line else (None, None)
+            emit(problem.rule, f"{setting}[{index}]: {problem.message}", *where)
+        if group.kind == "eks_managed" and not group.custom_ami and _sets_cluster(part.text):
+            emit("EKSP023", f"{setting}[{index}] sets spec.cluster, but EKS adds its own NodeConfig with the "
+                            "cluster's details after your parts for a managed node group on an EKS AMI, and "
+                            "nodeadm lets the later one win: remove spec.cluster (it is needed only with a "
+                            "custom AMI)")
+
+
+def _sets_cluster(text: str) -> bool:
+    docs = nodeconfig.read(text).items
+    spec = docs[0].get("spec") if docs and isinstance(docs[0], dict) else None
+    return isinstance(spec, dict) and spec.get("cluster") is not None
 
 
 def _harmful(part: Part, module: ModuleFacts, emit: Emit) -> None:

@@ -18,6 +18,7 @@ API_VERSION = "node.eks.aws/v1alpha1"
 KIND = "NodeConfig"
 _PLACEHOLDER = "eksproxygen0interp{}0"
 _PLACEHOLDER_RE = re.compile(r"eksproxygen0interp(\d+)0")
+PLACEHOLDER = re.compile(r"eksproxygen0interp\d+0")
 
 Environment = dict[str, dict[str, str]]
 
@@ -57,9 +58,7 @@ def interpolations(text: str) -> Iterator[tuple[int, int]]:
         i = j + 1
 
 
-def read(text: str) -> Documents:
-    if "%{" in text.replace("%%{", ""):
-        return Documents(templated=True)
+def _swap(text: str) -> tuple[str, list[str]]:
     pieces: list[str] = []
     swapped: list[str] = []
     last = 0
@@ -69,8 +68,20 @@ def read(text: str) -> Documents:
         swapped.append(text[start:end])
         last = end
     pieces.append(text[last:])
+    return "".join(pieces), swapped
+
+
+def swap_interpolations(text: str) -> str:
+    """The text with each ``${...}`` replaced by a placeholder a YAML parser reads as a plain string."""
+    return _swap(text)[0]
+
+
+def read(text: str) -> Documents:
+    if "%{" in text.replace("%%{", ""):
+        return Documents(templated=True)
+    swapped_text, swapped = _swap(text)
     try:
-        docs = tuple(d for d in yaml.load_all("".join(pieces), Loader=_Loader) if d is not None)
+        docs = tuple(d for d in yaml.load_all(swapped_text, Loader=_Loader) if d is not None)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
@@ -93,9 +104,9 @@ def is_nodeconfig(doc: object) -> bool:
 
 
 def environment(docs: Documents) -> Environment:
-    """``spec.instance.environment`` of every NodeConfig document, merged in order: later wins each key."""
+    """``spec.instance.environment`` of the part's NodeConfig (nodeadm reads the first document of a part)."""
     env: Environment = {}
-    for doc in docs.items:
+    for doc in docs.items[:1]:
         if not is_nodeconfig(doc):
             continue
         assert isinstance(doc, dict)

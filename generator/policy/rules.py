@@ -80,6 +80,20 @@ RULES: tuple[Rule, ...] = (
          "NO_PROXY has no VPC CIDR and none is configured", False),
     Rule("EKSP017", "al2-end-of-life", Severity.WARNING,
          "Amazon Linux 2 node group: end of life for EKS", False),
+    Rule("EKSP018", "nodeconfig-invalid-yaml", Severity.ERROR,
+         "NodeConfig part is not valid YAML: the node never joins", False),
+    Rule("EKSP019", "nodeconfig-wrong-kind", Severity.ERROR,
+         "NodeConfig part lacks apiVersion node.eks.aws/v1alpha1 and kind NodeConfig", False),
+    Rule("EKSP020", "nodeconfig-unknown-field", Severity.ERROR,
+         "NodeConfig field nodeadm does not know: dropped silently", False),
+    Rule("EKSP021", "nodeconfig-wrong-type", Severity.ERROR,
+         "NodeConfig value of the wrong type: the node never joins", False),
+    Rule("EKSP022", "nodeconfig-not-validated", Severity.WARNING,
+         "NodeConfig part built with template directives was not validated", False),
+    Rule("EKSP023", "nodeconfig-cluster-in-managed-group", Severity.WARNING,
+         "NodeConfig sets spec.cluster in a managed node group that EKS configures itself", False),
+    Rule("EKSP024", "nodeconfig-several-documents", Severity.WARNING,
+         "NodeConfig part holds several YAML documents: only the first is read", False),
 )
 
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
