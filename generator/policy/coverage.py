@@ -69,15 +69,15 @@ class Coverage:
 
 
 def analyse(parts: tuple[Part, ...]) -> Coverage:
-    env: nodeconfig.Environment = {}
+    documents: list[object] = []
     scripts: list[ScriptFacts] = []
     for part in parts:
         text = part.text
         if text is None:
             continue
         if part.is_nodeconfig:
-            for unit, values in nodeconfig.environment(nodeconfig.read(text)).items():
-                env.setdefault(unit, {}).update(values)
+            documents += [doc for doc in nodeconfig.read(text).items[:1] if nodeconfig.is_nodeconfig(doc)]
         elif part.is_shell or part.content_type is None:
             scripts.append(read_script(text))
+    env = nodeconfig.environment(nodeconfig.Documents((nodeconfig.merged(documents),))) if documents else {}
     return Coverage(env, tuple(scripts))

@@ -103,6 +103,38 @@ def is_nodeconfig(doc: object) -> bool:
     return isinstance(doc, dict) and doc.get("kind", KIND) == KIND
 
 
+def merged(documents: list[object]) -> dict[str, object]:
+    """The one config nodeadm acts on: documents merged in order, maps key by key, the later value winning.
+
+    Inside a map an empty string is a value like any other, so it replaces an
+    earlier one; ``spec.kubelet.flags`` lists are joined, every other list and
+    scalar is replaced whole (nodeadm's merge, measured with a real nodeadm).
+    """
+    result: dict[str, object] = {}
+    for doc in documents:
+        if isinstance(doc, dict):
+            result = _merge_maps(result, doc, ())
+    return result
+
+
+_JOINED_LISTS = {("spec", "kubelet", "flags")}
+
+
+def _merge_maps(base: dict[str, object], later: dict[object, object], path: tuple[str, ...]) -> dict[str, object]:
+    out = dict(base)
+    for key, value in later.items():
+        name = str(key)
+        here = (*path, name)
+        earlier = out.get(name)
+        if isinstance(value, dict):
+            out[name] = _merge_maps(earlier if isinstance(earlier, dict) else {}, value, here)
+        elif here in _JOINED_LISTS and isinstance(earlier, list) and isinstance(value, list):
+            out[name] = [*earlier, *value]
+        else:
+            out[name] = value
+    return out
+
+
 def environment(docs: Documents) -> Environment:
     """``spec.instance.environment`` of the part's NodeConfig (nodeadm reads the first document of a part)."""
     env: Environment = {}
