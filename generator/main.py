@@ -210,7 +210,7 @@ def render(proxy: ProxyOpt = None, vpc_cidr: VpcOpt = None, no_proxy: NoProxyOpt
                                  output_format.value, group))
 
 
-@app.command("rules", epilog="Example: eksproxy-gen rules --format json")
+@app.command("rules", epilog="Example: eksproxy-gen rules --format json\n\nExit codes: 0 printed; 2 usage error.")
 def rules(output_format: Annotated[ListFormat, typer.Option("--format", help="text or json.")]
           = ListFormat.text) -> None:
     """List every rule: id, severity, whether fix resolves it, name and title."""
@@ -219,15 +219,17 @@ def rules(output_format: Annotated[ListFormat, typer.Option("--format", help="te
     raise typer.Exit(command.list_rules(output_format.value))
 
 
-@app.command("rule", epilog="Example: eksproxy-gen rule EKSP006")
-def rule(rule_id: Annotated[str, typer.Argument(metavar="RULE", help="A rule id, e.g. EKSP006.")]) -> None:
+@app.command("rule", epilog="Example: eksproxy-gen rule EKSP006\n\nExit codes: 0 printed; 2 no such rule.")
+def rule(rule_id: Annotated[str, typer.Argument(
+        metavar="RULE", help="A rule id or name, e.g. EKSP006 or no-proxy-incomplete.")]) -> None:
     """Print one rule's documentation: what it checks, why it matters, how to fix it."""
     from .commands import rules as command
 
     raise typer.Exit(command.show_rule(rule_id))
 
 
-@app.command("rules-path", epilog="Example: checkov -d . --external-checks-dir \"$(eksproxy-gen rules-path)\"")
+@app.command("rules-path", epilog="Example: checkov -d . --external-checks-dir \"$(eksproxy-gen rules-path)\"\n\n"
+                                   "Exit codes: 0 printed.")
 def rules_path() -> None:
     """Print the folder of eksproxy-gen's checkov checks, for checkov --external-checks-dir."""
     from importlib import resources

@@ -50,6 +50,7 @@ class GroupFix:
     rules: tuple[str, ...]
     complete: bool = True
     map: str = ""
+    findings: int = 0
 
     @property
     def location(self) -> str:
@@ -57,7 +58,7 @@ class GroupFix:
 
     def as_dict(self) -> dict[str, object]:
         return {"module": self.module, "node_group": self.node_group, "map": self.map or None,
-                "rules": list(self.rules), "complete": self.complete}
+                "rules": list(self.rules), "findings": self.findings, "complete": self.complete}
 
 
 @dataclass

@@ -62,14 +62,49 @@ def _rule_table() -> tuple[list[dict[str, Any]], str | None]:
         return [], str(exc)
 
 
+class FolderReport:
+    """One ``eksproxy-gen check`` report, indexed by file so each check answers with a dictionary look-up."""
+
+    def __init__(self, root: Path, data: dict[str, Any]) -> None:
+        resolved: dict[str, Path] = {}
+
+        def real(name: str) -> Path:
+            if name not in resolved:
+                resolved[name] = (root / name).resolve()
+            return resolved[name]
+
+        self.errors: dict[Path, list[dict[str, Any]]] = {}
+        self.config_errors: list[tuple[Path, dict[str, Any]]] = []
+        for error in data["errors"]:
+            path = real(error["file"])
+            if path.name == ".eksproxy-gen.toml":
+                self.config_errors.append((path.parent, error))
+            else:
+                self.errors.setdefault(path, []).append(error)
+        self.modules = {(real(m["file"]), m["name"], m["line"]) for m in data["modules"]}
+        self.findings: dict[tuple[Path, str, str], list[dict[str, Any]]] = {}
+        for finding in data["findings"]:
+            key = (real(finding["module_file"]), finding["module"], finding["rule"])
+            self.findings.setdefault(key, []).append(finding)
+
+    def problems(self, file: Path) -> list[dict[str, Any]]:
+        """What made eksproxy-gen unable to judge this file: its own parse errors, or a settings file above it."""
+        above = [error for folder, error in self.config_errors if folder == file.parent or folder in file.parents]
+        return self.errors.get(file, []) + above
+
+
 class _Reports:
     """One ``eksproxy-gen check`` per scanned folder, shared by every check."""
 
     def __init__(self) -> None:
-        self._by_root: dict[Path, tuple[dict[str, Any] | None, str | None]] = {}
+        self._by_root: dict[Path, tuple[FolderReport | None, str | None]] = {}
+        self._roots: list[Path] | None = None
+        self._located: dict[str, Path | None] = {}
 
     def roots(self) -> list[Path]:
         """The folders checkov scans: its -d/--directory values, the folders of its -f/--file values, the cwd."""
+        if self._roots is not None:
+            return self._roots
         found: list[Path] = []
         argv = sys.argv[1:]
         for index, arg in enumerate(argv):
@@ -83,25 +118,25 @@ class _Reports:
             path = Path(value).resolve()
             found.append(path.parent if flag in {"-f", "--file"} else path)
         found.append(Path.cwd())
-        return list(dict.fromkeys(found))
+        self._roots = list(dict.fromkeys(found))
+        return self._roots
 
-    def locate(self, entity_path: str, line: int, name: str) -> Path | None:
+    def locate(self, entity_path: str) -> Path | None:
         """The real file of a module block checkov names by its path relative to a scanned folder."""
         relative = entity_path.rsplit(":module:", 1)[0].lstrip("/\\")
-        for root in self.roots():
-            candidate = (root / relative).resolve()
-            if candidate.is_file():
-                return candidate
-        return None
+        if relative not in self._located:
+            self._located[relative] = next((candidate for root in self.roots()
+                                            if (candidate := (root / relative).resolve()).is_file()), None)
+        return self._located[relative]
 
-    def report(self, file: Path) -> tuple[dict[str, Any] | None, str | None]:
+    def report(self, file: Path) -> tuple[FolderReport | None, str | None]:
         root = next((r for r in self.roots() if r == file.parent or r in file.parents), file.parent)
         if root not in self._by_root:
             self._by_root[root] = self._check(root)
         return self._by_root[root]
 
     @staticmethod
-    def _check(root: Path) -> tuple[dict[str, Any] | None, str | None]:
+    def _check(root: Path) -> tuple[FolderReport | None, str | None]:
         try:
             code, out, err = _run(["check", "--format", "json", "--quiet", "."], cwd=root)
         except (OSError, subprocess.SubprocessError) as exc:
@@ -109,11 +144,9 @@ class _Reports:
         if code not in (0, 1):
             return None, (err.strip().splitlines() or [f"eksproxy-gen check exited with {code}"])[-1]
         try:
-            data = json.loads(out)
-        except ValueError as exc:
+            return FolderReport(root, json.loads(out)), None
+        except (ValueError, KeyError, TypeError) as exc:
             return None, f"unreadable output of eksproxy-gen check ({exc})"
-        data["root"] = str(root)
-        return data, None
 
 
 REPORTS = _Reports()
@@ -133,26 +166,20 @@ class EksproxyCheck(BaseModuleCheck):
         self.name = self.base_name
         name = str(conf.get("__address__", "")).split(".")[-1].split("[")[0]
         line = int(conf.get("__start_line__", 0) or 0)
-        file = REPORTS.locate(self.entity_path, line, name)
+        file = REPORTS.locate(self.entity_path)
         if file is None:
             return CheckResult.UNKNOWN
-        data, problem = REPORTS.report(file)
-        if data is None:
+        report, problem = REPORTS.report(file)
+        if report is None:
             self.details = [f"eksproxy-gen could not run: {problem}"]
             return CheckResult.FAILED
-        root = Path(data["root"])
-        problems = [e for e in data["errors"] if (root / e["file"]).resolve() == file
-                    or ((root / e["file"]).name == ".eksproxy-gen.toml" and (root / e["file"]).resolve().parent
-                        in (file.parent, *file.parents))]
+        problems = report.problems(file)
         if problems:
             self.details = [f"eksproxy-gen could not read {p['file']}:{p['line']}: {p['message']}" for p in problems]
             return CheckResult.FAILED
-        module = next((m for m in data["modules"] if (root / m["file"]).resolve() == file
-                       and m["name"] == name and m["line"] == line), None)
-        if module is None:
+        if (file, name, line) not in report.modules:
             return CheckResult.UNKNOWN
-        found = [f for f in data["findings"] if f["rule"] == self.rule["id"] and f["module"] == name
-                 and (root / f["module_file"]).resolve() == file]
+        found = report.findings.get((file, name, self.rule["id"]), [])
         if not found:
             return CheckResult.PASSED
         where = ", ".join(dict.fromkeys(_location(f) for f in found))

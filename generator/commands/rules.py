@@ -27,7 +27,9 @@ def list_rules(output_format: str) -> int:
 
 
 def show_rule(rule_id: str) -> int:
-    rule = RULES_BY_ID.get(rule_id.strip().upper())
+    wanted = rule_id.strip()
+    rule = RULES_BY_ID.get(wanted.upper()) or next((r for r in RULES_BY_ID.values() if r.slug == wanted.lower()),
+                                                   None)
     if rule is None:
         raise UsageError(f"no rule {rule_id}; `eksproxy-gen rules` lists them")
     print(documentation(rule))

@@ -33,8 +33,8 @@ def summary(report: Report, kind: str = "check") -> str:
         left = f"{_counts(report.findings)} left" if report.findings else "0 left"
         if fixed:
             verb = "fixed" if report.mode == "write" else "would fix"
-            rules = sum(len(g.rules) for g in fixed)
-            text = (f"{verb} {plural(rules, 'finding')} in {plural(len(fixed), 'group')} "
+            resolved = sum(g.findings for g in fixed)
+            text = (f"{verb} {plural(resolved, 'finding')} in {plural(len(fixed), 'group')} "
                     f"({plural(len(report.changed), 'file')}); {left}")
         else:
             text = f"nothing to fix; {left}"

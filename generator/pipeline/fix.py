@@ -242,10 +242,11 @@ def _report_folder(report: Report, folder: _Planned, write_back: WriteBack) -> l
         group = candidate.group
         now = after_groups.get(key)
         left = [f for f in verified.seen.of(now) if f.severity is Severity.ERROR] if now else []
-        rules = tuple(sorted({f.rule for f in _fixed_rules(folder.seen.of(group), now, verified)}))
+        resolved = _fixed_rules(folder.seen.of(group), now, verified)
+        rules = tuple(sorted({f.rule for f in resolved}))
         outcome = report.outcome(display_name(group.group.home))
         outcome.fixed.append(GroupFix(group.module.facts.name, group.group.facts.name, rules, not left,
-                                      group.group.facts.map))
+                                      group.group.facts.map, len(resolved)))
         outcome.notes += [f"{group.module.facts.name}.{group.group.facts.name}: {note}"
                           for note in candidate.plan.notes]
         if candidate.plan.left_message:
@@ -274,7 +275,15 @@ def _add_refusal(report: Report, refusal: Refusal, after: FolderResult) -> None:
     report.outcome(file).findings.append(finding)
 
 
+MASKED_NOTE = "(proxy credentials shown as ***; the file gets the real value)"
+
+
 def _diff(old: str, new: str, display: str) -> str:
-    lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
-                                 fromfile=f"a/{display}", tofile=f"b/{display}")
-    return mask_credentials("".join(lines))
+    """The unified diff, credentials masked; the header says so, since ``git apply`` of it would not match."""
+    text = "".join(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                        fromfile=f"a/{display}", tofile=f"b/{display}"))
+    masked = mask_credentials(text)
+    if masked == text:
+        return text
+    head, _, rest = masked.partition("\n")
+    return f"{head}\t{MASKED_NOTE}\n{rest}"
