@@ -1,0 +1,328 @@
+"""What makes ``check`` fast must never change a verdict: the byte pre-filter and the result cache.
+
+The pre-filter settles files whose bytes prove they cannot call
+terraform-aws-eks; every test here compares its report with a run that parses
+every file. The cache reuses a folder's report; every test here changes one
+thing the report depends on and expects a fresh verdict. Timing itself is
+measured by benchmarks/run.py, never asserted here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from eksproxy_gen import cache as cache_module
+from eksproxy_gen import main
+
+from .conftest import FIXTURES
+from .strategies import Doc, terraform_files
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+from generate import generate  # noqa: E402
+
+EXAMPLES = int(os.environ.get("EKSPROXY_GEN_PROPERTY_EXAMPLES", "60"))
+NOT_EKS = """\
+module "vpc" {
+  source  = "terraform-aws-modules/vpc/aws"
+  version = "~> 5.0"
+  cidr    = "10.0.0.0/16"
+}
+
+resource "aws_s3_bucket" "logs" {
+  bucket = "logs"
+}
+
+locals {
+  tags = { team = "platform" }
+}
+"""
+
+
+def report(path: Path, *extra: str, prefilter: bool = True) -> dict:
+    """``check --format json`` in this process; without the pre-filter every file is parsed and judged."""
+    with ExitStack() as stack:
+        if not prefilter:
+            stack.enter_context(mock.patch("eksproxy_gen.pipeline.check.quiet_folder", return_value=None))
+            stack.enter_context(mock.patch("eksproxy_gen.pipeline.analysis.might_call_eks", return_value=True))
+        stdout = stack.enter_context(mock.patch("sys.stdout", new_callable=_Capture))
+        stack.enter_context(mock.patch("sys.stderr", new_callable=_Capture))
+        code = main.main(["check", str(path), "--format", "json", "--no-cache", *extra])
+    data = json.loads(stdout.getvalue())
+    data["exit"] = code
+    return data
+
+
+class _Capture:
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def getvalue(self) -> str:
+        return "".join(self.parts)
+
+
+def same_verdicts(filtered: dict, everything: dict) -> None:
+    """Findings, suppressions, notices and modules are equal; errors may only be fewer with the filter.
+
+    A file whose bytes prove it holds no terraform-aws-eks call is not parsed,
+    so a syntax error in it (which terraform validate reports anyway) is not
+    reported; every error of a file that matters still is.
+    """
+    for key in ("findings", "suppressed", "notices", "modules"):
+        assert filtered[key] == everything[key], key
+    assert all(error in everything["errors"] for error in filtered["errors"])
+    skipped = [e for e in everything["errors"] if e not in filtered["errors"]]
+    assert all(not any(f["file"] == e["file"] for f in everything["findings"]) for e in skipped)
+
+
+def _write(folder: Path, doc: Doc) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "main.tf").write_text(doc.text, encoding="utf-8")
+    for name, text in doc.files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    (folder / "network.tf").write_text(NOT_EKS, encoding="utf-8")
+
+
+# --- the pre-filter --------------------------------------------------------------------------------------------------
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                       HealthCheck.too_slow])
+@given(doc=terraform_files())
+def test_prefilter_never_changes_a_verdict_on_generated_terraform(tmp_path_factory: pytest.TempPathFactory,
+                                                                    doc: Doc) -> None:
+    folder = tmp_path_factory.mktemp("tree")
+    _write(folder / "stack", doc)
+    _write(folder / "other", Doc(text=NOT_EKS))
+    assert report(folder) == report(folder, prefilter=False)
+
+
+def test_prefilter_never_changes_a_verdict_on_the_fixtures_and_a_synthetic_monorepo(tmp_path: Path) -> None:
+    generate(tmp_path / "mono", stacks=60, eks=4, seed=3)
+    for tree in (FIXTURES, tmp_path / "mono"):
+        filtered, everything = report(tree), report(tree, prefilter=False)
+        assert filtered == everything
+        assert filtered["findings"], tree
+
+
+def test_prefilter_finds_a_module_whose_source_is_a_local_copy_or_computed(tmp_path: Path) -> None:
+    vendored = tmp_path / "modules" / "eks-fork"
+    (vendored / "modules" / "eks-managed-node-group").mkdir(parents=True)
+    (vendored / "node_groups.tf").write_text('variable "eks_managed_node_groups" {}\n')
+    (vendored / "variables.tf").write_text('variable "kubernetes_version" {}\n')
+    stack = tmp_path / "stack"
+    stack.mkdir()
+    (stack / "main.tf").write_text(
+        'module "k8s" {\n  source = "../modules/eks-fork"\n\n  eks_managed_node_groups = {\n'
+        '    general = { ami_type = "AL2023_x86_64_STANDARD" }\n  }\n}\n')
+    assert [f["rule"] for f in report(stack)["findings"]] == ["EKSP001"]
+    assert report(stack) == report(stack, prefilter=False)
+
+
+@pytest.mark.skipif(not os.environ.get("EKSPROXY_GEN_CORPUS"),
+                    reason="EKSPROXY_GEN_CORPUS names a folder of public repositories (never committed); "
+                           "the generated trees above run everywhere")
+def test_prefilter_never_changes_a_verdict_on_real_repositories() -> None:
+    corpus = Path(os.environ["EKSPROXY_GEN_CORPUS"])
+    for tree in sorted(p for p in corpus.iterdir() if p.is_dir()):
+        same_verdicts(report(tree), report(tree, prefilter=False))
+
+
+# --- the cache -------------------------------------------------------------------------------------------------------
+
+SIBLING = """\
+locals {
+  groups = {
+    general = {
+      ami_type = "%s"
+    }
+  }
+}
+"""
+CALL = """\
+module "eks" {
+  source  = "terraform-aws-modules/eks/aws"
+  version = "~> 21.0"
+
+  name                    = "c"
+  eks_managed_node_groups = local.groups
+}
+"""
+
+
+def cached(cli, path: Path, *extra: str) -> dict:
+    result = cli("check", str(path), "--format", "json", *extra)
+    return json.loads(result.out)
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Path:
+    folder = tmp_path / "stack"
+    folder.mkdir()
+    (folder / "main.tf").write_text(CALL)
+    (folder / "locals.tf").write_text(SIBLING % "AL2023_x86_64_STANDARD")
+    return folder
+
+
+def _parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Record every folder the analysis reads; a folder served from the cache is not read."""
+    from eksproxy_gen.pipeline import analysis
+
+    seen: list[Path] = []
+    real = analysis.analyse
+
+    def spy(inp, *args, **kwargs):
+        seen.append(inp.folder)
+        return real(inp, *args, **kwargs)
+
+    monkeypatch.setattr(analysis, "analyse", spy)
+    return seen
+
+
+def test_an_unchanged_folder_is_served_from_the_cache_with_the_same_report(cli, stack: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    first = cached(cli, stack)
+    seen = _parses(monkeypatch)
+    assert cached(cli, stack) == first
+    assert seen == []
+    assert cached(cli, stack, "--no-cache") == first
+    assert seen == [stack]
+
+
+def test_a_change_to_a_local_in_a_sibling_file_is_seen(cli, stack: Path) -> None:
+    assert [f["rule"] for f in cached(cli, stack)["findings"]] == ["EKSP001"]
+    (stack / "locals.tf").write_text(SIBLING % "BOTTLEROCKET_x86_64")
+    assert [f["rule"] for f in cached(cli, stack)["findings"]] == ["EKSP009"]
+
+
+WITH_PROXY = """\
+module "eks" {
+  source  = "terraform-aws-modules/eks/aws"
+  version = "~> 21.0"
+
+  name = "c"
+
+  eks_managed_node_groups = {
+    general = {
+      cloudinit_pre_nodeadm = [{
+        content_type = "application/node.eks.aws"
+        content      = <<-EOT
+          apiVersion: node.eks.aws/v1alpha1
+          kind: NodeConfig
+          spec:
+            instance:
+              environment:
+                default:
+                  HTTP_PROXY: "http://proxy.corp.example:3128"
+                  HTTPS_PROXY: "http://proxy.corp.example:3128"
+                  NO_PROXY: "NO_PROXY_LIST"
+                  http_proxy: "http://proxy.corp.example:3128"
+                  https_proxy: "http://proxy.corp.example:3128"
+                  no_proxy: "NO_PROXY_LIST"
+        EOT
+      }]
+    }
+  }
+}
+""".replace("NO_PROXY_LIST", ",".join(["localhost", "127.0.0.1", "169.254.169.254", "10.100.0.0/16", "172.20.0.0/16",
+                                      ".internal", ".eks.amazonaws.com"]))
+
+
+def test_a_change_to_the_settings_file_is_seen(cli, tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(WITH_PROXY)
+    assert [f["rule"] for f in cached(cli, tmp_path)["findings"]] == ["EKSP013", "EKSP016"]
+    (tmp_path / ".eksproxy-gen.toml").write_text("vpc_cidrs = [\n")
+    broken = cli("check", str(tmp_path))
+    assert broken.code == 1 and broken.out.startswith(".eksproxy-gen.toml:1: error: Invalid value")
+    (tmp_path / ".eksproxy-gen.toml").write_text('vpc_cidrs = ["10.9.0.0/16"]\n')
+    found = cached(cli, tmp_path)["findings"]
+    assert [(f["rule"], f["message"]) for f in found if f["rule"] != "EKSP013"] == \
+        [("EKSP006", "NO_PROXY lacks 10.9.0.0/16 (VPC CIDR)")]
+
+
+def test_a_new_tool_version_starts_afresh(cli, stack: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from eksproxy_gen.pipeline import check as check_module
+
+    cached(cli, stack)
+    seen = _parses(monkeypatch)
+    for module in (cache_module, check_module):
+        monkeypatch.setattr(module, "tool_fingerprint", lambda: "0" * 20)
+    check_module._run_context.cache_clear()
+    try:
+        cached(cli, stack)
+    finally:
+        check_module._run_context.cache_clear()
+    assert seen == [stack]
+
+
+def test_a_same_size_change_within_the_same_timestamp_is_still_seen(cli, stack: Path) -> None:
+    """The racy case: the entry is stored right after the file was written, so its time stamp proves nothing."""
+    locals_file = stack / "locals.tf"
+    assert [f["rule"] for f in cached(cli, stack)["findings"]] == ["EKSP001"]
+    before = locals_file.stat()
+    changed = SIBLING % "BOTTLEROCKET_x86_64"
+    changed += "#" * (before.st_size - len(changed) - 1) + "\n"
+    locals_file.write_text(changed)
+    assert locals_file.stat().st_size == before.st_size
+    os.utime(locals_file, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert [f["rule"] for f in cached(cli, stack)["findings"]] == ["EKSP009"]
+
+
+def test_a_template_outside_the_folder_is_a_dependency(cli, tmp_path: Path) -> None:
+    stack = tmp_path / "stack"
+    (stack / "templates").mkdir(parents=True)
+    template = stack / "templates" / "proxy.yaml"
+    template.write_text("apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  kubelet:\n    flags: []\n")
+    (stack / "main.tf").write_text(
+        'module "eks" {\n  source  = "terraform-aws-modules/eks/aws"\n  version = "~> 21.0"\n\n  name = "c"\n\n'
+        '  eks_managed_node_groups = {\n    general = {\n      cloudinit_pre_nodeadm = [{\n'
+        '        content_type = "application/node.eks.aws"\n'
+        '        content      = file("${path.module}/templates/proxy.yaml")\n      }]\n    }\n  }\n}\n')
+    assert "EKSP020" not in {f["rule"] for f in cached(cli, stack)["findings"]}
+    template.write_text("apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  kubelet:\n    flag: []\n")
+    assert "EKSP020" in {f["rule"] for f in cached(cli, stack)["findings"]}
+
+
+def test_concurrent_runs_share_one_cache_safely(tmp_path: Path) -> None:
+    """Eight real processes on four trees write one cache; every later run still gives the fresh verdict."""
+    trees = []
+    for index in range(4):
+        tree = tmp_path / f"tree{index}"
+        generate(tree, stacks=30, eks=2, seed=index)
+        trees.append(tree)
+    env = {**os.environ, "EKSPROXY_GEN_CACHE_DIR": str(tmp_path / "cache"), "NO_COLOR": "1"}
+    script = Path(sys.executable).parent / "eksproxy-gen"
+    runs = [subprocess.Popen([str(script), "check", str(tree), "--format", "json"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            for tree in trees * 2]
+    outputs = [json.loads(run.communicate(timeout=300)[0]) for run in runs]
+    for index, tree in enumerate(trees):
+        fresh = report(tree)
+        assert outputs[index]["findings"] == outputs[index + 4]["findings"] == fresh["findings"]
+    stored = list((tmp_path / "cache").glob("check-*.json"))
+    assert len(stored) == 1 and json.loads(stored[0].read_text())["entries"]
+    assert not list((tmp_path / "cache").glob(".check-*")), "no temporary file is left behind"
+    for tree in trees:
+        warm = subprocess.run([str(script), "check", str(tree), "--format", "json"], env=env, capture_output=True,
+                              text=True, check=False, timeout=300)
+        assert json.loads(warm.stdout)["findings"] == report(tree)["findings"]
