@@ -17,6 +17,8 @@ from pathlib import Path
 from . import module_source
 
 SUFFIXES = (".tf", ".tofu")
+YAML_SUFFIXES = (".yaml", ".yml")
+_KARPENTER_YAML = b"EC2NodeClass"
 SKIP_DIRS = {".terraform", ".git", ".terragrunt-cache"}
 _AFTER_SOURCE = re.compile(rb'[ \t]*=[ \t]*"([^"\n]*)"')
 _EKS_NAMES = (b"/eks/aws", b"terraform-aws-eks")
@@ -69,10 +71,23 @@ def _walk(path: Path, json_files: list[Path] | None) -> Iterator[tuple[Path, tup
                     # a link is known by what it points at; a plain file by its folder's device and its inode
                     key = _identity(entry.stat()) if entry.is_symlink() else (device, entry.inode())
                     yield Path(entry.path), key
+                elif entry.name.endswith(YAML_SUFFIXES) and entry.is_file() and _holds_nodeclass(entry.path):
+                    key = _identity(entry.stat()) if entry.is_symlink() else (device, entry.inode())
+                    yield Path(entry.path), key
             except OSError:
                 continue
         remember(folder, names)
         stack.extend(reversed(subfolders))
+
+
+def _holds_nodeclass(path: str) -> bool:
+    """A YAML file worth reading: it names a Karpenter node class and is not a Helm template."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError:
+        return False
+    return _KARPENTER_YAML in raw and b"{{" not in raw
 
 
 def remember(folder: str, names: list[str]) -> None:
@@ -122,7 +137,13 @@ def sources(raw: bytes) -> list[bytes]:
 
 
 def might_call_eks(raw: bytes, folder: Path) -> bool:
-    """True unless the bytes prove the file holds no terraform-aws-eks module call."""
+    """True unless the bytes prove the file holds nothing eksproxy-gen judges.
+
+    That is a terraform-aws-eks module call, a Karpenter node class, or a
+    release of the Karpenter chart.
+    """
+    if _KARPENTER_YAML in raw or (b"helm_release" in raw and b"karpenter" in raw):
+        return True
     if b"module" not in raw or b"source" not in raw:
         return False
     if any(name in raw for name in _EKS_NAMES):

@@ -21,7 +21,7 @@ from .merge import merge_marked_block, merge_network_table
 from .model import PARTS, ModuleCall, NodeGroup
 from .policy import nodeconfig
 from .policy.expected import Carry, carry_over
-from .policy.facts import GENERATED_MARKER, Part
+from .policy.facts import GENERATED_MARKER, ModuleFacts, Part
 from .policy.family import ami_family
 from .policy.judge import current_no_proxy
 from .policy.scripts import PROXY_VARS, proxy_cut, read_script
@@ -95,7 +95,7 @@ def plan_group(ctx: Context, group: NodeGroup) -> Plan:
         return _al2023(ctx, group)
     if family == "AL2":
         carry = carry_over(current_no_proxy(group.facts), ctx.module.facts, ctx.settings)
-        extra = _carried(ctx, carry, group)
+        extra = carried(ctx.settings, ctx.notes, carry)
         block = render.al2_block(ctx.module.facts, ctx.settings, extra)
         edits = _text_setting(ctx, group, "pre_bootstrap_user_data", merge_marked_block(block, AL2_BEGIN, AL2_END),
                               "#!/bin/bash\n" + block)
@@ -111,7 +111,7 @@ def plan_group(ctx: Context, group: NodeGroup) -> Plan:
 # --- AL2023: the parts list ---------------------------------------------------------------------------------------
 
 @dataclass
-class _Layout:
+class Layout:
     """What becomes of the current parts: which go, which are cut, where the generated ones go."""
 
     remove: set[int] = field(default_factory=set)
@@ -127,7 +127,7 @@ def _al2023(ctx: Context, group: NodeGroup) -> Plan:
     parts = group.facts.parts
     if not isinstance(parts, tuple):
         raise CannotEdit(f"{PARTS} cannot be read")
-    layout = _layout(ctx, parts)
+    layout = plan_layout(parts, ctx.wanted, ctx.module.facts, ctx.settings, ctx.notes)
     generated: list[render.RenderedPart] = []
     if NODECONFIG in ctx.wanted or any(p.generated and p.is_nodeconfig for p in parts):
         generated.append(render.nodeconfig_part(ctx.module.facts, ctx.settings, tuple(layout.carried),
@@ -150,16 +150,18 @@ def _al2023(ctx: Context, group: NodeGroup) -> Plan:
     return Plan(tuple(edits), tuple(ctx.notes), leaves, "; ".join(layout.left))
 
 
-def _layout(ctx: Context, parts: tuple[Part, ...]) -> _Layout:
-    layout = _Layout()
-    touch_proxy = NODECONFIG in ctx.wanted
+def plan_layout(parts: tuple[Part, ...], wanted: frozenset[str], module: ModuleFacts, settings: Settings,
+                notes: list[str]) -> Layout:
+    """What becomes of each current part when the ``wanted`` pieces are generated; ``notes`` gets what to tell."""
+    layout = Layout()
+    touch_proxy = NODECONFIG in wanted
     replaced_at: list[int] = []
     after: int = 0
     old_no_proxy: list[str] = []
     for index, part in enumerate(parts):
         text = part.text or ""
         if part.generated:
-            if part.is_nodeconfig or touch_proxy or DNF in ctx.wanted:
+            if part.is_nodeconfig or touch_proxy or DNF in wanted:
                 layout.remove.add(index)
                 replaced_at.append(index)
                 layout.keep_dnf |= part.is_shell
@@ -190,16 +192,16 @@ def _layout(ctx: Context, parts: tuple[Part, ...]) -> _Layout:
             elif cut.kept is not None:
                 layout.cuts[index] = cut.kept
                 old_no_proxy += split_no_proxy(env.get("NO_PROXY", env.get("no_proxy", "")))
-                ctx.notes.append(f"proxy lines cut from a shell part ({_lines(part, cut.removable, ctx)}); "
+                notes.append(f"proxy lines cut from a shell part ({_lines(part, cut.removable)}); "
                                  "its other commands are kept")
             elif cut.removable:
                 why = f" because {cut.reason}" if cut.reason else ""
                 layout.left.append(f"a shell part also does other work and its proxy lines cannot be cut out "
-                                   f"exactly{why}: remove {_lines(part, cut.removable, ctx)} by hand")
+                                   f"exactly{why}: remove {_lines(part, cut.removable)} by hand")
     layout.insert_at = max(min(replaced_at) if replaced_at else 0, after)
     if touch_proxy:
-        carry = carry_over(list(dict.fromkeys(old_no_proxy)), ctx.module.facts, ctx.settings)
-        layout.carried = list(_carried(ctx, carry, None))
+        carry = carry_over(list(dict.fromkeys(old_no_proxy)), module, settings)
+        layout.carried = list(carried(settings, notes, carry))
     return layout
 
 
@@ -210,7 +212,7 @@ def _no_proxy_of(env: dict[str, dict[str, str]]) -> list[str]:
     return found
 
 
-def _lines(part: Part, indexes: tuple[int, ...], ctx: Context) -> str:
+def _lines(part: Part, indexes: tuple[int, ...]) -> str:
     """Lines of a part as ``file:N-M``, or as line numbers inside the part when it has no file position."""
     spans: list[tuple[int, int]] = []
     for index in indexes:
@@ -226,24 +228,24 @@ def _lines(part: Part, indexes: tuple[int, ...], ctx: Context) -> str:
     return f"{origin.file} lines {shown}"
 
 
-def _carried(ctx: Context, carry: Carry, group: NodeGroup | None) -> tuple[str, ...]:
+def carried(settings: Settings, notes: list[str], carry: Carry) -> tuple[str, ...]:
     """NO_PROXY entries of the replaced configuration that go on in the generated one; refuse to lose any."""
-    if carry.unknowable and not ctx.settings.vpc_cidrs:
+    if carry.unknowable and not settings.vpc_cidrs:
         raise CannotEdit(f"the proxy set-up being replaced fills NO_PROXY entries at boot "
                          f"({', '.join(carry.unknowable[:3])}), which generated settings cannot; set vpc_cidrs "
                          "(and no_proxy) in .eksproxy-gen.toml to say what they are, then run fix again")
     if carry.unknowable:
-        ctx.notes.append(f"NO_PROXY entries filled at boot ({', '.join(carry.unknowable[:3])}) are replaced by the "
+        notes.append(f"NO_PROXY entries filled at boot ({', '.join(carry.unknowable[:3])}) are replaced by the "
                          "configured vpc_cidrs")
     if carry.dropped:
-        ctx.notes.append(f"NO_PROXY entries no longer written: {', '.join(carry.dropped)} (add them to no_proxy in "
+        notes.append(f"NO_PROXY entries no longer written: {', '.join(carry.dropped)} (add them to no_proxy in "
                          ".eksproxy-gen.toml to keep them)")
     if carry.kept:
-        ctx.notes.append(f"NO_PROXY entries kept from the replaced set-up: {', '.join(carry.kept)}")
+        notes.append(f"NO_PROXY entries kept from the replaced set-up: {', '.join(carry.kept)}")
     return carry.kept
 
 
-def _cut_edits(ctx: Context, value: ListV, layout: _Layout) -> list[FileEdit]:
+def _cut_edits(ctx: Context, value: ListV, layout: Layout) -> list[FileEdit]:
     """Rewrite the heredoc of each shell part whose proxy lines are cut; everything else in it stays."""
     edits: list[FileEdit] = []
     for index, kept in layout.cuts.items():
@@ -292,7 +294,7 @@ def _elements(doc: Document, tup: TupleExpr, generated: list[render.RenderedPart
     return ", ".join(texts), ", "
 
 
-def _list_edits(site: Site, value: ListV, layout: _Layout, generated: list[render.RenderedPart]) -> list[FileEdit]:
+def _list_edits(site: Site, value: ListV, layout: Layout, generated: list[render.RenderedPart]) -> list[FileEdit]:
     doc, tup = site.doc, site.expr
     assert isinstance(tup, TupleExpr)
     items = tup.items
@@ -363,7 +365,7 @@ def _closing_indents(doc: Document, tup: TupleExpr, kept: list[int], last: int |
     return edits
 
 
-def _own_copy(ctx: Context, group: NodeGroup, inherited: ListV, layout: _Layout,
+def _own_copy(ctx: Context, group: NodeGroup, inherited: ListV, layout: Layout,
               generated: list[render.RenderedPart]) -> list[FileEdit]:
     """A group that inherits its parts gets its own list: the generated parts and the inherited parts it keeps."""
     site = inherited.site

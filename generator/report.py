@@ -78,6 +78,7 @@ class Report:
     suppressed: list[Suppressed] = field(default_factory=list)
     modules: list[dict[str, object]] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
+    resources: list[dict[str, object]] = field(default_factory=list)
     mode: str = ""
     _by_display: dict[str, FileOutcome] = field(default_factory=dict, repr=False)
 
@@ -102,6 +103,7 @@ class Report:
         self.suppressed += other.suppressed
         self.modules += other.modules
         self.notices += other.notices
+        self.resources += other.resources
 
     def to_data(self) -> dict[str, object]:
         """Plain data that from_data turns back into an equal report (for the result cache)."""
@@ -111,6 +113,7 @@ class Report:
             "suppressed": [{"finding": asdict(s.finding), "reason": s.reason} for s in self.suppressed],
             "modules": self.modules,
             "notices": [asdict(n) for n in self.notices],
+            "resources": self.resources,
         }
 
     @staticmethod
@@ -123,6 +126,7 @@ class Report:
         report.suppressed = [Suppressed(Finding(**s["finding"]), s["reason"]) for s in data["suppressed"]]
         report.modules = list(data["modules"])
         report.notices = [Notice(**n) for n in data["notices"]]
+        report.resources = list(data.get("resources", []))
         return report
 
     def sort(self) -> None:

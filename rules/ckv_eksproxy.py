@@ -16,12 +16,14 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from checkov.common.bridgecrew.severities import BcSeverities, Severities
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.module.base_module_check import BaseModuleCheck
+from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 
 ENV_COMMAND = "EKSPROXY_GEN"
 TIMEOUT = 600
@@ -82,6 +84,7 @@ class FolderReport:
             else:
                 self.errors.setdefault(path, []).append(error)
         self.modules = {(real(m["file"]), m["name"], m["line"]) for m in data["modules"]}
+        self.resources = {(real(r["file"]), r["name"]) for r in data.get("resources", [])}
         self.findings: dict[tuple[Path, str, str], list[dict[str, Any]]] = {}
         for finding in data["findings"]:
             key = (real(finding["module_file"]), finding["module"], finding["rule"])
@@ -123,7 +126,7 @@ class _Reports:
 
     def locate(self, entity_path: str) -> Path | None:
         """The real file of a module block checkov names by its path relative to a scanned folder."""
-        relative = entity_path.rsplit(":module:", 1)[0].lstrip("/\\")
+        relative = entity_path.rsplit(":", 2)[0].lstrip("/\\")
         if relative not in self._located:
             self._located[relative] = next((candidate for root in self.roots()
                                             if (candidate := (root / relative).resolve()).is_file()), None)
@@ -152,20 +155,17 @@ class _Reports:
 REPORTS = _Reports()
 
 
-class EksproxyCheck(BaseModuleCheck):
-    """One eksproxy-gen rule as a checkov module check."""
+class _Verdicts:
+    """What every check does: find the report of the entity's file, then the rule's findings for the entity."""
 
-    def __init__(self, rule: dict[str, Any]) -> None:
-        self.rule = rule
-        self.base_name = f"{rule['title']} (eksproxy-gen {rule['id']})"
-        super().__init__(name=self.base_name, id=rule["checkov_id"], categories=[CheckCategories.NETWORKING],
-                         guideline=rule["help_uri"])
-        self.severity = Severities[BcSeverities.HIGH if rule["severity"] == "error" else BcSeverities.LOW]
+    rule: dict[str, Any]
+    base_name: str
+    name: str
+    details: list[str]
+    entity_path: str
 
-    def scan_module_conf(self, conf: dict[str, Any]) -> CheckResult:
+    def verdict(self, owner: str, known: Callable[[FolderReport, Path], bool]) -> CheckResult:
         self.name = self.base_name
-        name = str(conf.get("__address__", "")).split(".")[-1].split("[")[0]
-        line = int(conf.get("__start_line__", 0) or 0)
         file = REPORTS.locate(self.entity_path)
         if file is None:
             return CheckResult.UNKNOWN
@@ -177,15 +177,58 @@ class EksproxyCheck(BaseModuleCheck):
         if problems:
             self.details = [f"eksproxy-gen could not read {p['file']}:{p['line']}: {p['message']}" for p in problems]
             return CheckResult.FAILED
-        if (file, name, line) not in report.modules:
+        if not known(report, file):
             return CheckResult.UNKNOWN
-        found = report.findings.get((file, name, self.rule["id"]), [])
+        found = report.findings.get((file, owner, self.rule["id"]), [])
         if not found:
             return CheckResult.PASSED
         where = ", ".join(dict.fromkeys(_location(f) for f in found))
         self.name = f"{self.base_name}: {where}"
         self.details = [f"{_location(f)} ({f['file']}:{f['line']}): {f['message']}" for f in found]
         return CheckResult.FAILED
+
+
+def _title(rule: dict[str, Any]) -> str:
+    return f"{rule['title']} (eksproxy-gen {rule['id']})"
+
+
+def _severity(rule: dict[str, Any]) -> Any:
+    return Severities[BcSeverities.HIGH if rule["severity"] == "error" else BcSeverities.LOW]
+
+
+class EksproxyCheck(_Verdicts, BaseModuleCheck):
+    """One eksproxy-gen rule as a checkov module check: the node groups of a terraform-aws-eks call."""
+
+    def __init__(self, rule: dict[str, Any]) -> None:
+        self.rule = rule
+        self.base_name = _title(rule)
+        super().__init__(name=self.base_name, id=rule["checkov_id"], categories=[CheckCategories.NETWORKING],
+                         guideline=rule["help_uri"])
+        self.severity = _severity(rule)
+
+    def scan_module_conf(self, conf: dict[str, Any]) -> CheckResult:
+        name = str(conf.get("__address__", "")).split(".")[-1].split("[")[0]
+        line = int(conf.get("__start_line__", 0) or 0)
+        return self.verdict(name, lambda report, file: (file, name, line) in report.modules)
+
+
+class EksproxyResourceCheck(_Verdicts, BaseResourceCheck):
+    """The same rule for Karpenter in Terraform: node classes in manifests, the controller in its helm_release."""
+
+    def __init__(self, rule: dict[str, Any]) -> None:
+        self.rule = rule
+        self.base_name = _title(rule)
+        super().__init__(name=self.base_name, id=rule["checkov_id"], categories=[CheckCategories.NETWORKING],
+                         supported_resources=KARPENTER_RESOURCES, guideline=rule["help_uri"])
+        self.severity = _severity(rule)
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        address = str(conf.get("__address__", "")).split(".")
+        owner = ".".join(address[-2:]).split("[")[0]
+        return self.verdict(owner, lambda report, file: (file, owner) in report.resources)
+
+
+KARPENTER_RESOURCES = ("kubectl_manifest", "kubernetes_manifest", "helm_release")
 
 
 def _location(finding: dict[str, Any]) -> str:
@@ -211,4 +254,6 @@ class SetupCheck(BaseModuleCheck):
 
 
 RULES, PROBLEM = _rule_table()
-CHECKS = [EksproxyCheck(rule) for rule in RULES] if RULES else [SetupCheck(PROBLEM or "no rules")]
+CHECKS: list[BaseModuleCheck | BaseResourceCheck] = (
+    [*(EksproxyCheck(rule) for rule in RULES), *(EksproxyResourceCheck(rule) for rule in RULES)]
+    if RULES else [SetupCheck(PROBLEM or "no rules")])

@@ -198,7 +198,7 @@ def test_only_terraform_aws_eks_modules_are_read(cli, tmp_path: Path) -> None:
     target = copy_fixture("not_eks.tf", tmp_path)
     result = cli("check", str(target), "--format", "json")
     assert (result.code, json.loads(result.out)) == (0, {"findings": [], "errors": [], "suppressed": [],
-                                                         "modules": [], "notices": []})
+                                                         "modules": [], "notices": [], "resources": []})
 
 
 @pytest.mark.parametrize("source", [

@@ -48,7 +48,9 @@ EXPECTED_FAILURES = {
     "EKSP015": ("families", "windows"),
     "EKSP016": ("variables", "http_only"),
     "EKSP017": ("families", "legacy"),
+    "EKSP025": ("karpenter", None),
 }
+KARPENTER = ("helm_release.", "kubectl_manifest.", "kubernetes_manifest.")
 
 
 @dataclass(frozen=True)
@@ -93,8 +95,10 @@ def run_checkov(version: str, root: Path, env: dict[str, str] | None = None) -> 
         for kind, result in (("passed_checks", "PASSED"), ("failed_checks", "FAILED"),
                              ("skipped_checks", "SKIPPED")):
             for item in results.get(kind, []):
+                resource = item["resource"]
+                owner = resource if resource.startswith(KARPENTER) else resource.split(".")[-1].split("[")[0]
                 records.append(Record(item["check_id"], result, Path(item["file_abs_path"]).resolve(),
-                                      item["resource"].split(".")[-1].split("[")[0], item["file_line_range"][0],
+                                      owner, item["file_line_range"][0],
                                       tuple(item.get("details") or ()), item.get("check_name", "")))
     return records
 
@@ -122,8 +126,8 @@ def records(request: pytest.FixtureRequest, tree: Path) -> list[Record]:
 def verdicts_of_cli(root: Path) -> dict[tuple[Path, str, str], str]:
     """(module file, module, rule) -> FAILED or PASSED, from the CLI's JSON report."""
     data = cli_report(root)
-    verdicts = {((root / m["file"]).resolve(), m["name"], rule.id): "PASSED" for m in data["modules"]
-                for rule in RULES}
+    verdicts = {((root / m["file"]).resolve(), m["name"], rule.id): "PASSED"
+                for m in (*data["modules"], *data["resources"]) for rule in RULES}
     for finding in data["findings"]:
         verdicts[((root / finding["module_file"]).resolve(), finding["module"], finding["rule"])] = "FAILED"
     return verdicts
@@ -173,6 +177,17 @@ def test_checkov_skip_comment_is_honoured(records: list[Record], tree: Path) -> 
 
 def test_non_eks_modules_get_no_record(records: list[Record], tree: Path) -> None:
     assert not [r for r in records if r.module == "not_eks"]
+    assert not [r for r in records if r.module == "kubectl_manifest.node_pool"]
+
+
+def test_karpenter_in_terraform_gets_resource_checks_with_the_cli_verdicts(records: list[Record], tree: Path) -> None:
+    failed = {(r.module, r.rule) for r in records if r.file.parent == tree / "karpenter" and r.result == "FAILED"}
+    assert failed == {("helm_release.karpenter", "EKSP025"), ("kubectl_manifest.default_node_class", "EKSP001"),
+                      ("kubectl_manifest.rocket_node_class", "EKSP009")}
+    named = next(r for r in records if r.rule == "EKSP001" and r.module == "kubectl_manifest.default_node_class"
+                 and r.result == "FAILED")
+    assert "kubectl_manifest.default_node_class.default" in named.name
+    assert named.details[0].startswith("kubectl_manifest.default_node_class.default (karpenter/main.tf:")
 
 
 def test_after_fix_checkov_and_cli_agree_again(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The JSON report: findings, errors, suppressed findings, and the module calls read."""
+"""The JSON report: findings, errors, suppressed findings, and the module calls and resources read."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ def as_json(report: Report) -> str:
         "suppressed": [s.as_dict() for s in report.suppressed],
         "modules": report.modules,
         "notices": [n.as_dict() for n in report.notices],
+        "resources": report.resources,
     }, indent=2)
 
 

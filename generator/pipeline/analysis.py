@@ -10,15 +10,24 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..discover import SUFFIXES, folder_files, might_call_eks, outside_dependencies
+from ..discover import SUFFIXES, YAML_SUFFIXES, folder_files, might_call_eks, outside_dependencies
 from ..errors import ParseError
 from ..evaluate import Scope
 from ..hcl import Document, parse
+from ..karpenter import (
+    Controller,
+    NodeClass,
+    YamlPlace,
+    controllers_in_terraform,
+    nodeclasses_in_terraform,
+    nodeclasses_in_yaml,
+)
 from ..model import ModuleCall, NodeGroup, read_modules
 from ..policy.judge import evaluate_group
+from ..policy.karpenter import NODECLASS_MAP, evaluate_controller, evaluate_nodeclass
 from ..policy.rules import Finding
 from ..report import FileError
 from ..source import SourceError, SourceFile, encoding_error, read_source, source_from_bytes
@@ -45,6 +54,40 @@ class GroupResult:
 
 
 @dataclass(frozen=True)
+class NodeClassResult:
+    """A Karpenter node class and its findings; keyed like a node group, by owner and name."""
+
+    nodeclass: NodeClass
+    findings: tuple[Finding, ...]
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        facts = self.nodeclass.facts
+        return (facts.file, facts.owner, NODECLASS_MAP, facts.name)
+
+    @property
+    def places(self) -> list[tuple[str, int]]:
+        """Where an ignore comment silences its findings: the owning resource's line and the node class's."""
+        facts = self.nodeclass.facts
+        return [(facts.owner_file, facts.owner_line), (facts.file, facts.line)]
+
+
+@dataclass(frozen=True)
+class ControllerResult:
+    controller: Controller
+    findings: tuple[Finding, ...]
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        facts = self.controller.facts
+        return (facts.file, facts.owner, "controller", "")
+
+    @property
+    def places(self) -> list[tuple[str, int]]:
+        return [(self.controller.facts.file, self.controller.facts.line)]
+
+
+@dataclass(frozen=True)
 class FolderResult:
     """The folder's modules and every finding the policy gives, before any rule selection or suppression."""
 
@@ -56,6 +99,13 @@ class FolderResult:
     module_findings: tuple[Finding, ...]
     target_names: frozenset[str] = frozenset()
     dependencies: frozenset[Path] = frozenset()
+    nodeclasses: tuple[NodeClassResult, ...] = ()
+    controllers: tuple[ControllerResult, ...] = ()
+    yaml_sources: Mapping[Path, SourceFile] = field(default_factory=dict)
+
+    @property
+    def karpenter(self) -> tuple[NodeClassResult | ControllerResult, ...]:
+        return (*self.nodeclasses, *self.controllers)
 
     def reported(self, path: Path | str) -> bool:
         """Whether findings in this file (by path or display name) belong to this run's targets."""
@@ -65,7 +115,10 @@ class FolderResult:
         """A file's current text (LF): the replacement under judgement, or what was read."""
         if path in self.input.texts:
             return self.input.texts[path]
-        return self.loaded[path].doc.text
+        if path in self.loaded:
+            return self.loaded[path].doc.text
+        return self.yaml_sources[path].text
+
 
 
 class _Reader:
@@ -118,6 +171,17 @@ class _Reader:
         self.scope.add_document(path, loaded.doc)
         return loaded
 
+    def yaml_source(self, path: Path) -> SourceFile | None:
+        """A YAML file's text; an unreadable one is an error only when it was handed in."""
+        raw = self.bytes_of(path)
+        if raw is None or not might_call_eks(raw, self.inp.folder):
+            return None
+        try:
+            return source_from_bytes(path, raw)
+        except SourceError as exc:
+            self.errors[path] = FileError(display_name(path), exc.line, exc.message)
+            return None
+
     def check_encoding(self, path: Path, raw: bytes) -> None:
         """A target that need not be parsed must still be text: say so when it is not UTF-8."""
         error = encoding_error(raw)
@@ -147,7 +211,11 @@ def analyse(inp: FolderInput, reuse: Mapping[Path, Loaded] | None = None) -> Fol
         if path not in files:
             files.append(path)
     candidates: list[Loaded] = []
+    yaml_files: list[Path] = []
     for path in files:
+        if path.name.endswith(YAML_SUFFIXES):
+            yaml_files.append(path)
+            continue
         raw = reader.bytes_of(path)
         if raw is None:
             continue
@@ -169,10 +237,38 @@ def analyse(inp: FolderInput, reuse: Mapping[Path, Loaded] | None = None) -> Fol
         module_findings += module.findings
         for group in module.groups:
             groups.append(GroupResult(module, group, tuple(evaluate_group(module.facts, group.facts, inp.settings))))
+    nodeclasses, controllers, yaml_sources = _karpenter(reader, candidates, yaml_files, modules)
     _check_targets_parse(reader, inp)
     outside = set(reader.read) | outside_dependencies(inp.folder, list(reader.raw.values()))
     return FolderResult(inp, dict(reader.loaded), dict(reader.errors), tuple(modules), tuple(groups),
-                        tuple(module_findings), frozenset(display_name(p) for p in inp.targets), frozenset(outside))
+                        tuple(module_findings), frozenset(display_name(p) for p in inp.targets), frozenset(outside),
+                        nodeclasses, controllers, yaml_sources)
+
+
+def _karpenter(reader: _Reader, candidates: list[Loaded], yaml_files: list[Path], modules: list[ModuleCall]
+               ) -> tuple[tuple[NodeClassResult, ...], tuple[ControllerResult, ...], dict[Path, SourceFile]]:
+    """Node classes in Terraform and YAML files, and Karpenter controllers, each judged."""
+    settings = reader.inp.settings
+    found: list[NodeClass] = []
+    controllers: list[Controller] = []
+    for loaded in candidates:
+        found += nodeclasses_in_terraform(loaded.doc, loaded.path, reader.scope, display_name)
+        controllers += controllers_in_terraform(loaded.doc, loaded.path, reader.scope, display_name)
+    sources: dict[Path, SourceFile] = {}
+    for path in yaml_files:
+        source = reader.yaml_source(path)
+        if source is None:
+            continue
+        sources[path] = source
+        text = reader.inp.texts.get(path, source.text)
+        found += nodeclasses_in_yaml(YamlPlace(path, 0, text, 1), display_name)
+    cidrs = {m.facts.service_cidr for m in modules if m.facts.service_cidr}
+    service_cidr = next(iter(cidrs)) if len(cidrs) == 1 else None
+    found = [replace(nc, facts=replace(nc.facts, service_cidr=service_cidr)) for nc in found]
+    return (tuple(NodeClassResult(nc, tuple(evaluate_nodeclass(nc.facts, settings))) for nc in found),
+            tuple(ControllerResult(c, tuple(evaluate_controller(c.facts, settings, service_cidr)))
+                  for c in controllers),
+            sources)
 
 
 def _check_targets_parse(reader: _Reader, inp: FolderInput) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from ..cache import ResultCache, context_key, tool_fingerprint
-from ..discover import folder_files, might_call_eks, outside_dependencies
+from ..discover import YAML_SUFFIXES, folder_files, might_call_eks, outside_dependencies
 from ..filters import ALL_RULES, RuleFilter, parse_directives
 from ..policy.settings import Settings
 from ..report import FileError, Report
@@ -120,7 +120,7 @@ def quiet_folder(inp: FolderInput, rule_filter: RuleFilter = ALL_RULES) -> Folde
         contents.append(raw)
         if path in inp.targets:
             outcome = report.outcome(display_name(path))
-            error = encoding_error(raw)
+            error = None if path.name.endswith(YAML_SUFFIXES) else encoding_error(raw)
             if error is not None:
                 outcome.errors.append(FileError(outcome.display, error.line, error.message))
             elif b"eksproxy-gen:ignore" in raw:
@@ -140,6 +140,9 @@ def check_folder(inp: FolderInput, rule_filter: RuleFilter) -> FolderCheck:
     return FolderCheck(report, result.dependencies)
 
 
+TERRAFORM_OWNERS = ("kubectl_manifest.", "kubernetes_manifest.", "helm_release.")
+
+
 def add_folder(report: Report, result: FolderResult, seen: Visible) -> None:
     """Outcomes for the folder's targets, its errors, and the findings of the groups the targets hold."""
     for path in result.input.targets:
@@ -154,6 +157,18 @@ def add_folder(report: Report, result: FolderResult, seen: Visible) -> None:
     for finding in seen.modules:
         if result.reported(finding.module_file):
             report.outcome(finding.file).findings.append(finding)
+    owners: dict[tuple[str, str], tuple[int, str, list[str]]] = {}
+    for judged in result.karpenter:
+        if not any(result.reported(file) for file, _line in judged.places):
+            continue
+        for finding in seen.of(judged):
+            report.outcome(finding.file).findings.append(finding)
+        (file, line), (_file, owner, kind, name) = judged.places[0], judged.key
+        if owner.startswith(TERRAFORM_OWNERS):
+            names = owners.setdefault((file, owner), (line, kind, []))[2]
+            names += [name] if name else []
+    report.resources += [{"file": file, "line": line, "name": owner, "kind": kind, "node_classes": names}
+                         for (file, owner), (line, kind, names) in owners.items()]
     report.suppressed += [s for s in seen.suppressed if result.reported(s.finding.module_file)
                           or result.reported(s.finding.group_file)]
     for module in result.modules:

@@ -30,8 +30,9 @@ from ..policy.values import mask_credentials, shorten
 from ..report import FileError, GroupFix, Report
 from ..source import SourceError, SourceFile, read_source
 from ..write import WriteError, atomic_write
-from .analysis import FolderResult, GroupResult, analyse
+from .analysis import ControllerResult, FolderResult, GroupResult, NodeClassResult, analyse
 from .check import Progress, _analysed, _context, _files, _store, add_folder, quiet_folder
+from .fix_karpenter import KarpenterFix, fix_karpenter
 from .inputs import FolderInput, display_name, folders
 from .verify import Candidate, Refusal, Verified, verify
 from .visible import Visible, visible
@@ -118,6 +119,7 @@ class _Planned:
     seen: Visible
     verified: Verified
     sources: dict[Path, SourceFile]
+    karpenter: tuple[KarpenterFix, ...] = ()
 
 
 def _plan_folder(inp: FolderInput, rule_filter: RuleFilter) -> _Planned:
@@ -136,8 +138,9 @@ def _plan_folder(inp: FolderInput, rule_filter: RuleFilter) -> _Planned:
         return sources[path].text
 
     targets = [g for g in before.groups if _reported(before, g) and any(f.fixable for f in seen.of(g))]
-    if targets and inp.settings.proxy is None:
-        first = display_name(targets[0].group.home)
+    karpenter = [k for k in before.karpenter if _karpenter_reported(before, k) and any(f.fixable for f in seen.of(k))]
+    if (targets or karpenter) and inp.settings.proxy is None:
+        first = display_name(targets[0].group.home) if targets else karpenter[0].places[0][0]
         raise UsageError(
             f"no proxy URL for {first}, which has node groups to fix: pass --proxy http://proxy.example.com:3128, "
             "or put proxy = \"...\" in .eksproxy-gen.toml (a Terraform value: --proxy tf:var.proxy_url)")
@@ -156,8 +159,14 @@ def _plan_folder(inp: FolderInput, rule_filter: RuleFilter) -> _Planned:
         except CannotEdit as exc:
             refused.append(Refusal(group, str(exc)))
     result = verify(before, seen, candidates, rule_filter, text_of)
-    verified = Verified(result.accepted, (*refused, *result.refused), result.texts, result.after, result.seen)
-    return _Planned(inp, before, seen, verified, sources)
+    nodes = fix_karpenter(before, seen, dict(result.texts), result.after, result.seen, rule_filter,
+                          partial(_karpenter_reported, before))
+    verified = Verified(result.accepted, (*refused, *result.refused), nodes.texts, nodes.after, nodes.seen)
+    return _Planned(inp, before, seen, verified, sources, nodes.fixes)
+
+
+def _karpenter_reported(result: FolderResult, target: NodeClassResult | ControllerResult) -> bool:
+    return any(result.reported(file) for file, _line in target.places)
 
 
 def _reported(result: FolderResult, group: GroupResult) -> bool:
@@ -226,7 +235,7 @@ def _report_folder(report: Report, folder: _Planned, write_back: WriteBack) -> l
         _add_refusal(report, refusal, verified.after)
     writes: list[Write] = []
     for path, text in verified.texts.items():
-        source = folder.before.loaded[path].source if path in folder.before.loaded else folder.sources[path]
+        source = _source(folder, path)
         original = folder.before.text(path) if path in folder.before.loaded else source.text
         display = display_name(path)
         outcome = report.outcome(display)
@@ -252,7 +261,42 @@ def _report_folder(report: Report, folder: _Planned, write_back: WriteBack) -> l
         if candidate.plan.left_message:
             outcome.notes.append(f"{group.module.facts.name}.{group.group.facts.name}: not fully fixed: "
                                  f"{candidate.plan.left_message}")
+    for fixed in folder.karpenter:
+        _report_karpenter(report, folder, fixed)
     return writes
+
+
+def _source(folder: _Planned, path: Path) -> SourceFile:
+    if path in folder.before.loaded:
+        return folder.before.loaded[path].source
+    if path in folder.before.yaml_sources:
+        return folder.before.yaml_sources[path]
+    return folder.sources[path]
+
+
+def _report_karpenter(report: Report, folder: _Planned, fixed: KarpenterFix) -> None:
+    """A fixed node class or controller as a GroupFix, or its refusal as an EKSP010 finding."""
+    target = fixed.target
+    file, line = target.places[-1]
+    module, name, map_name = target.key[1], (target.key[3] or None), target.key[2]
+    if fixed.plan is None:
+        module_file, module_line = target.places[0]
+        report.outcome(file).findings.append(Finding("EKSP010", file, line, module, name,
+                                                     f"not rewritten: {fixed.why}", map=map_name,
+                                                     module_file=module_file, module_line=module_line))
+        return
+    verified = folder.verified
+    now = next((k for k in verified.after.karpenter if k.key == target.key), None)
+    still = {f.rule for f in verified.seen.of(now)}
+    resolved = [f for f in folder.seen.of(target) if f.fixable and f.rule not in still]
+    left = [f for f in verified.seen.of(now) if f.severity is Severity.ERROR]
+    outcome = report.outcome(file)
+    outcome.fixed.append(GroupFix(module, name, tuple(sorted({f.rule for f in resolved})), not left, map_name,
+                                  len(resolved)))
+    where = f"{module}.{name}" if name else module
+    outcome.notes += [f"{where}: {note}" for note in fixed.plan.notes]
+    if fixed.plan.left_message:
+        outcome.notes.append(f"{where}: not fully fixed: {fixed.plan.left_message}")
 
 
 def _fixed_rules(before: list[Finding], now: GroupResult | None, verified: Verified) -> list[Finding]:

@@ -149,14 +149,15 @@ def _judge(before: FolderResult, seen_before: Visible, candidates: list[Candidat
         changed = _semantic(group.group.facts) != _semantic(now.group.facts)
         inert = group.group.facts.launch_template is False and now.group.facts.launch_template is False and \
             not any(seen_before.silenced(group, rule) for rule in RULES_BY_ID)
-        if (changed and not inert) or _messages(seen_before.of(group)) != _messages(seen.of(now)):
+        if (changed and not inert) or comparable(seen_before.of(group)) != comparable(seen.of(now)):
             return Refusal(culprit, f"the edit would also change {group.module.facts.name}."
                                     f"{group.group.facts.name}, which is not being fixed (silenced, not selected, "
                                     "or not flagged); give that group its own settings first")
     return texts, after, seen
 
 
-def _messages(findings: list[Finding]) -> list[tuple[str, str]]:
+def comparable(findings: list[Finding]) -> list[tuple[str, str]]:
+    """Findings as rule and message without positions, which any edit above them shifts."""
     return sorted((f.rule, _POSITION.sub("", f.message)) for f in findings)
 
 

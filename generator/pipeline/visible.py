@@ -13,7 +13,9 @@ from ..report import Notice
 from .inputs import display_name
 
 if TYPE_CHECKING:
-    from .analysis import FolderResult, GroupResult
+    from .analysis import ControllerResult, FolderResult, GroupResult, NodeClassResult
+
+    Judged = GroupResult | NodeClassResult | ControllerResult
 
 
 @dataclass
@@ -28,10 +30,10 @@ class Visible:
     places: dict[tuple[str, str, str, str], list[tuple[Directives, int]]] = field(default_factory=dict)
     rule_filter: RuleFilter = field(default_factory=RuleFilter)
 
-    def of(self, group: GroupResult | None) -> list[Finding]:
+    def of(self, group: Judged | None) -> list[Finding]:
         return self.groups.get(group.key, []) if group is not None else []
 
-    def silenced(self, group: GroupResult, rule: str) -> bool:
+    def silenced(self, group: Judged, rule: str) -> bool:
         """Whether an ignore comment on the group's or its module's line silences ``rule`` for the group."""
         return any((d := directives.by_line.get(line)) is not None and d.silences(rule)
                    for directives, line in self.places.get(group.key, []))
@@ -42,7 +44,7 @@ def visible(result: FolderResult, rule_filter: RuleFilter) -> Visible:
 
     def directives(path: Path, display: str) -> Directives:
         if display not in out.directives:
-            text = result.text(path) if path in result.loaded else _read(path)
+            text = result.text(path) if path in result.loaded or path in result.yaml_sources else _read(path)
             out.directives[display] = parse_directives(text, display)
         return out.directives[display]
 
@@ -66,6 +68,10 @@ def visible(result: FolderResult, rule_filter: RuleFilter) -> Visible:
         out.groups[group.key] = keep(group.findings, places)
     for module in result.modules:
         out.modules += keep(module.findings, [(module.path, module.facts.line)])
+    for judged in result.karpenter:
+        places = [(_path_of(result, file), line) for file, line in judged.places]
+        out.places[judged.key] = [(directives(path, display_name(path)), line) for path, line in places]
+        out.groups[judged.key] = keep(judged.findings, places)
     for path in result.input.targets:
         directives(path, display_name(path))
     return out
@@ -82,7 +88,7 @@ def notices(directives: Directives, rule_filter: RuleFilter) -> list[Notice]:
 
 
 def _path_of(result: FolderResult, display: str) -> Path:
-    for path in result.loaded:
+    for path in (*result.loaded, *result.yaml_sources):
         if display_name(path) == display:
             return path
     return Path(display)

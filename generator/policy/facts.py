@@ -103,9 +103,12 @@ class ModuleFacts:
 class GroupFacts:
     """One node group, with the settings it effectively gets.
 
-    ``kind`` is eks_managed or self_managed; ``map`` the node-group map it is a
-    key of ("module" for a node-group submodule); ``unreadable`` is set when the
-    group itself is an expression only Terraform can compute.
+    ``kind`` is eks_managed, self_managed or karpenter; ``map`` the node-group map
+    it is a key of ("module" for a node-group submodule, "EC2NodeClass" for a
+    Karpenter node class); ``unreadable`` is set when the group itself is an
+    expression only Terraform can compute. ``user_data_setting`` names the
+    setting that holds the user data when it is not the module's own
+    (a node class's ``spec.userData``), so messages point at what the user wrote.
     """
 
     name: str
@@ -126,6 +129,7 @@ class GroupFacts:
     pre_bootstrap_user_data: str | Opaque | None = None
     pre_bootstrap_origin: Origin | None = None
     unreadable: Opaque | None = None
+    user_data_setting: str = ""
 
 
 def location(module: str, group: str | None) -> str:

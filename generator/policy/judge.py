@@ -62,6 +62,11 @@ def evaluate_group(module: ModuleFacts, group: GroupFacts, settings: Settings) -
     return emit.findings
 
 
+def _named(group: GroupFacts, setting: str) -> str:
+    """The name the user knows the setting by: the module's argument, or a node class's spec.userData."""
+    return group.user_data_setting or setting
+
+
 def _opaque(opaque: Opaque, emit: Emit) -> None:
     where = f" (at {opaque.where})" if opaque.where else ""
     emit("EKSP010", f"{opaque.setting} is {shorten(opaque.expression)}{where}, which only Terraform can compute; "
@@ -96,14 +101,14 @@ def _al2023(module: ModuleFacts, group: GroupFacts, settings: Settings, emit: Em
     parts = readable_parts(group, emit)
     if parts is None:
         return
-    _lint_nodeconfig(group, "cloudinit_pre_nodeadm", parts, emit)
+    _lint_nodeconfig(group, _named(group, "cloudinit_pre_nodeadm"), parts, emit)
     if isinstance(group.post_parts, tuple):
         _lint_nodeconfig(group, "cloudinit_post_nodeadm", group.post_parts, emit)
     coverage = analyse(parts)
     _release(group, emit)
     if not coverage.any_proxy:
-        emit("EKSP001", "no proxy configuration in cloudinit_pre_nodeadm; nodeadm, containerd and kubelet "
-                        "will try to reach AWS and registries directly")
+        emit("EKSP001", f"no proxy configuration in {_named(group, 'cloudinit_pre_nodeadm')}; nodeadm, "
+                        "containerd and kubelet will try to reach AWS and registries directly")
         return
     if not coverage.reaches("nodeadm"):
         emit("EKSP002", "the proxy is not in a NodeConfig spec.instance.environment.default: nodeadm-config calls "
@@ -134,18 +139,19 @@ def _al2(module: ModuleFacts, group: GroupFacts, settings: Settings, emit: Emit)
     script = group.pre_bootstrap_user_data or ""
     coverage = Coverage(scripts=(read_script(script),)) if script else Coverage()
     if not coverage.any_proxy:
-        emit("EKSP001", "no proxy in pre_bootstrap_user_data; containerd, kubelet and yum will try to reach "
-                        "AWS and registries directly")
+        emit("EKSP001", f"no proxy in {_named(group, 'pre_bootstrap_user_data')}; containerd, kubelet and yum "
+                        "will try to reach AWS and registries directly")
         return
     _runtime_units(coverage, emit)
     _judge_env(coverage.primary_env(), module, settings, emit)
     if not any(s.writes_yum_conf for s in coverage.scripts):
-        emit("EKSP013", "pre_bootstrap_user_data does not set proxy= in /etc/yum.conf; yum will not use the proxy")
+        emit("EKSP013", f"{_named(group, 'pre_bootstrap_user_data')} does not set proxy= in /etc/yum.conf; yum "
+                        "will not use the proxy")
     facts = coverage.scripts[0]
     if facts.overwrites_etc_environment or (facts.set_x and facts.has_credentials):
         for index, why in harmful_lines(script):
             if "yum.conf" not in why:
-                emit("EKSP014", f"pre_bootstrap_user_data line {index + 1} {why}",
+                emit("EKSP014", f"{_named(group, 'pre_bootstrap_user_data')} line {index + 1} {why}",
                      *_at(group.pre_bootstrap_origin, index))
 
 
@@ -154,12 +160,13 @@ def _bottlerocket(module: ModuleFacts, group: GroupFacts, settings: Settings, em
         _opaque(group.bootstrap_extra_args, emit)
         return
     network = read_network(group.bootstrap_extra_args)
+    name = _named(group, "bootstrap_extra_args")
     if network.error:
-        emit("EKSP010", f"bootstrap_extra_args cannot be read because {network.error}; add https-proxy and "
+        emit("EKSP010", f"{name} cannot be read because {network.error}; add https-proxy and "
                         "no-proxy to its [settings.network] table by hand")
         return
     if network.https_proxy is None:
-        emit("EKSP009", "bootstrap_extra_args has no [settings.network] https-proxy; containerd, host-containerd "
+        emit("EKSP009", f"{name} has no [settings.network] https-proxy; containerd, host-containerd "
                         "and kubelet will try to reach AWS and registries directly")
         return
     env = {"HTTPS_PROXY": network.https_proxy, "https_proxy": network.https_proxy}

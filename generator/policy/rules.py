@@ -94,6 +94,10 @@ RULES: tuple[Rule, ...] = (
          "NodeConfig sets spec.cluster in a managed node group that EKS configures itself", False),
     Rule("EKSP024", "nodeconfig-several-documents", Severity.WARNING,
          "NodeConfig part holds several YAML documents: only the first is read", False),
+    Rule("EKSP025", "karpenter-controller-proxy-missing", Severity.ERROR,
+         "Karpenter controller gets no proxy: it cannot call EC2, SSM, Pricing or SQS", True),
+    Rule("EKSP026", "karpenter-controller-no-proxy-incomplete", Severity.ERROR,
+         "Karpenter controller's NO_PROXY lacks an entry that must bypass the proxy", True),
 )
 
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}

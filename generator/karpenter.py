@@ -1,0 +1,332 @@
+"""Karpenter in a folder: EC2NodeClass manifests and the Karpenter chart's controller environment, with positions.
+
+Node classes are read wherever they are written: plain YAML files, a
+``kubectl_manifest``'s ``yaml_body`` (heredoc or ``yamlencode`` of an object),
+a ``kubernetes_manifest``'s ``manifest`` (object or ``yamldecode`` of a
+heredoc). The controller is a ``helm_release`` of the ``karpenter`` chart;
+its environment comes from ``values`` (heredocs, ``yamlencode``, files) and
+``set`` entries. YAML written as text keeps its place in the file, so a fix
+can edit it; an HCL object is judged but not rewritten.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import yaml
+
+from . import yaml_text
+from .evaluate import FileSite, Known, Scope, Unknown, to_plain
+from .hcl import Block, Call, Document, Expr, HeredocExpr, TupleExpr
+from .policy import nodeconfig
+from .policy.facts import NODECONFIG, Opaque, Origin, Part
+from .policy.karpenter import ControllerFacts, NodeClassFacts
+from .userdata import is_mime, split
+
+KIND = "EC2NodeClass"
+GROUP = "karpenter.k8s.aws/"
+CHART = "karpenter"
+SHELL = "text/x-shellscript"
+
+Display = Callable[[Path], str]
+
+
+@dataclass(frozen=True)
+class YamlPlace:
+    """YAML text inside a file: ``text`` starts at ``offset`` of the file's (LF) text, on 1-based ``first_line``."""
+
+    path: Path
+    offset: int
+    text: str
+    first_line: int
+
+    def line(self, index: int) -> int:
+        """The file line of the text's 0-based line ``index``."""
+        return self.first_line + index
+
+
+@dataclass(frozen=True)
+class NodeClass:
+    """A node class, and where its YAML is (None for an HCL object, which is judged but not edited)."""
+
+    facts: NodeClassFacts
+    place: YamlPlace | None = None
+    spec: yaml.MappingNode | None = None
+    why_not_editable: str = ""
+
+
+@dataclass(frozen=True)
+class Controller:
+    """A Karpenter ``helm_release``; ``place`` is its values heredoc when there is exactly one to edit."""
+
+    facts: ControllerFacts
+    place: YamlPlace | None = None
+    root: yaml.Node | None = None
+    why_not_editable: str = ""
+
+
+# --- YAML text ------------------------------------------------------------------------------------------------------
+
+def nodeclasses_in_yaml(place: YamlPlace, display: Display, owner: str = KIND, owner_line: int = 0) -> list[NodeClass]:
+    """Every EC2NodeClass document of a YAML text (none when the text is not YAML).
+
+    A node class in a YAML file is its own owner (``EC2NodeClass.NAME``); one in a
+    Terraform resource is owned by the resource (``kubectl_manifest.X.NAME``).
+    """
+    try:
+        docs = yaml_text.documents(place.text)
+    except yaml_text.YamlTextError:
+        return []
+    found: list[NodeClass] = []
+    file = display(place.path)
+    for doc in docs:
+        if not _is_nodeclass(doc):
+            continue
+        name_node = yaml_text.value_at(doc, "metadata", "name")
+        name = yaml_text.scalar(name_node, place.text) or "?"
+        anchor = name_node if name_node is not None else doc
+        line = place.line(anchor.start_mark.line)
+        spec = yaml_text.value_at(doc, "spec")
+        spec = spec if isinstance(spec, yaml.MappingNode) else None
+        api = yaml_text.scalar(yaml_text.value_at(doc, "apiVersion"), place.text) or ""
+        facts = NodeClassFacts(owner, file, owner_line or place.line(doc.start_mark.line), name, file, line, api)
+        if spec is not None:
+            facts = _spec_facts(facts, spec, place)
+        editable = "" if spec is not None and not spec.flow_style else "spec is not a block mapping"
+        found.append(NodeClass(facts, place, spec, editable))
+    return found
+
+
+def _is_nodeclass(doc: yaml.Node) -> bool:
+    kind = yaml_text.value_at(doc, "kind")
+    api = yaml_text.value_at(doc, "apiVersion")
+    return (isinstance(kind, yaml.ScalarNode) and kind.value == KIND and isinstance(api, yaml.ScalarNode)
+            and str(api.value).startswith(GROUP))
+
+
+def _spec_facts(facts: NodeClassFacts, spec: yaml.MappingNode, place: YamlPlace) -> NodeClassFacts:
+    family = yaml_text.scalar(yaml_text.value_at(spec, "amiFamily"), place.text)
+    terms = yaml_text.value_at(spec, "amiSelectorTerms")
+    alias = None
+    if isinstance(terms, yaml.SequenceNode):
+        for term in terms.value:
+            alias = alias or yaml_text.scalar(yaml_text.value_at(term, "alias"), place.text)
+    facts = replace(facts, ami_family=_maybe_opaque("amiFamily", family), alias=_maybe_opaque("alias", alias))
+    node = yaml_text.value_at(spec, "userData")
+    if node is None:
+        return facts
+    text = yaml_text.scalar(node, place.text)
+    if text is None:
+        return replace(facts, user_data=Opaque("spec.userData", "not a string", facts.file))
+    origin = Origin(facts.file, place.line(yaml_text.first_content_line(node))) if isinstance(node, yaml.ScalarNode) \
+        and node.style == "|" else None
+    return with_user_data(facts, text, origin)
+
+
+def _maybe_opaque(setting: str, value: str | None) -> str | Opaque | None:
+    if value is not None and "${" in value:
+        return Opaque(setting, value)
+    return value
+
+
+def with_user_data(facts: NodeClassFacts, text: str, origin: Origin | None) -> NodeClassFacts:
+    """The facts with ``userData``: as text, and as the parts Karpenter passes on (for AL2023)."""
+    if "%{" in text.replace("%%{", ""):
+        opaque = Opaque("spec.userData", "a template with %{ } directives", facts.file)
+        return replace(facts, user_data=opaque, parts=opaque)
+    mime = is_mime(text)
+    if mime:
+        document = split(text)
+        if document is None:
+            opaque = Opaque("spec.userData", "a MIME document without a boundary", facts.file)
+            return replace(facts, user_data=opaque, parts=opaque, mime=True)
+        parts = tuple(_part(p.content_type, p.content, _filename(p.headers), origin, p.first_line)
+                      for p in document.parts)
+        return replace(facts, user_data=text, user_data_origin=origin, parts=parts, mime=True)
+    kind = NODECONFIG if _is_mapping(text) else SHELL
+    return replace(facts, user_data=text, user_data_origin=origin, parts=(_part(kind, text, None, origin, 0),))
+
+
+def _part(content_type: str | None, content: str, filename: str | None, origin: Origin | None, line: int) -> Part:
+    where = Origin(origin.file, origin.first_line + line) if origin is not None else None
+    return Part(content_type, content, filename, where.first_line if where else 0, where)
+
+
+def _filename(headers: dict[str, str]) -> str | None:
+    match = re.search(r'filename\s*=\s*"?([^";]+)"?', headers.get("content-disposition", ""))
+    return match.group(1) if match else None
+
+
+def _is_mapping(text: str) -> bool:
+    """Karpenter takes user data that parses as a YAML mapping for a bare NodeConfig."""
+    docs = nodeconfig.read(text)
+    return docs.error is None and not docs.templated and len(docs.items) >= 1 and isinstance(docs.items[0], dict)
+
+
+# --- Terraform ------------------------------------------------------------------------------------------------------
+
+def nodeclasses_in_terraform(doc: Document, path: Path, scope: Scope, display: Display) -> list[NodeClass]:
+    found: list[NodeClass] = []
+    for block in doc.body.blocks:
+        if block.type != "resource" or len(block.labels) != 2:
+            continue
+        kind, name = block.labels
+        attr_name = {"kubectl_manifest": "yaml_body", "kubernetes_manifest": "manifest"}.get(kind)
+        attr = block.body.attribute(attr_name) if attr_name else None
+        if attr is None:
+            continue
+        owner, line = f"{kind}.{name}", doc.line_of(block.span.start)
+        place = _heredoc_place(doc, path, attr.value)
+        if place is not None:
+            found += nodeclasses_in_yaml(place, display, owner, line)
+            continue
+        plain = _plain(scope.value(attr.value, path, doc))
+        if isinstance(plain, str):
+            plain = _load_yaml(plain)
+        if isinstance(plain, dict) and plain.get("kind") == KIND and str(plain.get("apiVersion", "")).startswith(GROUP):
+            found.append(_from_object(plain, owner, display(path), line, doc.line_of(attr.span.start)))
+    return found
+
+
+def _heredoc_place(doc: Document, path: Path, expr: Expr) -> YamlPlace | None:
+    """The heredoc holding YAML: the attribute itself, or the argument of ``yamldecode(<<-EOT ...)``."""
+    if isinstance(expr, Call) and expr.name == "yamldecode" and len(expr.args) == 1:
+        expr = expr.args[0]
+    if not isinstance(expr, HeredocExpr):
+        return None
+    start = doc.text.index("\n", expr.span.start) + 1
+    return YamlPlace(path, start, expr.body, doc.line_of(start))
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, Unknown) or value is None:
+        return None
+    plain = to_plain(value)  # type: ignore[arg-type]
+    return None if isinstance(plain, Unknown) else plain
+
+
+def _load_yaml(text: str) -> object:
+    try:
+        return yaml.safe_load(nodeconfig.swap_interpolations(text))
+    except yaml.YAMLError:
+        return None
+
+
+def _from_object(data: dict[str, object], owner: str, file: str, owner_line: int, line: int) -> NodeClass:
+    metadata = data.get("metadata")
+    name = str(metadata.get("name", "?")) if isinstance(metadata, dict) else "?"
+    spec = data.get("spec") if isinstance(data.get("spec"), dict) else {}
+    assert isinstance(spec, dict)
+    family = spec.get("amiFamily")
+    terms = spec.get("amiSelectorTerms")
+    alias = next((t.get("alias") for t in terms if isinstance(t, dict) and t.get("alias")), None) \
+        if isinstance(terms, list) else None
+    facts = NodeClassFacts(owner, file, owner_line, name, file, line, str(data.get("apiVersion", "")),
+                           ami_family=_maybe_opaque("amiFamily", family if isinstance(family, str) else None),
+                           alias=_maybe_opaque("alias", alias if isinstance(alias, str) else None))
+    user_data = spec.get("userData")
+    if isinstance(user_data, str):
+        facts = with_user_data(facts, user_data, None)
+    return NodeClass(facts, None, None, "it is written as a Terraform object, not as YAML text")
+
+
+# --- the controller -------------------------------------------------------------------------------------------------
+
+def controllers_in_terraform(doc: Document, path: Path, scope: Scope, display: Display) -> list[Controller]:
+    found: list[Controller] = []
+    for block in doc.body.blocks:
+        if block.type != "resource" or block.labels[:1] != ("helm_release",) or len(block.labels) != 2:
+            continue
+        if not _is_karpenter_chart(block, path, doc, scope):
+            continue
+        found.append(_controller(block, path, doc, scope, display))
+    return found
+
+
+def _is_karpenter_chart(block: Block, path: Path, doc: Document, scope: Scope) -> bool:
+    chart = block.body.attribute("chart")
+    value = scope.value(chart.value, path, doc) if chart else None
+    text = value.value if isinstance(value, Known) and isinstance(value.value, str) else ""
+    return text == CHART or text.endswith("/" + CHART)
+
+
+def _controller(block: Block, path: Path, doc: Document, scope: Scope, display: Display) -> Controller:
+    owner, line = f"helm_release.{block.labels[1]}", doc.line_of(block.span.start)
+    env: dict[str, str] = {}
+    env_from = False
+    place: YamlPlace | None = None
+    root: yaml.Node | None = None
+    why = ""
+    values = block.body.attribute("values")
+    items: tuple[Expr, ...] = ()
+    if values is not None:
+        if not isinstance(values.value, TupleExpr):
+            return Controller(ControllerFacts(owner, display(path), line, _opaque(values.value, doc, path, display)))
+        items = values.value.items
+    heredocs = [item for item in items if isinstance(item, HeredocExpr)]
+    for item in items:
+        data, opaque = _values_data(item, path, doc, scope)
+        if opaque:
+            return Controller(ControllerFacts(owner, display(path), line, _opaque(item, doc, path, display)))
+        controller = data.get("controller") if isinstance(data, dict) else None
+        if isinstance(controller, dict):
+            env_from = env_from or bool(controller.get("envFrom"))
+            for entry in controller.get("env") or []:
+                if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+                    env[entry["name"]] = str(entry.get("value", ""))
+    env.update(_set_entries(block, path, doc, scope))
+    if len(heredocs) == 1 and len(items) == 1:
+        place = _heredoc_place(doc, path, heredocs[0])
+        try:
+            docs = yaml_text.documents(place.text) if place else []
+            root = docs[0] if docs else None
+        except yaml_text.YamlTextError as exc:
+            why = f"its values are not YAML eksproxy-gen can edit ({exc.message})"
+    else:
+        why = "its values are not one heredoc; add controller.env by hand"
+    facts = ControllerFacts(owner, display(path), line, env, env_from)
+    return Controller(facts, place if not why else None, root, why)
+
+
+def _values_data(item: Expr, path: Path, doc: Document, scope: Scope) -> tuple[object, bool]:
+    value = scope.value(item, path, doc)
+    if isinstance(value, Known) and isinstance(value.value, str):
+        return _load_yaml(value.value), False
+    plain = _plain(value)
+    if isinstance(plain, dict):
+        return plain, False
+    if isinstance(value, Known) and isinstance(value.site, FileSite):
+        return _load_yaml(value.text or ""), False
+    return None, True
+
+
+def _set_entries(block: Block, path: Path, doc: Document, scope: Scope) -> dict[str, str]:
+    """``set { name = "controller.env[0].name" value = ... }`` blocks (and ``set = [...]``), as env entries."""
+    names: dict[str, str] = {}
+    values: dict[str, str] = {}
+    pairs: list[tuple[object, object]] = []
+    for sub in block.body.blocks:
+        if sub.type == "set":
+            name_attr, value_attr = sub.body.attribute("name"), sub.body.attribute("value")
+            if name_attr and value_attr:
+                pairs.append((_plain(scope.value(name_attr.value, path, doc)),
+                              _plain(scope.value(value_attr.value, path, doc))))
+    attr = block.body.attribute("set")
+    if attr is not None:
+        listed = _plain(scope.value(attr.value, path, doc))
+        if isinstance(listed, list):
+            pairs += [(item.get("name"), item.get("value")) for item in listed if isinstance(item, dict)]
+    for name, value in pairs:
+        match = re.fullmatch(r"controller\.env\[(\d+)\]\.(name|value)", str(name))
+        if match and value is not None:
+            # helm's --set syntax: a comma separates list items unless escaped
+            (names if match.group(2) == "name" else values)[match.group(1)] = str(value).replace("\\,", ",")
+    return {names[i]: values.get(i, "") for i in names}
+
+
+def _opaque(expr: Expr, doc: Document, path: Path, display: Display) -> Opaque:
+    text = " ".join(doc.source(expr.span).split())
+    return Opaque("values", text, f"{display(path)}:{doc.line_of(expr.span.start)}")

@@ -1,0 +1,206 @@
+"""Planned edits for Karpenter: a node class's ``userData``, and the controller's ``controller.env``.
+
+The new ``userData`` is built with the node groups' rules (the same parts, the
+same decisions about which of the user's parts go and where the generated
+ones stand) and written as a literal block scalar where the YAML is, so every
+other byte of the file, heredoc or YAML document stays as it was. For AL2023
+the user data becomes (or stays) a MIME document: Karpenter keeps its parts in
+order and adds its own NodeConfig last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import yaml
+
+from . import render, yaml_text
+from .edits import CannotEdit, Edit
+from .karpenter import Controller, NodeClass, YamlPlace
+from .merge import merge_marked_block, merge_network_table
+from .plan import AL2_BEGIN, AL2_END, DNF, NODECONFIG, FileEdit, Layout, Plan, carried, plan_layout
+from .policy.expected import carry_over
+from .policy.facts import NODECONFIG as NODECONFIG_TYPE
+from .policy.facts import ModuleFacts, Opaque, Part
+from .policy.judge import current_no_proxy
+from .policy.karpenter import as_group, nodeclass_family
+from .policy.settings import Settings
+from .userdata import ReadDocument, part_text, split
+
+BOUNDARY = "MIMEBOUNDARY"
+SHELL_TYPE = 'text/x-shellscript; charset="us-ascii"'
+
+
+def plan_nodeclass(nodeclass: NodeClass, settings: Settings, wanted: frozenset[str]) -> Plan:
+    """The edit that gives one node class a working proxy; CannotEdit says why there is none."""
+    facts, place, spec = nodeclass.facts, nodeclass.place, nodeclass.spec
+    if place is None or spec is None or nodeclass.why_not_editable:
+        raise CannotEdit(f"{nodeclass.why_not_editable or 'it cannot be edited'}; add the user data printed by "
+                         "`eksproxy-gen render --format mime` to spec.userData by hand")
+    _check_settings(settings, place.path.name.endswith((".tf", ".tofu")))
+    family, _ = nodeclass_family(facts)
+    module, group = as_group(facts, family or "")
+    notes: list[str] = []
+    if family == "AL2023":
+        text, left = _al2023(facts.parts, facts.user_data, facts.mime, wanted, settings, module, notes)
+    elif family == "BOTTLEROCKET":
+        keys = render.bottlerocket_keys(module, settings)
+        text, left = _merged(facts.user_data, merge_network_table(keys), "[settings.network]\n" + keys), ""
+    elif family == "AL2":
+        if facts.mime:
+            raise CannotEdit("spec.userData is a MIME document; add the proxy block printed by `eksproxy-gen "
+                             "render` to its shell part by hand")
+        extra = carried(settings, notes, carry_over(current_no_proxy(group), module, settings))
+        block = render.al2_block(module, settings, extra)
+        merge = merge_marked_block(block, AL2_BEGIN, AL2_END)
+        text, left = _merged(facts.user_data, merge, "#!/bin/bash\n" + block), ""
+    else:
+        raise CannotEdit(f"eksproxy-gen does not write user data for {family or 'an unknown AMI family'}")
+    edit = _set_user_data(place, spec, text)
+    leaves = frozenset({"EKSP014"}) if left else frozenset()
+    return Plan((edit,), tuple(notes), leaves, left)
+
+
+def _check_settings(settings: Settings, in_terraform: bool) -> None:
+    values = [settings.proxy or "", settings.service_cidr or "", *settings.vpc_cidrs, *settings.no_proxy]
+    if not in_terraform and any("${" in v for v in values):
+        raise CannotEdit("the settings hold Terraform references (tf:...), which a YAML file applied with kubectl "
+                         "cannot resolve; give literal values for this folder (a .eksproxy-gen.toml next to it)")
+
+
+def _merged(current: str | Opaque | None, merge: Callable[[list[str]], list[str]], fresh: str) -> str:
+    if not isinstance(current, str) or not current.strip():
+        return fresh
+    lines = current.split("\n")
+    trailing = lines[-1] == ""
+    merged = merge(lines[:-1] if trailing else lines)
+    return "\n".join(merged) + ("\n" if trailing else "")
+
+
+def _al2023(parts: tuple[Part, ...] | Opaque, current: str | Opaque | None, mime: bool, wanted: frozenset[str],
+            settings: Settings, module: ModuleFacts, notes: list[str]) -> tuple[str, str]:
+    """The new user data, and what it knowingly leaves for the user (proxy lines it could not cut)."""
+    if not isinstance(parts, tuple):
+        raise CannotEdit("spec.userData cannot be read")
+    layout = plan_layout(parts, wanted, module, settings, notes)
+    generated: list[render.RenderedPart] = []
+    if NODECONFIG in wanted or any(p.generated and p.is_nodeconfig for p in parts):
+        generated.append(render.nodeconfig_part(module, settings, tuple(layout.carried), tuple(layout.units)))
+    if DNF in wanted or layout.keep_dnf:
+        generated.append(render.dnf_part(settings))
+    left = "; ".join(layout.left)
+    if mime and isinstance(current, str):
+        document = split(current)
+        if document is None:
+            raise CannotEdit("spec.userData is a MIME document without a boundary")
+        return _into_document(current, document, parts, layout, generated), left
+    kept = [_own_part(BOUNDARY, part, layout) for index, part in enumerate(parts) if index not in layout.remove]
+    texts = [part_text(BOUNDARY, g.content_type, g.content, g.filename) for g in generated]
+    at = min(layout.insert_at, len(kept))
+    body = kept[:at] + texts + kept[at:]
+    head = f'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="{BOUNDARY}"\n\n'
+    return head + "".join(body) + f"--{BOUNDARY}--\n", left
+
+
+def _own_part(boundary: str, part: Part, layout: Layout) -> str:
+    """A part that was the whole user data (a bare NodeConfig or script), as a MIME part."""
+    content_type = NODECONFIG_TYPE if part.is_nodeconfig else SHELL_TYPE
+    return part_text(boundary, content_type, part.text or "")
+
+
+def _into_document(current: str, document: ReadDocument, parts: tuple[Part, ...], layout: Layout,
+                   generated: list[render.RenderedPart]) -> str:
+    """The user's document with generated parts in place: only whole parts are removed or added."""
+    lines = current.split("\n")
+    bounds = [*document.part_starts, document.end]
+    pieces: list[str] = ["\n".join(lines[: bounds[0]]) + "\n" if bounds[0] else ""]
+    texts = [part_text(document.boundary, g.content_type, g.content, g.filename) for g in generated]
+    for index in range(len(document.parts)):
+        if index == layout.insert_at:
+            pieces += texts
+        if index in layout.remove:
+            continue
+        if index in layout.cuts:
+            raise CannotEdit("a shell part of spec.userData mixes the proxy with other work; remove its proxy "
+                             "lines by hand")
+        pieces.append("".join(line + "\n" for line in lines[bounds[index]: bounds[index + 1]]))
+    if layout.insert_at >= len(document.parts):
+        pieces += texts
+    pieces.append("\n".join(lines[document.end:]))
+    return "".join(pieces)
+
+
+def _set_user_data(place: YamlPlace, spec: yaml.MappingNode, text: str) -> FileEdit:
+    try:
+        splice = yaml_text.set_block_scalar(place.text, spec, "userData", text)
+    except yaml_text.YamlTextError as exc:
+        raise CannotEdit(f"spec.userData cannot be written: {exc.message}") from None
+    return FileEdit(place.path, Edit(place.offset + splice.start, place.offset + splice.end, splice.new))
+
+
+# --- the controller ---------------------------------------------------------------------------------------------------
+
+PROXY_ENV = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
+
+
+def plan_controller(controller: Controller, settings: Settings, no_proxy: str) -> Plan:
+    """``controller.env`` entries for the proxy, added to the chart values heredoc."""
+    place, root = controller.place, controller.root
+    if place is None or controller.why_not_editable:
+        raise CannotEdit(controller.why_not_editable or "its values cannot be edited")
+    if settings.proxy is None:
+        raise CannotEdit("no proxy is configured")
+    values = {"HTTP_PROXY": settings.proxy, "HTTPS_PROXY": settings.proxy, "NO_PROXY": no_proxy}
+    values.update({k.lower(): v for k, v in list(values.items())})
+    entries = [(name, values[name]) for name in PROXY_ENV]
+    env = dict(controller.facts.env) if isinstance(controller.facts.env, dict) else {}
+    if any(name in env for name in PROXY_ENV):
+        raise CannotEdit("controller.env already sets some proxy variables; correct them by hand")
+    return Plan((_add_env(place, root, entries),), ("added the proxy to controller.env",))
+
+
+def _add_env(place: YamlPlace, root: yaml.Node | None, entries: list[tuple[str, str]]) -> FileEdit:
+    text = place.text
+
+    def items(indent: str) -> str:
+        return "".join(f'{indent}- name: {name}\n{indent}  value: "{value}"\n' for name, value in entries)
+
+    def env_key(indent: str) -> str:
+        return f"{indent}env:\n" + items(indent + "  ")
+
+    def controller_key(indent: str) -> str:
+        return f"{indent}controller:\n" + env_key(indent + "  ")
+
+    if root is None or (isinstance(root, yaml.MappingNode) and not root.value):
+        return _append(place, len(text.rstrip(" \n")) + 1 if text.strip() else 0, controller_key(_indent_of(text)))
+    if not isinstance(root, yaml.MappingNode) or root.flow_style:
+        raise CannotEdit("the chart values are not a block mapping")
+    column = root.value[0][0].start_mark.column
+    controller = yaml_text.child(root, "controller")
+    if controller is None:
+        return _append(place, yaml_text.end_of(text, root), controller_key(" " * column))
+    node = controller[1]
+    if not isinstance(node, yaml.MappingNode) or node.flow_style or not node.value:
+        raise CannotEdit("controller in the chart values is not a block mapping; add controller.env by hand")
+    inner = node.value[0][0].start_mark.column
+    env = yaml_text.child(node, "env")
+    if env is None:
+        return _append(place, yaml_text.end_of(text, node), env_key(" " * inner))
+    if not isinstance(env[1], yaml.SequenceNode) or env[1].flow_style:
+        raise CannotEdit("controller.env is not a block list; add the proxy variables by hand")
+    first = env[1].value[0] if env[1].value else None
+    dash = first.start_mark.column - 2 if first is not None else inner + 2
+    return _append(place, yaml_text.end_of(text, env[1]), items(" " * dash))
+
+
+def _indent_of(text: str) -> str:
+    for line in text.split("\n"):
+        if line.strip():
+            return line[: len(line) - len(line.lstrip(" "))]
+    return ""
+
+
+def _append(place: YamlPlace, at: int, new: str) -> FileEdit:
+    text = place.text
+    lead = "" if at == 0 or text[at - 1] == "\n" else "\n"
+    return FileEdit(place.path, Edit(place.offset + at, place.offset + at, lead + new))
