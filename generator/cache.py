@@ -115,7 +115,8 @@ class ResultCache:
         if racy and (now := time.time_ns()) - RACY_NS > max(s[1] for s in entry["files"].values()):
             entry["stored_at"] = now
             self.dirty = True
-        return entry["report"]  # type: ignore[no-any-return]
+        report: dict[str, Any] = entry["report"]
+        return report
 
     def _unchanged(self, path: str, state: list[Any], stored_at: int) -> bool | None:
         """False when unchanged, True when unchanged but only its content could tell, None when changed."""

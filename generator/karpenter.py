@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 
 from . import yaml_text
-from .evaluate import FileSite, Known, Scope, Unknown, to_plain
+from .evaluate import FileSite, Known, Scope, Unknown, Value, to_plain
 from .hcl import Block, Call, Document, Expr, HeredocExpr, TupleExpr
 from .policy import nodeconfig
 from .policy.facts import NODECONFIG, Opaque, Origin, Part
@@ -201,10 +201,10 @@ def _heredoc_place(doc: Document, path: Path, expr: Expr) -> YamlPlace | None:
     return YamlPlace(path, start, expr.body, doc.line_of(start))
 
 
-def _plain(value: object) -> object:
+def _plain(value: Value | None) -> object:
     if isinstance(value, Unknown) or value is None:
         return None
-    plain = to_plain(value)  # type: ignore[arg-type]
+    plain = to_plain(value)
     return None if isinstance(plain, Unknown) else plain
 
 

@@ -107,7 +107,8 @@ def _content_lines(node: yaml.ScalarNode, text: str) -> list[str]:
 def block_lines(node: yaml.ScalarNode, text: str) -> list[str]:
     """A literal block scalar's lines with its indentation removed (trailing blank lines dropped)."""
     indent = block_indent(node, text)
-    lines = [line[indent:] if line.strip() else "" for line in _content_lines(node, text)]
+    # a blank line keeps the spaces beyond the block's indentation: they are content
+    lines = [line[indent:] for line in _content_lines(node, text)]
     while lines and not lines[-1]:
         lines.pop()
     return lines

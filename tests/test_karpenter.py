@@ -410,7 +410,7 @@ def node_class_files(draw: st.DrawFn) -> str:
     shape = draw(st.sampled_from(["none", "script", "nodeconfig", "mime"]))
     if family == "bottlerocket":
         shape = draw(st.sampled_from(["none", "toml"]))
-    body = {"none": None, "script": ["#!/bin/bash", "echo m8x > /tmp/m8x"],
+    body = {"none": None, "script": ["#!/bin/bash", "   ", "echo m8x > /tmp/m8x"],
             "nodeconfig": ["apiVersion: node.eks.aws/v1alpha1", "kind: NodeConfig", "spec:", "  kubelet:",
                            "    config:", "      maxPods: 58"],
             "mime": ["MIME-Version: 1.0", 'Content-Type: multipart/mixed; boundary="//"', "", "--//",
