@@ -142,7 +142,7 @@ def might_call_eks(raw: bytes, folder: Path) -> bool:
     That is a terraform-aws-eks module call, a Karpenter node class, or a
     release of the Karpenter chart.
     """
-    if _KARPENTER_YAML in raw or (b"helm_release" in raw and b"karpenter" in raw):
+    if _KARPENTER_YAML in raw or b"ec2NodeClass" in raw or (b"helm_release" in raw and b"karpenter" in raw):
         return True
     if b"module" not in raw or b"source" not in raw:
         return False

@@ -20,7 +20,7 @@ import yaml
 
 from . import yaml_text
 from .evaluate import FileSite, Known, Scope, Unknown, Value, to_plain
-from .hcl import Block, Call, Document, Expr, HeredocExpr, TupleExpr
+from .hcl import Block, Call, Document, Expr, HeredocExpr, ObjectExpr, TupleExpr
 from .policy import nodeconfig
 from .policy.facts import NODECONFIG, Opaque, Origin, Part
 from .policy.karpenter import ControllerFacts, NodeClassFacts
@@ -174,6 +174,9 @@ def nodeclasses_in_terraform(doc: Document, path: Path, scope: Scope, display: D
         if block.type != "resource" or len(block.labels) != 2:
             continue
         kind, name = block.labels
+        if kind == "helm_release":
+            found += _chart_nodeclasses(block, path, doc, display)
+            continue
         attr_name = {"kubectl_manifest": "yaml_body", "kubernetes_manifest": "manifest"}.get(kind)
         attr = block.body.attribute(attr_name) if attr_name else None
         if attr is None:
@@ -188,6 +191,56 @@ def nodeclasses_in_terraform(doc: Document, path: Path, scope: Scope, display: D
             plain = _load_yaml(plain)
         if isinstance(plain, dict) and plain.get("kind") == KIND and str(plain.get("apiVersion", "")).startswith(GROUP):
             found.append(_from_object(plain, owner, display(path), line, doc.line_of(attr.span.start)))
+    return found
+
+
+def _chart_nodeclasses(block: Block, path: Path, doc: Document, display: Display) -> list[NodeClass]:
+    """A chart that templates a node class from its values (``ec2NodeClass:``, as karpenter-resources charts do)."""
+    values = block.body.attribute("values")
+    if values is None or not isinstance(values.value, TupleExpr):
+        return []
+    owner, line = f"helm_release.{block.labels[1]}", doc.line_of(block.span.start)
+    return _values_nodeclasses(values.value.items, path, doc, display, owner, line, block.labels[1])
+
+
+def modules_nodeclasses(doc: Document, path: Path, display: Display) -> list[NodeClass]:
+    """Node classes in ``karpenter_resources_helm_config`` of a module call (aws-ia/eks-data-addons)."""
+    found: list[NodeClass] = []
+    for block in doc.body.blocks:
+        attr = block.body.attribute("karpenter_resources_helm_config") if block.type == "module" else None
+        if attr is None or not isinstance(attr.value, ObjectExpr) or not block.labels:
+            continue
+        owner, line = f"module.{block.labels[0]}", doc.line_of(block.span.start)
+        for elem in attr.value.elems:
+            config = elem.value if isinstance(elem.value, ObjectExpr) else None
+            values = config.get("values") if config is not None else None
+            if values is not None and isinstance(values.value, TupleExpr) and elem.key:
+                found += _values_nodeclasses(values.value.items, path, doc, display, owner, line, elem.key)
+    return found
+
+
+def _values_nodeclasses(items: tuple[Expr, ...], path: Path, doc: Document, display: Display, owner: str,
+                        owner_line: int, default_name: str) -> list[NodeClass]:
+    found: list[NodeClass] = []
+    for item in items:
+        place = _heredoc_place(doc, path, item)
+        if place is None:
+            continue
+        try:
+            roots = yaml_text.documents(place.text)
+        except yaml_text.YamlTextError:
+            continue
+        for root in roots:
+            found_key = yaml_text.child(root, "ec2NodeClass")
+            if found_key is None or not isinstance(found_key[1], yaml.MappingNode):
+                continue
+            spec = found_key[1]
+            name = yaml_text.scalar(yaml_text.value_at(root, "name"), place.text) or default_name
+            file = display(path)
+            facts = NodeClassFacts(owner, file, owner_line, name, file, place.line(found_key[0].start_mark.line),
+                                   GROUP + "v1")
+            editable = "" if not spec.flow_style and spec.value else "ec2NodeClass is not a block mapping"
+            found.append(NodeClass(_spec_facts(facts, spec, place), place, spec, editable))
     return found
 
 

@@ -448,3 +448,69 @@ def test_fix_and_check_agree_on_node_classes_and_keep_every_other_line(cli, tmp_
     assert [f["rule"] for f in check(cli, folder) if f["severity"] == "error"] == []
     cli("fix", str(folder), *FLAGS)
     assert path.read_text() == after
+
+
+DATA_ADDONS = """\
+module "eks_data_addons" {
+  source  = "aws-ia/eks-data-addons/aws"
+  version = "1.33.0"
+
+  oidc_provider_arn = module.eks.oidc_provider_arn
+
+  enable_karpenter_resources = true
+  karpenter_resources_helm_config = {
+    spark-compute-optimized = {
+      values = [
+        <<-EOT
+      name: spark-compute-optimized
+      clusterName: ${module.eks.cluster_name}
+      ec2NodeClass:
+        amiFamily: AL2023
+        amiSelectorTerms:
+          - alias: al2023@latest
+        karpenterRole: ${split("/", module.eks_blueprints_addons.karpenter.node_iam_role_arn)[1]}
+        instanceStorePolicy: RAID0
+      nodePool:
+        labels:
+          - type: karpenter
+        EOT
+      ]
+    }
+  }
+}
+
+resource "helm_release" "karpenter_resources" {
+  name  = "karpenter-resources-bottlerocket"
+  chart = "${path.module}/helm-charts/karpenter-resources"
+
+  values = [
+    <<-EOT
+    ec2NodeClass:
+      amiSelectorTerms:
+        - alias: bottlerocket@latest
+      userData: |
+        [settings.kubernetes]
+        max-pods = 58
+    EOT
+  ]
+}
+"""
+
+
+def test_node_classes_templated_by_a_chart_from_its_values_are_checked_and_fixed(cli, tmp_path: Path) -> None:
+    path = tmp_path / "addons.tf"
+    path.write_text(DATA_ADDONS)
+    found = check(cli, tmp_path)
+    assert [(f["rule"], f["module"], f["node_group"]) for f in found] == [
+        ("EKSP001", "module.eks_data_addons", "spark-compute-optimized"),
+        ("EKSP009", "helm_release.karpenter_resources", "karpenter_resources")]
+    fix(cli, tmp_path)
+    after = path.read_text()
+    only_insertions(DATA_ADDONS, after)
+    assert fmt_clean(path)
+    assert check(cli, tmp_path) == []
+    values = after.split("<<-EOT\n")[1].split("        EOT")[0]
+    spec = yaml.safe_load(nodeconfig.swap_interpolations(values))["ec2NodeClass"]
+    document = split(spec["userData"])
+    assert document is not None
+    assert [p.content_type for p in document.parts] == ["application/node.eks.aws", "text/x-shellscript"]

@@ -326,3 +326,14 @@ def test_concurrent_runs_share_one_cache_safely(tmp_path: Path) -> None:
         warm = subprocess.run([str(script), "check", str(tree), "--format", "json"], env=env, capture_output=True,
                               text=True, check=False, timeout=300)
         assert json.loads(warm.stdout)["findings"] == report(tree)["findings"]
+
+
+def test_the_report_lists_folders_in_the_same_order_cold_warm_and_in_parallel(cli, tmp_path: Path) -> None:
+    """Results arrive in completion order from the workers and partly from the cache; the report does not show it."""
+    generate(tmp_path / "mono", stacks=90, eks=45, seed=5)
+    cold = cli("check", str(tmp_path / "mono"), "--format", "json", "--no-cache").out
+    assert cli("check", str(tmp_path / "mono"), "--format", "json").out == cold
+    eks_files = sorted((tmp_path / "mono").rglob("eks.tf"))
+    eks_files[-1].write_text(eks_files[-1].read_text() + "\n")
+    assert cli("check", str(tmp_path / "mono"), "--format", "json").out == cold
+    assert [f["file"] for f in json.loads(cold)["findings"]] == sorted(f["file"] for f in json.loads(cold)["findings"])

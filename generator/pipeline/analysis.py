@@ -22,6 +22,7 @@ from ..karpenter import (
     NodeClass,
     YamlPlace,
     controllers_in_terraform,
+    modules_nodeclasses,
     nodeclasses_in_terraform,
     nodeclasses_in_yaml,
 )
@@ -253,6 +254,7 @@ def _karpenter(reader: _Reader, candidates: list[Loaded], yaml_files: list[Path]
     controllers: list[Controller] = []
     for loaded in candidates:
         found += nodeclasses_in_terraform(loaded.doc, loaded.path, reader.scope, display_name)
+        found += modules_nodeclasses(loaded.doc, loaded.path, display_name)
         controllers += controllers_in_terraform(loaded.doc, loaded.path, reader.scope, display_name)
     sources: dict[Path, SourceFile] = {}
     for path in yaml_files:

@@ -41,12 +41,14 @@ class FolderCheck:
 
 def check(files: list[tuple[Path, Settings]], rule_filter: RuleFilter = ALL_RULES,
           progress: Progress | None = None, cache: ResultCache | None = None) -> Report:
-    report = Report()
+    """One report for all folders, in the order the folders were found, however their results arrive."""
+    inputs = folders(files)
+    results: dict[int, Report] = {}
     pending: list[FolderInput] = []
-    for inp in folders(files):
+    for inp in inputs:
         stored = cache.get(inp.folder, _context(inp, rule_filter), _files(inp)) if cache else None
         if stored is not None:
-            report.merge(Report.from_data(stored))
+            results[id(inp)] = Report.from_data(stored)
             _advance(progress, inp)
             continue
         quiet = quiet_folder(inp, rule_filter)
@@ -54,14 +56,17 @@ def check(files: list[tuple[Path, Settings]], rule_filter: RuleFilter = ALL_RULE
             pending.append(inp)
             continue
         _store(cache, inp, rule_filter, quiet)
-        report.merge(quiet.report)
+        results[id(inp)] = quiet.report
         _advance(progress, inp)
     for inp, done in _analysed(pending, partial(check_folder, rule_filter=rule_filter)):
         _store(cache, inp, rule_filter, done)
-        report.merge(done.report)
+        results[id(inp)] = done.report
         _advance(progress, inp)
     if cache is not None:
         cache.save()
+    report = Report()
+    for inp in inputs:
+        report.merge(results[id(inp)])
     report.sort()
     return report
 

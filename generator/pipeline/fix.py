@@ -63,15 +63,17 @@ class FolderFix:
 
 def fix(files: list[tuple[Path, Settings]], write_back: WriteBack, rule_filter: RuleFilter = ALL_RULES,
         progress: Progress | None = None, roots: tuple[Path, ...] = (), cache: ResultCache | None = None) -> Report:
-    report = Report(mode=write_back.value)
+    """Fix every folder; the report lists them in the order they were found, however their results arrive."""
+    inputs = folders(files)
+    results: dict[int, Report] = {}
     pending: list[FolderInput] = []
-    for inp in folders(files):
+    for inp in inputs:
         stored = cache.get(inp.folder, _context(inp, rule_filter), _files(inp)) if cache else None
         if stored is not None and not _fixable(stored):
-            report.merge(Report.from_data(stored))
+            results[id(inp)] = Report.from_data(stored)
         elif (quiet := quiet_folder(inp, rule_filter)) is not None:
             _store(cache, inp, rule_filter, quiet)
-            report.merge(quiet.report)
+            results[id(inp)] = quiet.report
         else:
             pending.append(inp)
             continue
@@ -83,9 +85,12 @@ def fix(files: list[tuple[Path, Settings]], write_back: WriteBack, rule_filter: 
     for inp, folder in done:
         if write_back is WriteBack.YES:
             _write(folder, roots)
-        report.merge(folder.report)
+        results[id(inp)] = folder.report
         if progress:
             progress(len(inp.targets))
+    report = Report(mode=write_back.value)
+    for inp in inputs:
+        report.merge(results[id(inp)])
     report.sort()
     return report
 
