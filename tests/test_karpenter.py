@@ -514,3 +514,13 @@ def test_node_classes_templated_by_a_chart_from_its_values_are_checked_and_fixed
     document = split(spec["userData"])
     assert document is not None
     assert [p.content_type for p in document.parts] == ["application/node.eks.aws", "text/x-shellscript"]
+
+
+def test_a_chart_node_class_without_a_family_in_its_values_says_the_chart_decides(cli, tmp_path: Path) -> None:
+    family = "        amiFamily: AL2023\n        amiSelectorTerms:\n          - alias: al2023@latest\n"
+    assert family in DATA_ADDONS
+    text = DATA_ADDONS.replace(family, "")
+    (tmp_path / "addons.tf").write_text(text)
+    found = [f for f in check(cli, tmp_path) if f["module"] == "module.eks_data_addons"]
+    assert [f["rule"] for f in found] == ["EKSP015"]
+    assert "its chart values give neither amiFamily nor an amiSelectorTerms alias" in found[0]["message"]

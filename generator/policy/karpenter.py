@@ -81,6 +81,9 @@ def nodeclass_family(facts: NodeClassFacts) -> tuple[str | None, str]:
     if isinstance(facts.alias, str):
         family = _ALIAS_FAMILIES.get(facts.alias.split("@", 1)[0].lower())
         return (family, "") if family else (None, f"the alias {facts.alias} names no family Karpenter knows")
+    if facts.owner.startswith(("helm_release.", "module.")):
+        return None, ("its chart values give neither amiFamily nor an amiSelectorTerms alias, so the chart's "
+                      "defaults decide")
     return None, "it has neither amiFamily nor an amiSelectorTerms alias"
 
 
