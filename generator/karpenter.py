@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 
 from . import yaml_text
-from .evaluate import FileSite, Known, Scope, Unknown, Value, to_plain
+from .evaluate import Known, Scope, Unknown, Value, to_plain
 from .hcl import Block, Call, Document, Expr, HeredocExpr, ObjectExpr, TupleExpr
 from .policy import nodeconfig
 from .policy.facts import NODECONFIG, Opaque, Origin, Part
@@ -134,7 +134,7 @@ def _maybe_opaque(setting: str, value: str | None) -> str | Opaque | None:
 
 def with_user_data(facts: NodeClassFacts, text: str, origin: Origin | None) -> NodeClassFacts:
     """The facts with ``userData``: as text, and as the parts Karpenter passes on (for AL2023)."""
-    if "%{" in text.replace("%%{", ""):
+    if nodeconfig.templated(text):
         opaque = Opaque("spec.userData", "a template with %{ } directives", facts.file)
         return replace(facts, user_data=opaque, parts=opaque)
     mime = is_mime(text)
@@ -351,8 +351,6 @@ def _values_data(item: Expr, path: Path, doc: Document, scope: Scope) -> tuple[o
     plain = _plain(value)
     if isinstance(plain, dict):
         return plain, False
-    if isinstance(value, Known) and isinstance(value.site, FileSite):
-        return _load_yaml(value.text or ""), False
     return None, True
 
 

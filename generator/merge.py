@@ -15,6 +15,13 @@ from .policy.facts import GENERATED_MARKER
 from .policy.values import dedent_heredoc
 
 
+def merged_text(text: str, merge: Callable[[list[str]], list[str]]) -> str:
+    """``merge`` applied to a text's lines; a final newline stays as it was."""
+    lines = text.split("\n")
+    trailing = lines[-1] == ""
+    return "\n".join(merge(lines[:-1] if trailing else lines)) + ("\n" if trailing else "")
+
+
 def body_indent(lines: list[str], fallback: str) -> str:
     widths = [line[: len(line) - len(line.lstrip(" \t"))] for line in lines if line.strip()]
     return min(widths, key=len) if widths else fallback

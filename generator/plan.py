@@ -17,7 +17,7 @@ from . import render
 from .edits import CannotEdit, Edit, line_indent, line_start
 from .evaluate import FileSite, Known, ListV, MapV, Site
 from .hcl import Block, Document, HeredocExpr, ObjectExpr, TupleExpr
-from .merge import merge_marked_block, merge_network_table
+from .merge import merge_marked_block, merge_network_table, merged_text
 from .model import PARTS, ModuleCall, NodeGroup
 from .policy import nodeconfig
 from .policy.expected import Carry, carry_over
@@ -495,10 +495,7 @@ def _merge_text(ctx: Context, value: Known, name: str, merge: Callable[[list[str
     site = value.site
     if isinstance(site, FileSite):
         original = ctx.text_of(site.path)
-        lines = original.split("\n")
-        trailing = lines[-1] == ""
-        new_lines = merge(lines[:-1] if trailing else lines)
-        text = "\n".join(new_lines) + ("\n" if trailing else "")
+        text = merged_text(original, merge)
         if site.template and "${" in text.replace(original, ""):
             raise CannotEdit(f"{ctx.display(site.path)} is a template and the settings are Terraform references")
         ctx.notes.append(f"edited {ctx.display(site.path)}, the file {name} is read from")

@@ -15,9 +15,10 @@ from collections.abc import Callable
 import yaml
 
 from . import render, yaml_text
+from .discover import SUFFIXES
 from .edits import CannotEdit, Edit
 from .karpenter import Controller, NodeClass, YamlPlace
-from .merge import merge_marked_block, merge_network_table
+from .merge import merge_marked_block, merge_network_table, merged_text
 from .plan import AL2_BEGIN, AL2_END, DNF, NODECONFIG, FileEdit, Layout, Plan, carried, plan_layout
 from .policy.expected import carry_over
 from .policy.facts import NODECONFIG as NODECONFIG_TYPE
@@ -37,7 +38,7 @@ def plan_nodeclass(nodeclass: NodeClass, settings: Settings, wanted: frozenset[s
     if place is None or spec is None or nodeclass.why_not_editable:
         raise CannotEdit(f"{nodeclass.why_not_editable or 'it cannot be edited'}; add the user data printed by "
                          "`eksproxy-gen render --format mime` to spec.userData by hand")
-    _check_settings(settings, place.path.name.endswith((".tf", ".tofu")))
+    _check_settings(settings, place.path.name.endswith(SUFFIXES))
     family, _ = nodeclass_family(facts)
     module, group = as_group(facts, family or "")
     notes: list[str] = []
@@ -71,10 +72,7 @@ def _check_settings(settings: Settings, in_terraform: bool) -> None:
 def _merged(current: str | Opaque | None, merge: Callable[[list[str]], list[str]], fresh: str) -> str:
     if not isinstance(current, str) or not current.strip():
         return fresh
-    lines = current.split("\n")
-    trailing = lines[-1] == ""
-    merged = merge(lines[:-1] if trailing else lines)
-    return "\n".join(merged) + ("\n" if trailing else "")
+    return merged_text(current, merge)
 
 
 def _al2023(parts: tuple[Part, ...] | Opaque, current: str | Opaque | None, mime: bool, wanted: frozenset[str],
@@ -94,7 +92,8 @@ def _al2023(parts: tuple[Part, ...] | Opaque, current: str | Opaque | None, mime
         if document is None:
             raise CannotEdit("spec.userData is a MIME document without a boundary")
         return _into_document(current, document, parts, layout, generated), left
-    kept = [_own_part(BOUNDARY, part, layout) for index, part in enumerate(parts) if index not in layout.remove]
+    kept = [_own_part(BOUNDARY, part, layout.cuts.get(index, part.text or ""))
+            for index, part in enumerate(parts) if index not in layout.remove]
     texts = [part_text(BOUNDARY, g.content_type, g.content, g.filename) for g in generated]
     at = min(layout.insert_at, len(kept))
     body = kept[:at] + texts + kept[at:]
@@ -102,10 +101,10 @@ def _al2023(parts: tuple[Part, ...] | Opaque, current: str | Opaque | None, mime
     return head + "".join(body) + f"--{BOUNDARY}--\n", left
 
 
-def _own_part(boundary: str, part: Part, layout: Layout) -> str:
-    """A part that was the whole user data (a bare NodeConfig or script), as a MIME part."""
+def _own_part(boundary: str, part: Part, content: str) -> str:
+    """A part that was the whole user data (a bare NodeConfig or script), as a MIME part with ``content``."""
     content_type = NODECONFIG_TYPE if part.is_nodeconfig else SHELL_TYPE
-    return part_text(boundary, content_type, part.text or "")
+    return part_text(boundary, content_type, content)
 
 
 def _into_document(current: str, document: ReadDocument, parts: tuple[Part, ...], layout: Layout,
@@ -120,10 +119,12 @@ def _into_document(current: str, document: ReadDocument, parts: tuple[Part, ...]
             pieces += texts
         if index in layout.remove:
             continue
+        start, content, end = bounds[index], document.parts[index].first_line, bounds[index + 1]
         if index in layout.cuts:
-            raise CannotEdit("a shell part of spec.userData mixes the proxy with other work; remove its proxy "
-                             "lines by hand")
-        pieces.append("".join(line + "\n" for line in lines[bounds[index]: bounds[index + 1]]))
+            # the part's headers stay; its content becomes what is left once the proxy lines are cut
+            pieces.append("".join(line + "\n" for line in lines[start:content]) + layout.cuts[index] + "\n")
+            continue
+        pieces.append("".join(line + "\n" for line in lines[start:end]))
     if layout.insert_at >= len(document.parts):
         pieces += texts
     pieces.append("\n".join(lines[document.end:]))
@@ -143,13 +144,14 @@ def _set_user_data(place: YamlPlace, spec: yaml.MappingNode, text: str) -> FileE
 PROXY_ENV = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
 
 
-def plan_controller(controller: Controller, settings: Settings, no_proxy: str) -> Plan:
+def plan_controller(controller: Controller, settings: Settings) -> Plan:
     """``controller.env`` entries for the proxy, added to the chart values heredoc."""
     place, root = controller.place, controller.root
     if place is None or controller.why_not_editable:
         raise CannotEdit(controller.why_not_editable or "its values cannot be edited")
     if settings.proxy is None:
         raise CannotEdit("no proxy is configured")
+    no_proxy = render.no_proxy(controller.facts.module, settings)
     values = {"HTTP_PROXY": settings.proxy, "HTTPS_PROXY": settings.proxy, "NO_PROXY": no_proxy}
     values.update({k.lower(): v for k, v in list(values.items())})
     entries = [(name, values[name]) for name in PROXY_ENV]

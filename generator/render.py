@@ -46,7 +46,7 @@ def nodeconfig_part(module: ModuleFacts, settings: Settings, extra: tuple[str, .
     another part gives proxy variables gets the generated values too; the part
     comes after that one, and nodeadm lets the later document win each key.
     """
-    text = _render("nodeconfig.yaml.j2", proxy=_proxy(settings), no_proxy=_no_proxy(module, settings, extra),
+    text = _render("nodeconfig.yaml.j2", proxy=_proxy(settings), no_proxy=no_proxy(module, settings, extra),
                    units=("default", *units), writer=writer)
     return RenderedPart(NODECONFIG, GENERATED_FILENAMES[0], text)
 
@@ -64,7 +64,7 @@ def al2023_parts(module: ModuleFacts, settings: Settings, writer: str = "fix") -
 
 def al2_block(module: ModuleFacts, settings: Settings, extra: tuple[str, ...] = ()) -> str:
     """The marked block that goes into pre_bootstrap_user_data on AL2."""
-    return _render("al2_proxy.sh.j2", proxy=_proxy(settings), no_proxy=_no_proxy(module, settings, extra),
+    return _render("al2_proxy.sh.j2", proxy=_proxy(settings), no_proxy=no_proxy(module, settings, extra),
                    conf="/etc/yum.conf")
 
 
@@ -86,7 +86,8 @@ def _proxy(settings: Settings) -> str:
     return settings.proxy
 
 
-def _no_proxy(module: ModuleFacts, settings: Settings, extra: tuple[str, ...] = ()) -> str:
+def no_proxy(module: ModuleFacts, settings: Settings, extra: tuple[str, ...] = ()) -> str:
+    """The NO_PROXY value every generated part writes: the required entries, then ``extra``."""
     return ",".join([entry.value for entry in required_no_proxy(module, settings)] + list(extra))
 
 

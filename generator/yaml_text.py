@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from .policy.nodeconfig import interpolations
+from .policy.nodeconfig import interpolations, templated
 
 _Loader: type[yaml.SafeLoader | yaml.CSafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -42,7 +42,7 @@ def masked(text: str) -> str:
 
 def documents(text: str) -> list[yaml.Node]:
     """The documents of a YAML text, as position-carrying nodes; YamlTextError when it is not YAML."""
-    if "%{" in text.replace("%%{", ""):
+    if templated(text):
         raise YamlTextError("it holds %{ } template directives, so which lines it has is Terraform's decision", 1)
     try:
         return [node for node in yaml.compose_all(masked(text), Loader=_Loader) if node is not None]

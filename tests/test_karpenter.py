@@ -524,3 +524,21 @@ def test_a_chart_node_class_without_a_family_in_its_values_says_the_chart_decide
     found = [f for f in check(cli, tmp_path) if f["module"] == "module.eks_data_addons"]
     assert [f["rule"] for f in found] == ["EKSP015"]
     assert "its chart values give neither amiFamily nor an amiSelectorTerms alias" in found[0]["message"]
+
+
+MIXED = "#!/bin/bash\nexport HTTPS_PROXY=http://old:3128\nexport HTTP_PROXY=http://old:3128\nyum install -y htop\n"
+
+
+@pytest.mark.parametrize("mime", [False, True])
+def test_proxy_lines_are_cut_from_a_script_that_also_does_other_work(cli, tmp_path: Path, mime: bool) -> None:
+    user = MIXED if not mime else ('MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="//"\n\n--//\n'
+                                   f"Content-Type: text/x-shellscript\n\n{MIXED}\n--//--\n")
+    path = tmp_path / "karpenter.yaml"
+    path.write_text(nodeclass("al2023@latest", user))
+    result = fix(cli, tmp_path)
+    assert result["notes"][0]["note"].startswith("EC2NodeClass.default: proxy lines cut from a shell part")
+    document = split(user_data_of(path))
+    assert document is not None
+    assert document.parts[-1].content == "#!/bin/bash\nyum install -y htop\n"
+    assert "old:3128" not in path.read_text()
+    assert check(cli, tmp_path) == []

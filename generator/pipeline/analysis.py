@@ -267,9 +267,9 @@ def _karpenter(reader: _Reader, candidates: list[Loaded], yaml_files: list[Path]
     cidrs = {m.facts.service_cidr for m in modules if m.facts.service_cidr}
     service_cidr = next(iter(cidrs)) if len(cidrs) == 1 else None
     found = [replace(nc, facts=replace(nc.facts, service_cidr=service_cidr)) for nc in found]
+    controllers = [replace(c, facts=replace(c.facts, service_cidr=service_cidr)) for c in controllers]
     return (tuple(NodeClassResult(nc, tuple(evaluate_nodeclass(nc.facts, settings))) for nc in found),
-            tuple(ControllerResult(c, tuple(evaluate_controller(c.facts, settings, service_cidr)))
-                  for c in controllers),
+            tuple(ControllerResult(c, tuple(evaluate_controller(c.facts, settings))) for c in controllers),
             sources)
 
 

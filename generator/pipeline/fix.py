@@ -164,7 +164,7 @@ def _plan_folder(inp: FolderInput, rule_filter: RuleFilter) -> _Planned:
         except CannotEdit as exc:
             refused.append(Refusal(group, str(exc)))
     result = verify(before, seen, candidates, rule_filter, text_of)
-    nodes = fix_karpenter(before, seen, dict(result.texts), result.after, result.seen, rule_filter,
+    nodes = fix_karpenter(dict(result.texts), result.after, result.seen, rule_filter,
                           partial(_karpenter_reported, before))
     verified = Verified(result.accepted, (*refused, *result.refused), nodes.texts, nodes.after, nodes.seen)
     return _Planned(inp, before, seen, verified, sources, nodes.fixes)

@@ -17,8 +17,6 @@ from ..edits import CannotEdit, Edit, splice
 from ..filters import RuleFilter
 from ..plan import Plan, components
 from ..plan_karpenter import plan_controller, plan_nodeclass
-from ..policy.expected import required_no_proxy
-from ..policy.facts import ModuleFacts
 from ..policy.karpenter import nodeclass_family
 from ..policy.rules import Severity
 from .analysis import ControllerResult, FolderResult, NodeClassResult, analyse
@@ -45,11 +43,13 @@ class KarpenterOutcome:
     fixes: tuple[KarpenterFix, ...]
 
 
-def fix_karpenter(before: FolderResult, seen_before: Visible, texts: dict[Path, str], after: FolderResult,
-                  seen: Visible, rule_filter: RuleFilter, reported: Callable[[Judged], bool]) -> KarpenterOutcome:
-    """Add the Karpenter edits to the node groups' ``texts`` (``after`` is the folder with those in place)."""
-    targets = [t for t in after.karpenter if reported(t) and any(f.fixable for f in seen.of(t))
-               and not _all_silenced(t, seen)]
+def fix_karpenter(texts: dict[Path, str], after: FolderResult, seen: Visible, rule_filter: RuleFilter,
+                  reported: Callable[[Judged], bool]) -> KarpenterOutcome:
+    """Add the Karpenter edits to the node groups' ``texts`` (``after`` is the folder with those in place).
+
+    ``seen`` holds only findings that are selected and not silenced, so a target with none fixable is left alone.
+    """
+    targets = [t for t in after.karpenter if reported(t) and any(f.fixable for f in seen.of(t))]
     if not targets:
         return KarpenterOutcome(texts, after, seen, ())
     planned: list[tuple[Judged, Plan]] = []
@@ -76,10 +76,6 @@ def fix_karpenter(before: FolderResult, seen_before: Visible, texts: dict[Path, 
     return KarpenterOutcome(new_texts, final, final_seen, (*fixes, *(KarpenterFix(t, p) for t, p in accepted)))
 
 
-def _all_silenced(target: Judged, seen: Visible) -> bool:
-    return all(seen.silenced(target, f.rule) for f in target.findings if f.fixable)
-
-
 def _plan(target: Judged, seen: Visible, rule_filter: RuleFilter, folder: FolderResult) -> Plan:
     settings = folder.input.settings
     rules = {f.rule for f in seen.of(target) if f.fixable}
@@ -88,12 +84,7 @@ def _plan(target: Judged, seen: Visible, rule_filter: RuleFilter, folder: Folder
         wanted = components(family or "", rules, lambda rule: rule_filter.keeps(rule)
                             and not seen.silenced(target, rule))
         return plan_nodeclass(target.nodeclass, settings, wanted)
-    facts = target.controller.facts
-    cidrs = {m.facts.service_cidr for m in folder.modules if m.facts.service_cidr}
-    module = ModuleFacts(facts.owner, facts.file, facts.line, service_cidr=next(iter(cidrs)) if len(cidrs) == 1
-                         else None)
-    no_proxy = ",".join(entry.value for entry in required_no_proxy(module, settings))
-    return plan_controller(target.controller, settings, no_proxy)
+    return plan_controller(target.controller, settings)
 
 
 def _judge(after: FolderResult, seen: Visible, texts: dict[Path, str], planned: list[tuple[Judged, Plan]],

@@ -66,6 +66,12 @@ class ControllerFacts:
     line: int
     env: dict[str, str] | Opaque
     env_from: bool = False
+    service_cidr: str | None = None
+
+    @property
+    def module(self) -> ModuleFacts:
+        """The release as the NO_PROXY rules read a module call: only its service CIDR matters."""
+        return ModuleFacts(self.owner, self.file, self.line, service_cidr=self.service_cidr)
 
 
 def nodeclass_family(facts: NodeClassFacts) -> tuple[str | None, str]:
@@ -129,7 +135,7 @@ def evaluate_nodeclass(facts: NodeClassFacts, settings: Settings) -> list[Findin
     return evaluate_group(module, group, settings)
 
 
-def evaluate_controller(facts: ControllerFacts, settings: Settings, service_cidr: str | None = None) -> list[Finding]:
+def evaluate_controller(facts: ControllerFacts, settings: Settings) -> list[Finding]:
     """EKSP025 when the controller gets no proxy, EKSP026 for each entry its NO_PROXY lacks."""
     def finding(rule: str, message: str) -> Finding:
         return Finding(rule, facts.file, facts.line, facts.owner, None, message, map="controller",
@@ -151,6 +157,5 @@ def evaluate_controller(facts: ControllerFacts, settings: Settings, service_cidr
         return [finding("EKSP026", "the Karpenter controller has HTTPS_PROXY but no NO_PROXY: its calls to the "
                                    "Kubernetes API service and instance metadata would go to the proxy")]
     entries = split_no_proxy(no_proxy)
-    module = ModuleFacts(facts.owner, facts.file, facts.line, service_cidr=service_cidr)
     return [finding("EKSP026", f"the Karpenter controller's NO_PROXY lacks {entry.value} ({entry.reason})")
-            for entry in expected.required_no_proxy(module, settings) if not covers(entries, entry.value, {})]
+            for entry in expected.required_no_proxy(facts.module, settings) if not covers(entries, entry.value, {})]

@@ -76,8 +76,13 @@ def swap_interpolations(text: str) -> str:
     return _swap(text)[0]
 
 
+def templated(text: str) -> bool:
+    """Whether a text holds ``%{ }`` directives (``%%{`` is an escaped, literal ``%{``): Terraform picks its lines."""
+    return "%{" in text.replace("%%{", "")
+
+
 def read(text: str) -> Documents:
-    if "%{" in text.replace("%%{", ""):
+    if templated(text):
         return Documents(templated=True)
     swapped_text, swapped = _swap(text)
     try:

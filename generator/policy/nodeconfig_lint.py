@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from .nodeconfig import PLACEHOLDER, swap_interpolations
+from .nodeconfig import PLACEHOLDER, swap_interpolations, templated
 
 _SCALAR_TAGS = {"str": "string", "int": "integer", "bool": "boolean", "float": "number", "null": "null",
                 "timestamp": "string"}
@@ -47,7 +47,7 @@ def schema() -> dict[str, Any]:
 
 def lint(text: str) -> list[Problem]:
     """Every problem of one part's text, in the order they appear."""
-    if "%{" in text.replace("%%{", ""):
+    if templated(text):
         return [Problem("EKSP022", 0, "the part holds %{ } template directives, so which lines it has is "
                                       "Terraform's decision: eksproxy-gen did not validate it")]
     swapped = swap_interpolations(text)
