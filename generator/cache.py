@@ -9,8 +9,12 @@ unchanged is taken as unchanged, except when it was modified so shortly before
 the entry was stored that a later change could keep its time stamp (the
 problem git calls "racily clean"): then its content is hashed again.
 
+On top of it, ``TreeSnapshot`` keeps a whole run's report for a command line
+that names folders, and answers a re-scan of an unchanged tree from time
+stamps alone, before the tree is walked.
+
 The cache is one JSON file per version of the tool in the user's cache folder
-(``EKSPROXY_GEN_CACHE_DIR`` overrides it). It is replaced atomically, so
+(``EKSPROXY_GEN_CACHE_DIR`` overrides it), and one per tree snapshot. It is replaced atomically, so
 concurrent runs never read half a file; the last writer wins, and every entry
 checks itself, so no run can serve a stale verdict.
 """
@@ -21,7 +25,6 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -147,18 +150,86 @@ class ResultCache:
         """Replace the cache file atomically; a cache that cannot be written is only a slower next run."""
         if not self.dirty:
             return
-        with contextlib.suppress(OSError):
-            self.directory.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".check-", dir=self.directory)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    json.dump({"format": FORMAT, "entries": self.entries}, handle)
-                os.replace(tmp, self.file)
-            except OSError:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
+        _write_json(self.file, {"format": FORMAT, "entries": self.entries})
         self.dirty = False
+
+
+def _write_json(target: Path, data: dict[str, Any]) -> bool:
+    """Replace ``target`` atomically, so concurrent runs never read half a file; False when it cannot be written."""
+    import tempfile
+
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name.split('-')[0]}-", dir=target.parent)
+    except OSError:
+        return False
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle)
+        os.replace(tmp, target)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        return False
+    return True
 
 
 def context_key(*parts: object) -> str:
     return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass
+class TreeSnapshot:
+    """A whole run's report, reused while no folder listed, file read, or settings file looked for has changed.
+
+    The per-folder cache still has to walk the tree, resolve settings and look
+    at every folder; this answers an unchanged tree from time stamps alone.
+    Folders are compared by time stamp (adding, removing or renaming a file
+    changes it) and files by size, times and inode. Nothing whose time stamp
+    falls within ``RACY_NS`` of the run's start is trusted, so a snapshot is
+    only stored when everything it names is older than that; the next run
+    after such a change stores one.
+    """
+
+    directory: Path
+    key: str
+
+    @property
+    def file(self) -> Path:
+        return self.directory / f"tree-{tool_fingerprint()}-{self.key}.json"
+
+    def get(self) -> dict[str, Any] | None:
+        """The stored report, when every folder and file it names is as it was; None otherwise."""
+        try:
+            data = json.loads(self.file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            return None
+        for path, state in data["folders"].items():
+            if _folder_stat(path) != state:
+                return None
+        for path, state in data["files"].items():
+            if _stat(path) != state:
+                return None
+        report: dict[str, Any] = data["report"]
+        return report
+
+    def put(self, started: int, folders: list[str], files: set[str], report: dict[str, Any]) -> bool:
+        """Store the run's report, unless something it depends on changed too recently to be trusted."""
+        newest = started - RACY_NS
+        folder_states = {path: _folder_stat(path) for path in folders}
+        file_states = {path: _stat(path) for path in sorted(files)}
+        if any(s[0] >= newest or s[1] >= newest for s in folder_states.values()) or any(
+                s[1] >= newest or s[2] >= newest for s in file_states.values()):
+            return False
+        return _write_json(self.file, {"format": FORMAT, "folders": folder_states, "files": file_states,
+                                       "report": report})
+
+
+def _folder_stat(path: str) -> list[int]:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return MISSING
+    return [info.st_mtime_ns, info.st_ctime_ns, info.st_ino]

@@ -14,6 +14,7 @@ from .policy.settings import SettingError, Settings, validate
 CONFIG_NAME = ".eksproxy-gen.toml"
 _LIST_KEYS = ("vpc_cidrs", "no_proxy")
 _STR_KEYS = ("proxy", "service_cidr")
+_FILE_SUFFIXES = (".tf", ".tofu")
 
 
 @dataclass(frozen=True)
@@ -68,13 +69,26 @@ class ConfigResolver:
             raise found
         return found
 
+    def consulted(self) -> tuple[list[str], list[str]]:
+        """The settings files used, and the paths where one was looked for and none found.
+
+        This run's settings depend on nothing else: a settings file appearing in
+        one of those folders, or one of these changing, changes them.
+        """
+        found = {str(path) for path in self._config_by_dir.values() if path is not None}
+        if self._explicit is not None:
+            found.add(str(self._explicit))
+        absent = [os.path.join(folder, CONFIG_NAME) for folder, path in self._config_by_dir.items()
+                  if path is None or os.path.dirname(path) != folder]
+        return sorted(found), absent
+
     def _find(self, path: Path) -> Path | None:
         """The nearest settings file above a file, looked up once per folder."""
-        folder = path.parent if path.suffix in {".tf", ".tofu"} or not path.is_dir() else path
-        key = str(folder)
+        text = str(path)
+        key = text if not text.endswith(_FILE_SUFFIXES) and os.path.isdir(text) else os.path.dirname(text) or "."
         if key in self._config_by_name:
             return self._config_by_name[key]
-        found = self._search(Path(os.path.abspath(folder)))
+        found = self._search(Path(os.path.abspath(key)))
         self._config_by_name[key] = found
         return found
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,15 +25,30 @@ _AFTER_SOURCE = re.compile(rb'[ \t]*=[ \t]*"([^"\n]*)"')
 _EKS_NAMES = (b"/eks/aws", b"terraform-aws-eks")
 
 
-def terraform_files(paths: list[Path], json_files: list[Path] | None = None) -> Iterator[Path]:
+@dataclass
+class Walked:
+    """What a walk looked at besides the files it yields: enough to tell later that none of it changed.
+
+    A folder's time stamp changes when a file in it is added, removed or
+    renamed; a YAML file left out for its content must be looked at again
+    only if its own state changes.
+    """
+
+    folders: list[str] = field(default_factory=list)
+    yaml_left_out: list[str] = field(default_factory=list)
+    json_files: list[Path] = field(default_factory=list)
+
+
+def terraform_files(paths: list[Path], walked: Walked | None = None) -> Iterator[Path]:
     """Files given directly are taken as they are; folders are walked, skipping ``.terraform/``.
 
     A file reached twice (named twice, or through a symbolic link) is read once.
-    ``json_files`` collects the ``.tf.json`` files met, which are not read.
+    ``walked`` collects the folders listed, the YAML files read and left out,
+    and the ``.tf.json`` files met, which are not read.
     """
     seen: set[tuple[int, int]] = set()
     for path in paths:
-        for found, key in _walk(path, json_files):
+        for found, key in _walk(path, walked):
             if key not in seen:
                 seen.add(key)
                 yield found
@@ -42,7 +58,7 @@ def _identity(stat: os.stat_result) -> tuple[int, int]:
     return stat.st_dev, stat.st_ino
 
 
-def _walk(path: Path, json_files: list[Path] | None) -> Iterator[tuple[Path, tuple[int, int]]]:
+def _walk(path: Path, walked: Walked | None) -> Iterator[tuple[Path, tuple[int, int]]]:
     if not path.is_dir():
         try:
             yield path, _identity(path.stat())
@@ -52,6 +68,8 @@ def _walk(path: Path, json_files: list[Path] | None) -> Iterator[tuple[Path, tup
     stack = [str(path)]
     while stack:
         folder = stack.pop()
+        if walked is not None:
+            walked.folders.append(folder)
         try:
             device = os.stat(folder).st_dev
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
@@ -64,19 +82,23 @@ def _walk(path: Path, json_files: list[Path] | None) -> Iterator[tuple[Path, tup
                 if entry.is_dir():
                     if entry.name not in SKIP_DIRS:
                         subfolders.append(entry.path)
-                elif entry.name.endswith(".tf.json") and json_files is not None:
-                    json_files.append(Path(entry.path))
+                elif entry.name.endswith(".tf.json") and walked is not None:
+                    walked.json_files.append(Path(entry.path))
                 elif entry.name.endswith(SUFFIXES) and entry.is_file():
                     names.append(entry.name)
                     # a link is known by what it points at; a plain file by its folder's device and its inode
                     key = _identity(entry.stat()) if entry.is_symlink() else (device, entry.inode())
                     yield Path(entry.path), key
-                elif entry.name.endswith(YAML_SUFFIXES) and entry.is_file() and _holds_nodeclass(entry.path):
+                elif entry.name.endswith(YAML_SUFFIXES) and entry.is_file():
+                    if not _holds_nodeclass(entry.path):
+                        if walked is not None:
+                            walked.yaml_left_out.append(entry.path)
+                        continue
                     key = _identity(entry.stat()) if entry.is_symlink() else (device, entry.inode())
                     yield Path(entry.path), key
             except OSError:
                 continue
-        remember(folder, names)
+        remember(str(Path(folder)), names)
         stack.extend(reversed(subfolders))
 
 
@@ -91,7 +113,7 @@ def _holds_nodeclass(path: str) -> bool:
 
 
 def remember(folder: str, names: list[str]) -> None:
-    """A walked folder's Terraform files, so that folder_files need not list it again."""
+    """A walked folder's Terraform files (``folder`` spelt as ``str(Path)`` does), so it is listed once."""
     _listed[folder] = tuple(names)
 
 
@@ -100,11 +122,15 @@ _listed: dict[str, tuple[str, ...]] = {}
 
 def folder_files(folder: Path) -> list[Path]:
     """The Terraform files of one folder (a Terraform module is one folder, not its subfolders)."""
-    key = str(folder)
-    names = _listed.get(key)
+    return [folder / name for name in folder_names(str(folder))]
+
+
+def folder_names(folder: str) -> tuple[str, ...]:
+    """The names of a folder's Terraform files, sorted; ``folder`` spelt as ``str(Path)`` does."""
+    names = _listed.get(folder)
     if names is None:
-        names = _listed[key] = _folder_names(key)
-    return [folder / name for name in names]
+        names = _listed[folder] = _folder_names(folder)
+    return names
 
 
 def forget() -> None:
@@ -162,17 +188,18 @@ def _local_is_eks(source: str, folder: str) -> bool:
     return module_source.local_kind(source, Path(folder)) is not None
 
 
-def outside_dependencies(folder: Path, contents: list[bytes]) -> set[Path]:
+def outside_dependencies(folder: Path, contents: list[bytes], names: tuple[str, ...] | None = None) -> set[Path]:
     """Paths outside the folder's own files that decide whether its module calls are terraform-aws-eks.
 
     A folder is a copy of the module when it holds ``node_groups.tf`` and
     ``modules/eks-managed-node-group``, and a submodule of a copy when it sits in
     the ``modules`` folder of one; a local source is judged by the same marks in
     its folder (``variables.tf`` there tells the copy's version). A cached
-    verdict stays valid only while these do not change.
+    verdict stays valid only while these do not change. ``names``, the
+    folder's Terraform files when known, saves looking for ``node_groups.tf``.
     """
     roots: list[Path] = []
-    if (folder / "node_groups.tf").exists():
+    if "node_groups.tf" in names if names is not None else (folder / "node_groups.tf").exists():
         roots.append(folder)
     if folder.parent.name == "modules":
         roots.append(folder.parent.parent)

@@ -384,27 +384,26 @@ class Scope:
 def template_pieces(raw: str) -> Iterator[tuple[str, str]]:
     """Split template text into ("text" | "escape" | "interpolation" | "directive", text) pieces."""
     i, start, n = 0, 0, len(raw)
-    while i < n:
-        if raw.startswith("$${", i) or raw.startswith("%%{", i):
+    while (mark := _TEMPLATE_MARK.search(raw, i)) is not None:
+        i = mark.start()
+        if len(mark.group()) == 3:
             if start < i:
                 yield "text", raw[start:i]
-            yield "escape", raw[i : i + 3]
-            i += 3
-            start = i
+            yield "escape", mark.group()
+            i = start = mark.end()
             continue
-        if raw.startswith("${", i) or raw.startswith("%{", i):
-            end = _closing_brace(raw, i + 2)
-            if end is None:
-                break
-            if start < i:
-                yield "text", raw[start:i]
-            yield ("interpolation" if raw[i] == "$" else "directive"), raw[i : end + 1]
-            i = end + 1
-            start = i
-            continue
-        i += 1
+        end = _closing_brace(raw, i + 2)
+        if end is None:
+            break
+        if start < i:
+            yield "text", raw[start:i]
+        yield ("interpolation" if raw[i] == "$" else "directive"), raw[i : end + 1]
+        i = start = end + 1
     if start < n:
         yield "text", raw[start:]
+
+
+_TEMPLATE_MARK = re.compile(r"\$\$\{|%%\{|\$\{|%\{")
 
 
 def _closing_brace(raw: str, i: int) -> int | None:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import bisect
 import functools
+import importlib.util
+import re
 from dataclasses import dataclass, field
-from importlib import resources
+from pathlib import Path
+from typing import Any
 
-from hcl2.postlexer import PostLexer
 from lark import Lark, Token, Tree
 from lark.exceptions import LarkError
 
@@ -22,6 +24,7 @@ from .errors import ParseError
 from .parse_errors import describe
 
 _TRIVIA = {"NL_OR_COMMENT"}
+_NEWLINE = re.compile("\n")
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,29 @@ class Document:
         return self.text[span.start : span.end]
 
 
+def _hcl2_folder() -> Path:
+    """Where python-hcl2 is installed, found without importing it."""
+    spec = importlib.util.find_spec("hcl2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("python-hcl2 is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _post_lexer(folder: Path) -> Any:
+    """python-hcl2's post-lexer, loaded by itself.
+
+    Importing the ``hcl2`` package runs its whole API (transformer, builder,
+    reconstructor): about 45 ms of every run that parses, for nothing used here.
+    The post-lexer module needs only Lark.
+    """
+    spec = importlib.util.spec_from_file_location("eksproxy_gen._hcl2_postlexer", folder / "postlexer.py")
+    if spec is None or spec.loader is None:
+        raise ImportError(f"python-hcl2 at {folder} has no postlexer.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.PostLexer()
+
+
 @functools.lru_cache(maxsize=1)
 def _parser() -> Lark:
     """python-hcl2's grammar and post-lexer, without Lark's position tracking: spans come from tokens.
@@ -175,9 +201,9 @@ def _parser() -> Lark:
     Lark caches the built parser in the temporary folder (python-hcl2's own cache
     lives in its package folder, which is often not writable).
     """
-    grammar = resources.files("hcl2").joinpath("hcl2.lark")
-    return Lark(grammar.read_text(encoding="utf-8"), parser="lalr", cache=True, propagate_positions=False,
-                postlex=PostLexer())
+    folder = _hcl2_folder()
+    grammar = (folder / "hcl2.lark").read_text(encoding="utf-8")
+    return Lark(grammar, parser="lalr", cache=True, propagate_positions=False, postlex=_post_lexer(folder))
 
 
 def load_parser() -> None:
@@ -193,7 +219,7 @@ def parse(text: str) -> Document:
     except (LarkError, ValueError, IndexError) as exc:  # python-hcl2 raises Lark errors of several classes
         line, message = describe(text, exc)
         raise ParseError(line, message) from None
-    starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+    starts = [0] + [m.end() for m in _NEWLINE.finditer(text)]
     body_tree = _child_trees(tree, "body")
     body = _body(body_tree[0]) if body_tree else Body()
     return Document(text=text, body=body, _line_starts=starts)

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from eksproxy_gen.evaluate import template_pieces
 from eksproxy_gen.module_source import classify, constraint_majors
@@ -177,6 +179,20 @@ def test_template_pieces_keep_escapes_apart() -> None:
                       ("text", " "), ("directive", "%{ if x }"), ("text", "y"), ("directive", "%{ endif }"),
                       ("text", " "), ("interpolation", '${ "}" }'), ("text", " "), ("escape", "%%{"),
                       ("text", "z}")]
+
+
+@given(st.text(alphabet='$%{}"\\a\n', max_size=24))
+def test_template_pieces_cover_the_text_in_order(raw: str) -> None:
+    """Joined, the pieces are the text (an interpolation left open is text); each piece has its kind's shape."""
+    pieces = list(template_pieces(raw))
+    assert "".join(text for _kind, text in pieces) == raw
+    for kind, text in pieces:
+        if kind == "escape":
+            assert text in ("$${", "%%{")
+        elif kind in ("interpolation", "directive"):
+            assert text.startswith("${" if kind == "interpolation" else "%{") and text.endswith("}")
+        else:
+            assert kind == "text" and text
 
 
 @pytest.mark.parametrize(("text", "found"), [

@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from contextlib import ExitStack
 from pathlib import Path
 from unittest import mock
@@ -337,3 +338,145 @@ def test_the_report_lists_folders_in_the_same_order_cold_warm_and_in_parallel(cl
     eks_files[-1].write_text(eks_files[-1].read_text() + "\n")
     assert cli("check", str(tmp_path / "mono"), "--format", "json").out == cold
     assert [f["file"] for f in json.loads(cold)["findings"]] == sorted(f["file"] for f in json.loads(cold)["findings"])
+
+
+# --- the tree snapshot -----------------------------------------------------------------------------------------------
+
+NODECLASS = """\
+apiVersion: karpenter.k8s.aws/v1
+kind: EC2NodeClass
+metadata:
+  name: default
+spec:
+  amiSelectorTerms:
+    - alias: al2023@latest
+"""
+
+
+@pytest.fixture
+def settled(monkeypatch: pytest.MonkeyPatch):
+    """Trust time stamps at once instead of after two seconds, and let one clock tick pass between steps.
+
+    Files written by a test are seconds younger than the window in which a
+    snapshot distrusts time stamps; the window itself is tested by
+    ``test_a_tree_changed_just_before_the_run_gets_no_snapshot`` with its real width.
+    """
+    monkeypatch.setattr(cache_module, "RACY_NS", 0)
+
+    def tick() -> None:
+        time.sleep(0.05)
+
+    return tick
+
+
+def _collections(monkeypatch: pytest.MonkeyPatch) -> list[list[Path]]:
+    """Record every walk of the tree; a run answered by its snapshot walks nothing."""
+    from eksproxy_gen.commands import collect as collect_module
+
+    seen: list[list[Path]] = []
+    real = collect_module.collect
+
+    def spy(paths, resolver):
+        seen.append(paths)
+        return real(paths, resolver)
+
+    monkeypatch.setattr(collect_module, "collect", spy)
+    return seen
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    root = tmp_path / "repo" / "infra"
+    generate(root, stacks=12, eks=3, seed=7)
+    stack = root / "team-00" / "stack-0000"
+    stack.mkdir(parents=True, exist_ok=True)
+    (stack / "main.tf").write_text(CALL)
+    (stack / "locals.tf").write_text(SIBLING % "AL2023_x86_64_STANDARD")
+    (root / "team-00" / "proxied").mkdir()
+    (root / "team-00" / "proxied" / "main.tf").write_text(WITH_PROXY)
+    (root / "charts").mkdir()
+    (root / "charts" / "values.yaml").write_text("replicas: 2\n")
+    return root
+
+
+def test_an_unchanged_tree_is_answered_by_its_snapshot(cli, tree: Path, settled, monkeypatch) -> None:
+    first = cached(cli, tree)
+    assert list(Path(os.environ["EKSPROXY_GEN_CACHE_DIR"]).glob("tree-*.json"))
+    walks = _collections(monkeypatch)
+    settled()
+    assert cached(cli, tree) == first == cached(cli, tree, "--no-cache")
+    assert walks == [[tree]], "only the --no-cache run walked the tree"
+
+
+def _add_call(tree: Path) -> None:
+    folder = tree / "team-01" / "new-stack"
+    folder.mkdir(parents=True)
+    (folder / "main.tf").write_text(CALL.replace("local.groups", "{ x = {} }"))
+
+
+def _change_sibling(tree: Path) -> None:
+    (tree / "team-00" / "stack-0000" / "locals.tf").write_text(SIBLING % "BOTTLEROCKET_x86_64")
+
+
+def _remove_call(tree: Path) -> None:
+    (tree / "team-00" / "stack-0000" / "main.tf").unlink()
+
+
+def _settings_above(tree: Path) -> None:
+    (tree.parent / ".eksproxy-gen.toml").write_text('vpc_cidrs = ["10.9.0.0/16"]\n')
+
+
+def _settings_inside(tree: Path) -> None:
+    (tree / "team-00" / ".eksproxy-gen.toml").write_text('vpc_cidrs = ["10.8.0.0/16"]\n')
+
+
+def _yaml_becomes_nodeclass(tree: Path) -> None:
+    (tree / "charts" / "values.yaml").write_text(NODECLASS)
+
+
+def _hidden_call_in_skipped_folder(tree: Path) -> None:
+    """A control: .terraform/ is never read, so a call there changes nothing (and the snapshot may answer)."""
+    folder = tree / "team-00" / ".terraform" / "modules" / "x"
+    folder.mkdir(parents=True)
+    (folder / "main.tf").write_text(CALL)
+
+
+@pytest.mark.parametrize("change", [_add_call, _change_sibling, _remove_call, _settings_above, _settings_inside,
+                                    _yaml_becomes_nodeclass, _hidden_call_in_skipped_folder],
+                         ids=lambda change: change.__name__.strip("_"))
+def test_a_snapshot_never_answers_for_a_changed_tree(cli, tree: Path, settled, change) -> None:
+    """Each change is made after a snapshot was stored; the next run must equal a run that reads everything."""
+    cached(cli, tree)
+    settled()
+    change(tree)
+    settled()
+    after = cached(cli, tree)
+    assert after == cached(cli, tree, "--no-cache")
+    assert cached(cli, tree) == after
+
+
+def test_the_changes_above_do_change_the_report(cli, tree: Path) -> None:
+    """Without this, the test above could pass on changes that a stale snapshot would hide anyway."""
+    before = cached(cli, tree, "--no-cache")
+    for change in (_add_call, _change_sibling, _settings_above, _settings_inside, _yaml_becomes_nodeclass):
+        change(tree)
+        after = cached(cli, tree, "--no-cache")
+        assert after != before, change.__name__
+        before = after
+    _remove_call(tree)
+    assert cached(cli, tree, "--no-cache") != before
+
+
+def test_a_tree_changed_just_before_the_run_gets_no_snapshot(cli, tree: Path) -> None:
+    """With the real window: every file was written less than two seconds ago, so no time stamp is trusted."""
+    first = cached(cli, tree)
+    assert not list(Path(os.environ["EKSPROXY_GEN_CACHE_DIR"]).glob("tree-*.json"))
+    assert cached(cli, tree) == first
+
+
+def test_named_files_get_no_snapshot(cli, tree: Path, settled) -> None:
+    """pre-commit names the files it passes, and they differ from commit to commit."""
+    target = tree / "team-00" / "stack-0000" / "main.tf"
+    first = cached(cli, target)
+    assert first["findings"]
+    assert not list(Path(os.environ["EKSPROXY_GEN_CACHE_DIR"]).glob("tree-*.json"))

@@ -1,19 +1,42 @@
-"""``eksproxy-gen check``: report node groups whose proxy bootstrap is missing or wrong."""
+"""``eksproxy-gen check``: report node groups whose proxy bootstrap is missing or wrong.
+
+A re-scan of an unchanged tree is answered from the tree's snapshot before
+anything else is imported or read; otherwise every folder is checked, each
+through the per-folder cache, and a new snapshot is stored.
+"""
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..cache import ResultCache, cache_directory
-from ..config import ConfigResolver, Overrides
+from ..cache import ResultCache, TreeSnapshot, cache_directory, context_key
 from ..options import Output
-from ..pipeline.check import check
-from .collect import collect
+from ..report import Report
 from .emit import emit, exit_code
-from .progress import progress_bar
+
+if TYPE_CHECKING:
+    from .collect import Collected
 
 
 def run(paths: list[Path], config: Path | None, output: Output) -> int:
+    started = time.time_ns()
+    snapshot = _snapshot(paths, config, output)
+    stored = snapshot.get() if snapshot else None
+    result = Report.from_data(stored) if stored is not None else _check(paths, config, output, snapshot, started)
+    emit(result, output, "check")
+    return exit_code(result, output)
+
+
+def _check(paths: list[Path], config: Path | None, output: Output, snapshot: TreeSnapshot | None,
+           started: int) -> Report:
+    from ..config import ConfigResolver, Overrides
+    from ..pipeline.check import check
+    from .collect import collect
+    from .progress import progress_bar
+
     collected = collect(paths, ConfigResolver(Overrides(), config))
     cache = ResultCache(cache_directory()) if output.use_cache else None
     with progress_bar(0 if output.quiet else len(collected.files)) as progress:
@@ -21,5 +44,38 @@ def run(paths: list[Path], config: Path | None, output: Output) -> int:
     for error in collected.errors:
         result.outcome(error.file).errors.append(error)
     collected.say_if_empty(paths)
-    emit(result, output, "check")
-    return exit_code(result, output)
+    if snapshot is not None and cache is not None and collected.files:
+        _store(snapshot, started, collected, cache, result)
+    return result
+
+
+def _store(snapshot: TreeSnapshot, started: int, collected: Collected, cache: ResultCache, result: Report) -> None:
+    """Snapshot what this run depended on: folders listed, settings files looked for, and each folder's files.
+
+    A settings file that would appear in a listed folder changes that folder's
+    time stamp; in a folder above the tree, only looking at its path tells.
+    """
+    folders = {str(path.parent) for path, _settings in collected.files}
+    listed = {os.path.normpath(folder) for folder in (*folders, *collected.walked.folders)}
+    depended = {*collected.settings_files, *collected.walked.yaml_left_out}
+    absolute = {os.path.abspath(folder) for folder in listed}
+    depended.update(path for path in collected.settings_absent if os.path.dirname(path) not in absolute)
+    for folder in folders:
+        entry = cache.entries.get(folder)
+        if entry is None:
+            return
+        depended.update(entry["files"], entry["outside"])
+    snapshot.put(started, sorted(listed), depended, result.to_data())
+
+
+def _snapshot(paths: list[Path], config: Path | None, output: Output) -> TreeSnapshot | None:
+    """The snapshot of this command line, when the cache is on and every path is a folder.
+
+    Named files (as pre-commit passes them) change from run to run, so only
+    whole trees get one.
+    """
+    if not output.use_cache or not all(path.is_dir() for path in paths):
+        return None
+    key = context_key(os.getcwd(), sorted(os.path.abspath(p) for p in paths),
+                      None if config is None else os.path.abspath(config), output.rule_filter)
+    return TreeSnapshot(cache_directory(), key)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import ConfigError, ConfigResolver
-from ..discover import forget, terraform_files
+from ..discover import Walked, forget, terraform_files
 from ..errors import UsageError
 from ..pipeline.inputs import display_name
 from ..policy.settings import Settings
@@ -20,7 +20,9 @@ class Collected:
 
     files: list[tuple[Path, Settings]] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
-    json_files: list[Path] = field(default_factory=list)
+    walked: Walked = field(default_factory=Walked)
+    settings_files: list[str] = field(default_factory=list)
+    settings_absent: list[str] = field(default_factory=list)
 
     def say_if_empty(self, paths: list[Path]) -> None:
         """A run that found nothing to read says so, instead of reporting a clean tree."""
@@ -28,8 +30,8 @@ class Collected:
             return
         where = ", ".join(str(p) for p in paths)
         message = f"eksproxy-gen: warning: no Terraform files (*.tf, *.tofu) in {where}"
-        if self.json_files:
-            message += f"; {len(self.json_files)} *.tf.json file(s) found, which eksproxy-gen does not read"
+        if self.walked.json_files:
+            message += f"; {len(self.walked.json_files)} *.tf.json file(s) found, which eksproxy-gen does not read"
         print(message, file=sys.stderr)
 
 
@@ -41,7 +43,7 @@ def collect(paths: list[Path], resolver: ConfigResolver) -> Collected:
     forget()
     out = Collected()
     broken: set[Path] = set()
-    for path in terraform_files(paths, out.json_files):
+    for path in terraform_files(paths, out.walked):
         try:
             out.files.append((path, resolver.for_path(path)))
         except ConfigError as exc:
@@ -49,4 +51,5 @@ def collect(paths: list[Path], resolver: ConfigResolver) -> Collected:
                 broken.add(exc.path)
                 out.errors.append(FileError(display_name(exc.path), exc.line,
                                             f"{exc.message}; the Terraform files it governs were not read"))
+    out.settings_files, out.settings_absent = resolver.consulted()
     return out

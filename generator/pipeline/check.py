@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from ..cache import ResultCache, context_key, tool_fingerprint
-from ..discover import YAML_SUFFIXES, folder_files, might_call_eks, outside_dependencies
+from ..discover import YAML_SUFFIXES, folder_names, might_call_eks, outside_dependencies
 from ..filters import ALL_RULES, RuleFilter, parse_directives
 from ..policy.settings import Settings
 from ..report import FileError, Report
@@ -92,7 +92,9 @@ def _advance(progress: Progress | None, inp: FolderInput) -> None:
 
 def _files(inp: FolderInput) -> list[str]:
     """Every Terraform file of the folder (a folder's verdict depends on all of them), sorted."""
-    return sorted({*map(str, folder_files(inp.folder)), *map(str, inp.targets)})
+    folder = str(inp.folder)
+    prefix = "" if folder == "." else folder.rstrip(os.sep) + os.sep
+    return sorted({*(prefix + name for name in folder_names(folder)), *map(str, inp.targets)})
 
 
 def _context(inp: FolderInput, rule_filter: RuleFilter) -> str:
@@ -114,24 +116,26 @@ def quiet_folder(inp: FolderInput, rule_filter: RuleFilter = ALL_RULES) -> Folde
     """The report of a folder none of whose files can call terraform-aws-eks; None when one can."""
     report = Report()
     contents: list[bytes] = []
+    targets = {str(p): p for p in inp.targets}
     for name in _files(inp):
-        path = Path(name)
         try:
-            raw = path.read_bytes()
+            with open(name, "rb") as handle:
+                raw = handle.read()
         except OSError:
             return None
         if might_call_eks(raw, inp.folder):
             return None
         contents.append(raw)
-        if path in inp.targets:
-            outcome = report.outcome(display_name(path))
-            error = None if path.name.endswith(YAML_SUFFIXES) else encoding_error(raw)
+        if name in targets:
+            outcome = report.outcome(display_name(targets[name]))
+            error = None if name.endswith(YAML_SUFFIXES) else encoding_error(raw)
             if error is not None:
                 outcome.errors.append(FileError(outcome.display, error.line, error.message))
             elif b"eksproxy-gen:ignore" in raw:
-                text = source_from_bytes(path, raw).text
+                text = source_from_bytes(targets[name], raw).text
                 report.notices += notices(parse_directives(text, outcome.display), rule_filter)
-    return FolderCheck(report, frozenset(outside_dependencies(inp.folder, contents)))
+    names = folder_names(str(inp.folder))
+    return FolderCheck(report, frozenset(outside_dependencies(inp.folder, contents, names)))
 
 
 def check_folder(inp: FolderInput, rule_filter: RuleFilter) -> FolderCheck:

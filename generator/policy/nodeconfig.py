@@ -22,7 +22,7 @@ PLACEHOLDER = re.compile(r"eksproxygen0interp\d+0")
 
 Environment = dict[str, dict[str, str]]
 
-_Loader: type[yaml.SafeLoader | yaml.CSafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+LOADER: type[yaml.SafeLoader | yaml.CSafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def read(text: str) -> Documents:
         return Documents(templated=True)
     swapped_text, swapped = _swap(text)
     try:
-        docs = tuple(d for d in yaml.load_all(swapped_text, Loader=_Loader) if d is not None)
+        docs = tuple(d for d in yaml.load_all(swapped_text, Loader=LOADER) if d is not None)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]

@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from .nodeconfig import PLACEHOLDER, swap_interpolations, templated
+from .nodeconfig import LOADER, PLACEHOLDER, swap_interpolations, templated
 
 _SCALAR_TAGS = {"str": "string", "int": "integer", "bool": "boolean", "float": "number", "null": "null",
                 "timestamp": "string"}
@@ -52,7 +52,7 @@ def lint(text: str) -> list[Problem]:
                                       "Terraform's decision: eksproxy-gen did not validate it")]
     swapped = swap_interpolations(text)
     try:
-        nodes = [n for n in yaml.compose_all(swapped, Loader=yaml.SafeLoader) if n is not None]
+        nodes = [n for n in yaml.compose_all(swapped, Loader=LOADER) if n is not None]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
