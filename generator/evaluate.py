@@ -179,9 +179,10 @@ class Scope:
     modules: dict[str, Definition] = field(default_factory=dict)
     resources: dict[tuple[str, str], Definition] = field(default_factory=dict)
     read_text: Callable[[Path], str | None] = lambda _path: None
-    complete: Callable[[], None] | None = None
+    complete: Callable[[tuple[str, ...]], None] | None = None
     _cache: dict[str, Value] = field(default_factory=dict)
     _resolving: set[str] = field(default_factory=set)
+    _completed: set[tuple[str, ...]] = field(default_factory=set)
 
     def add_document(self, path: Path, doc: Document) -> None:
         for block in doc.body.blocks:
@@ -193,18 +194,22 @@ class Scope:
             elif block.type == "resource" and len(block.labels) == 2:
                 self.resources.setdefault((block.labels[0], block.labels[1]), Definition(path, doc, block=block))
 
-    def _complete(self) -> None:
-        """Read the rest of the folder, once, when a name is not among the files read so far."""
-        if self.complete is not None:
-            complete, self.complete = self.complete, None
-            complete()
+    def _complete(self, *words: str) -> None:
+        """Read the folder's other files that could define a name not among those read so far, once per name.
+
+        ``words`` are the block type and the labels or name a definition must
+        spell out, so only files whose bytes hold all of them are parsed.
+        """
+        if self.complete is not None and words not in self._completed:
+            self._completed.add(words)
+            self.complete(words)
 
     def local(self, name: str) -> Value:
         """``local.NAME``, evaluated once."""
         if name in self._cache:
             return self._cache[name]
         if name not in self.locals:
-            self._complete()
+            self._complete("locals", name)
         definition = self.locals.get(name)
         if definition is None or definition.expr is None:
             return Unknown(f"local.{name}")
@@ -303,7 +308,7 @@ class Scope:
 
     def _module_output(self, name: str, output: str | int | None) -> Value:
         if name not in self.modules:
-            self._complete()
+            self._complete("module", name)
         definition = self.modules.get(name)
         if definition is None or definition.block is None or not isinstance(output, str):
             return Unknown(f"module.{name}")
@@ -322,7 +327,7 @@ class Scope:
     def _resource_attribute(self, kind: str, name: str, attribute: str | int | None) -> Value:
         """``aws_vpc.main.cidr_block`` is the resource's literal ``cidr_block`` argument, when written."""
         if (kind, name) not in self.resources:
-            self._complete()
+            self._complete("resource", kind, name)
         definition = self.resources.get((kind, name))
         shown = f"{kind}.{name}" + (f".{attribute}" if isinstance(attribute, str) else "")
         if definition is None or definition.block is None or not isinstance(attribute, str):

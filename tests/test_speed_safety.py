@@ -480,3 +480,21 @@ def test_named_files_get_no_snapshot(cli, tree: Path, settled) -> None:
     first = cached(cli, target)
     assert first["findings"]
     assert not list(Path(os.environ["EKSPROXY_GEN_CACHE_DIR"]).glob("tree-*.json"))
+
+
+def test_a_missing_local_is_looked_for_only_in_files_that_spell_it(cli, stack: Path, monkeypatch) -> None:
+    """The rest of the folder is parsed only where a definition can be: a file must name the block and the name."""
+    from eksproxy_gen.pipeline import analysis
+
+    (stack / "network.tf").write_text('resource "aws_vpc" "main" {\n  cidr_block = "10.0.0.0/16"\n}\n')
+    (stack / "other_locals.tf").write_text('locals {\n  region = "eu-west-1"\n}\n')
+    parsed: list[str] = []
+    real = analysis.parse
+
+    def spy(text: str):
+        parsed.append(text)
+        return real(text)
+
+    monkeypatch.setattr(analysis, "parse", spy)
+    assert [f["rule"] for f in cached(cli, stack, "--no-cache")["findings"]] == ["EKSP001"]
+    assert sorted(parsed) == sorted([CALL, SIBLING % "AL2023_x86_64_STANDARD"])

@@ -132,7 +132,7 @@ class _Reader:
         self.errors: dict[Path, FileError] = {}
         self.raw: dict[Path, bytes] = {}
         self.read: set[Path] = set()
-        self.scope = Scope(inp.folder, read_text=self.read_text, complete=self.load_rest)
+        self.scope = Scope(inp.folder, read_text=self.read_text, complete=self.load_defining)
         self.settings_refs = [v for v in (inp.settings.proxy, inp.settings.service_cidr, *inp.settings.vpc_cidrs,
                                           *inp.settings.no_proxy) if v]
 
@@ -189,9 +189,20 @@ class _Reader:
         if error is not None:
             self.errors[path] = FileError(display_name(path), error.line, error.message)
 
-    def load_rest(self) -> None:
+    def load_defining(self, words: tuple[str, ...]) -> None:
+        """Parse the folder's other files that can define a name: their bytes must spell every one of ``words``.
+
+        A block's type and labels, and a local's name, are always written out;
+        a file that lacks one of them cannot hold the definition.
+        """
+        wanted = [word.encode("utf-8") for word in words]
         for path in folder_files(self.inp.folder):
-            self.load(path)
+            if path in self.loaded:
+                continue
+            replaced = self.inp.texts.get(path)
+            raw = replaced.encode("utf-8") if replaced is not None else self.bytes_of(path)
+            if raw is not None and all(word in raw for word in wanted):
+                self.load(path)
 
     def read_text(self, path: Path) -> str | None:
         """A file read by ``file()``/``templatefile()``: text, or None when it cannot be read."""
