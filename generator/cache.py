@@ -99,13 +99,18 @@ class ResultCache:
         self.loaded = True
         with contextlib.suppress(OSError, ValueError):
             data = json.loads(self.file.read_text(encoding="utf-8"))
-            if isinstance(data, dict) and data.get("format") == FORMAT:
-                self.entries = data.get("entries", {})
+            if isinstance(data, dict) and data.get("format") == FORMAT and isinstance(data.get("entries"), dict):
+                self.entries = data["entries"]
 
     def get(self, folder: Path, context: str, files: list[str]) -> dict[str, Any] | None:
         """The stored report of a folder, when its context and every file it depends on are unchanged."""
         self.load()
-        entry = self.entries.get(str(folder))
+        try:
+            return self._valid(self.entries.get(str(folder)), context, files)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):  # a damaged entry is only a miss
+            return None
+
+    def _valid(self, entry: dict[str, Any] | None, context: str, files: list[str]) -> dict[str, Any] | None:
         if entry is None or entry["context"] != context or list(entry["files"]) != files:
             return None
         stored_at = entry["stored_at"]
@@ -202,17 +207,17 @@ class TreeSnapshot:
         """The stored report, when every folder and file it names is as it was; None otherwise."""
         try:
             data = json.loads(self.file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            return None
-        for path, state in data["folders"].items():
-            if _folder_stat(path) != state:
+            if data.get("format") != FORMAT:
                 return None
-        for path, state in data["files"].items():
-            if _stat(path) != state:
-                return None
-        report: dict[str, Any] = data["report"]
+            for path, state in data["folders"].items():
+                if _folder_stat(path) != state:
+                    return None
+            for path, state in data["files"].items():
+                if _stat(path) != state:
+                    return None
+            report: dict[str, Any] = data["report"]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):  # a damaged snapshot is only a miss
+            return None
         return report
 
     def put(self, started: int, folders: list[str], files: set[str], report: dict[str, Any]) -> bool:

@@ -129,6 +129,14 @@ class Report:
         report.resources = list(data.get("resources", []))
         return report
 
+    @staticmethod
+    def from_stored(data: dict[str, Any]) -> Report | None:
+        """A report kept by the cache, or None when the data is not one: a damaged cache is only a slower run."""
+        try:
+            return Report.from_data(data)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None
+
     def sort(self) -> None:
         """Findings by line within each file: the order every format prints them in."""
         for outcome in self.files:

@@ -498,3 +498,37 @@ def test_a_missing_local_is_looked_for_only_in_files_that_spell_it(cli, stack: P
     monkeypatch.setattr(analysis, "parse", spy)
     assert [f["rule"] for f in cached(cli, stack, "--no-cache")["findings"]] == ["EKSP001"]
     assert sorted(parsed) == sorted([CALL, SIBLING % "AL2023_x86_64_STANDARD"])
+
+
+def _entries(data: dict, change) -> dict | None:
+    """The folder cache with every entry changed; a tree snapshot removed, so that the folder cache is read."""
+    if "entries" not in data:
+        return None
+    return {**data, "entries": {folder: change(entry) for folder, entry in data["entries"].items()}}
+
+
+@pytest.mark.parametrize("damage", [
+    lambda data: {**data, "report": {"files": [{"display": 1}]}},
+    lambda data: {**data, "folders": [1, 2]},
+    lambda data: [data],
+    lambda data: _entries(data, lambda entry: {**entry, "report": {"files": 3}}),
+    lambda data: _entries(data, lambda entry: {**entry, "outside": None}),
+    lambda data: _entries(data, lambda entry: [entry]),
+    lambda data: {**data, "entries": [data["entries"]]} if "entries" in data else None,
+], ids=["snapshot report", "snapshot folders", "not an object", "folder report", "folder states", "folder entry",
+        "folder entries"])
+def test_a_damaged_cache_is_only_a_miss(cli, tree: Path, settled, damage) -> None:
+    """JSON that parses but is not what the cache wrote gives the fresh verdict, never an internal error."""
+    fresh = cached(cli, tree, "--no-cache")
+    cached(cli, tree)
+    stored = list(Path(os.environ["EKSPROXY_GEN_CACHE_DIR"]).glob("*.json"))
+    assert {p.name.split("-")[0] for p in stored} == {"check", "tree"}
+    for path in stored:
+        damaged = damage(json.loads(path.read_text()))
+        if damaged is None:
+            path.unlink()
+        else:
+            path.write_text(json.dumps(damaged))
+    settled()
+    assert cached(cli, tree) == fresh
+    assert cached(cli, tree) == fresh

@@ -25,7 +25,9 @@ def run(paths: list[Path], config: Path | None, output: Output) -> int:
     started = time.time_ns()
     snapshot = _snapshot(paths, config, output)
     stored = snapshot.get() if snapshot else None
-    result = Report.from_data(stored) if stored is not None else _check(paths, config, output, snapshot, started)
+    result = Report.from_stored(stored) if stored is not None else None
+    if result is None:
+        result = _check(paths, config, output, snapshot, started)
     emit(result, output, "check")
     return exit_code(result, output)
 

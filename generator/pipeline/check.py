@@ -47,8 +47,9 @@ def check(files: list[tuple[Path, Settings]], rule_filter: RuleFilter = ALL_RULE
     pending: list[FolderInput] = []
     for inp in inputs:
         stored = cache.get(inp.folder, _context(inp, rule_filter), _files(inp)) if cache else None
-        if stored is not None:
-            results[id(inp)] = Report.from_data(stored)
+        kept = Report.from_stored(stored) if stored is not None else None
+        if kept is not None:
+            results[id(inp)] = kept
             _advance(progress, inp)
             continue
         quiet = quiet_folder(inp, rule_filter)
