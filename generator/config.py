@@ -8,13 +8,13 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from .discover import SUFFIXES
 from .errors import EksproxyError, UsageError
 from .policy.settings import SettingError, Settings, validate
 
 CONFIG_NAME = ".eksproxy-gen.toml"
 _LIST_KEYS = ("vpc_cidrs", "no_proxy")
 _STR_KEYS = ("proxy", "service_cidr")
-_FILE_SUFFIXES = (".tf", ".tofu")
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ class ConfigResolver:
     def _find(self, path: Path) -> Path | None:
         """The nearest settings file above a file, looked up once per folder."""
         text = str(path)
-        key = text if not text.endswith(_FILE_SUFFIXES) and os.path.isdir(text) else os.path.dirname(text) or "."
+        key = text if not text.endswith(SUFFIXES) and os.path.isdir(text) else os.path.dirname(text) or "."
         if key in self._config_by_name:
             return self._config_by_name[key]
         found = self._search(Path(os.path.abspath(key)))
