@@ -262,10 +262,12 @@ def _plain(value: Value | None) -> object:
 
 
 def _load_yaml(text: str) -> object:
+    """The one YAML document of a text, its ``${ }`` kept as written; None when it is not one YAML document."""
     try:
-        return yaml.safe_load(nodeconfig.swap_interpolations(text))
+        docs = nodeconfig.load_documents(text)
     except yaml.YAMLError:
         return None
+    return docs[0] if len(docs) == 1 else None
 
 
 def _from_object(data: dict[str, object], owner: str, file: str, owner_line: int, line: int) -> NodeClass:

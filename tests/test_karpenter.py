@@ -390,6 +390,32 @@ resource "helm_release" "karpenter_set" {
     assert refused[0]["message"] == "not rewritten: its values are not one heredoc; add controller.env by hand"
 
 
+def test_a_controller_no_proxy_holding_a_terraform_reference_is_read_as_written(cli, tmp_path: Path) -> None:
+    """``${var.vpc_cidr}`` in the values heredoc is the configured VPC CIDR, not a placeholder that lacks it."""
+    (tmp_path / ".eksproxy-gen.toml").write_text(
+        'proxy = "http://proxy.corp.example:3128"\nvpc_cidrs = ["tf:var.vpc_cidr"]\n')
+    path = tmp_path / "karpenter.tf"
+    path.write_text(HELM % "")
+    cli("fix", str(tmp_path))
+    assert ",${var.vpc_cidr}," in path.read_text()
+    assert check(cli, tmp_path) == []
+
+
+def test_a_node_class_family_from_a_terraform_value_is_left_to_terraform(cli, tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text("""\
+resource "kubectl_manifest" "node_class" {
+  yaml_body = yamlencode({
+    apiVersion = "karpenter.k8s.aws/v1"
+    kind       = "EC2NodeClass"
+    metadata   = { name = "default" }
+    spec       = { amiFamily = var.family }
+  })
+}
+""")
+    assert [(f["rule"], f["message"].split(": ")[1].split(";")[0]) for f in check(cli, tmp_path)] == [
+        ("EKSP015", "amiFamily is ${var.family}, which only Terraform can compute")]
+
+
 # --- by property ------------------------------------------------------------------------------------------------------
 
 EXAMPLES = int(os.environ.get("EKSPROXY_GEN_PROPERTY_EXAMPLES", "60"))

@@ -482,6 +482,20 @@ def test_named_files_get_no_snapshot(cli, tree: Path, settled) -> None:
     assert not list(Path(os.environ["EKSPROXY_GEN_CACHE_DIR"]).glob("tree-*.json"))
 
 
+def test_fix_reads_a_damaged_folder_cache_as_a_miss(cli, tree: Path) -> None:
+    """``fix`` consults the folder cache too: a damaged entry must give the same diff as no cache at all."""
+    (tree / ".eksproxy-gen.toml").write_text('proxy = "http://proxy.corp.example:3128"\n')
+    args = ("fix", str(tree), "--diff")
+    fresh = cli(*args, "--no-cache")
+    cached(cli, tree)
+    for path in Path(os.environ["EKSPROXY_GEN_CACHE_DIR"]).glob("check-*.json"):
+        path.write_text(json.dumps(_entries(json.loads(path.read_text()), lambda entry: {**entry,
+                                                                                          "report": {"files": 3}})))
+    damaged = cli(*args)
+    assert (damaged.code, damaged.out) == (fresh.code, fresh.out)
+    assert fresh.code == 0 and fresh.out.startswith("---")
+
+
 def test_a_missing_local_is_looked_for_only_in_files_that_spell_it(cli, stack: Path, monkeypatch) -> None:
     """The rest of the folder is parsed only where a definition can be: a file must name the block and the name."""
     from eksproxy_gen.pipeline import analysis

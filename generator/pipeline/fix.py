@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from ..cache import ResultCache
 from ..edits import CannotEdit
@@ -69,9 +68,10 @@ def fix(files: list[tuple[Path, Settings]], write_back: WriteBack, rule_filter: 
     pending: list[FolderInput] = []
     for inp in inputs:
         stored = cache.get(inp.folder, _context(inp, rule_filter), _files(inp)) if cache else None
-        if stored is not None and not _fixable(stored):
-            results[id(inp)] = Report.from_data(stored)
-        elif (quiet := quiet_folder(inp, rule_filter)) is not None:
+        kept = Report.from_stored(stored) if stored is not None else None
+        if kept is not None and not any(f.fixable for f in kept.findings):
+            results[id(inp)] = kept
+        elif kept is None and (quiet := quiet_folder(inp, rule_filter)) is not None:
             _store(cache, inp, rule_filter, quiet)
             results[id(inp)] = quiet.report
         else:
@@ -93,10 +93,6 @@ def fix(files: list[tuple[Path, Settings]], write_back: WriteBack, rule_filter: 
         report.merge(results[id(inp)])
     report.sort()
     return report
-
-
-def _fixable(stored: dict[str, Any]) -> bool:
-    return any(RULES_BY_ID[f["rule"]].fixable for item in stored["files"] for f in item["findings"])
 
 
 def _write(folder: FolderFix, roots: tuple[Path, ...]) -> None:

@@ -84,14 +84,19 @@ def templated(text: str) -> bool:
 def read(text: str) -> Documents:
     if templated(text):
         return Documents(templated=True)
-    swapped_text, swapped = _swap(text)
     try:
-        docs = tuple(d for d in yaml.load_all(swapped_text, Loader=LOADER) if d is not None)
+        return Documents(load_documents(text))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
         return Documents(error=str(problem), error_line=(mark.line + 1) if mark is not None else 1)
-    return Documents(tuple(_restore(d, swapped) for d in docs))
+
+
+def load_documents(text: str) -> tuple[object, ...]:
+    """The YAML documents of a text whose ``${ }`` interpolations are kept as written; raises yaml.YAMLError."""
+    swapped_text, swapped = _swap(text)
+    docs = yaml.load_all(swapped_text, Loader=LOADER)
+    return tuple(_restore(d, swapped) for d in docs if d is not None)
 
 
 def _restore(node: object, swapped: list[str]) -> object:
