@@ -159,15 +159,15 @@ class ResultCache:
         self.dirty = False
 
 
-def _write_json(target: Path, data: dict[str, Any]) -> bool:
-    """Replace ``target`` atomically, so concurrent runs never read half a file; False when it cannot be written."""
+def _write_json(target: Path, data: dict[str, Any]) -> None:
+    """Replace ``target`` atomically, so concurrent runs never read half a file; one that cannot be written is not."""
     import tempfile
 
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name.split('-')[0]}-", dir=target.parent)
     except OSError:
-        return False
+        return
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle)
@@ -175,8 +175,6 @@ def _write_json(target: Path, data: dict[str, Any]) -> bool:
     except OSError:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        return False
-    return True
 
 
 def context_key(*parts: object) -> str:
@@ -220,16 +218,20 @@ class TreeSnapshot:
             return None
         return report
 
-    def put(self, started: int, folders: list[str], files: set[str], report: dict[str, Any]) -> bool:
-        """Store the run's report, unless something it depends on changed too recently to be trusted."""
+    def put(self, started: int, folders: list[str], known: dict[str, list[int]], others: set[str],
+            report: dict[str, Any]) -> None:
+        """Store the run's report, unless something it depends on changed too recently to be trusted.
+
+        ``known`` are file states this run already took (the folder cache's);
+        ``others`` are looked at now.
+        """
         newest = started - RACY_NS
         folder_states = {path: _folder_stat(path) for path in folders}
-        file_states = {path: _stat(path) for path in sorted(files)}
+        file_states = {**known, **{path: _stat(path) for path in others if path not in known}}
         if any(s[0] >= newest or s[1] >= newest for s in folder_states.values()) or any(
                 s[1] >= newest or s[2] >= newest for s in file_states.values()):
-            return False
-        return _write_json(self.file, {"format": FORMAT, "folders": folder_states, "files": file_states,
-                                       "report": report})
+            return
+        _write_json(self.file, {"format": FORMAT, "folders": folder_states, "files": file_states, "report": report})
 
 
 def _folder_stat(path: str) -> list[int]:

@@ -53,7 +53,7 @@ class ConfigResolver:
         self._config_by_name: dict[str, Path | None] = {}
         if explicit is not None and not explicit.is_file():
             raise UsageError(f"--config {explicit}: no such file")
-        self._load(explicit)
+        self._by_config[explicit] = self._load(explicit)
 
     def for_path(self, path: Path) -> Settings:
         config = self._explicit if self._explicit is not None else self._find(path)

@@ -39,7 +39,7 @@ class Walked:
     json_files: list[Path] = field(default_factory=list)
 
 
-def terraform_files(paths: list[Path], walked: Walked | None = None) -> Iterator[Path]:
+def terraform_files(paths: list[Path], walked: Walked) -> Iterator[Path]:
     """Files given directly are taken as they are; folders are walked, skipping ``.terraform/``.
 
     A file reached twice (named twice, or through a symbolic link) is read once.
@@ -58,7 +58,7 @@ def _identity(stat: os.stat_result) -> tuple[int, int]:
     return stat.st_dev, stat.st_ino
 
 
-def _walk(path: Path, walked: Walked | None) -> Iterator[tuple[Path, tuple[int, int]]]:
+def _walk(path: Path, walked: Walked) -> Iterator[tuple[Path, tuple[int, int]]]:
     if not path.is_dir():
         try:
             yield path, _identity(path.stat())
@@ -68,8 +68,7 @@ def _walk(path: Path, walked: Walked | None) -> Iterator[tuple[Path, tuple[int, 
     stack = [str(path)]
     while stack:
         folder = stack.pop()
-        if walked is not None:
-            walked.folders.append(folder)
+        walked.folders.append(folder)
         try:
             device = os.stat(folder).st_dev
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
@@ -82,7 +81,7 @@ def _walk(path: Path, walked: Walked | None) -> Iterator[tuple[Path, tuple[int, 
                 if entry.is_dir():
                     if entry.name not in SKIP_DIRS:
                         subfolders.append(entry.path)
-                elif entry.name.endswith(".tf.json") and walked is not None:
+                elif entry.name.endswith(".tf.json"):
                     walked.json_files.append(Path(entry.path))
                 elif entry.name.endswith(SUFFIXES) and entry.is_file():
                     names.append(entry.name)
@@ -91,8 +90,7 @@ def _walk(path: Path, walked: Walked | None) -> Iterator[tuple[Path, tuple[int, 
                     yield Path(entry.path), key
                 elif entry.name.endswith(YAML_SUFFIXES) and entry.is_file():
                     if not _holds_nodeclass(entry.path):
-                        if walked is not None:
-                            walked.yaml_left_out.append(entry.path)
+                        walked.yaml_left_out.append(entry.path)
                         continue
                     key = _identity(entry.stat()) if entry.is_symlink() else (device, entry.inode())
                     yield Path(entry.path), key
@@ -135,12 +133,10 @@ def folder_names(folder: str) -> tuple[str, ...]:
 
 def forget() -> None:
     """Start a run from what is on disk now: folder listings and local module checks are kept per run."""
-    _folder_names.cache_clear()
     _local_is_eks.cache_clear()
     _listed.clear()
 
 
-@lru_cache(maxsize=8192)
 def _folder_names(folder: str) -> tuple[str, ...]:
     try:
         with os.scandir(folder) as entries:
@@ -188,18 +184,17 @@ def _local_is_eks(source: str, folder: str) -> bool:
     return module_source.local_kind(source, Path(folder)) is not None
 
 
-def outside_dependencies(folder: Path, contents: list[bytes], names: tuple[str, ...] | None = None) -> set[Path]:
+def outside_dependencies(folder: Path, contents: list[bytes]) -> set[Path]:
     """Paths outside the folder's own files that decide whether its module calls are terraform-aws-eks.
 
     A folder is a copy of the module when it holds ``node_groups.tf`` and
     ``modules/eks-managed-node-group``, and a submodule of a copy when it sits in
     the ``modules`` folder of one; a local source is judged by the same marks in
     its folder (``variables.tf`` there tells the copy's version). A cached
-    verdict stays valid only while these do not change. ``names``, the
-    folder's Terraform files when known, saves looking for ``node_groups.tf``.
+    verdict stays valid only while these do not change.
     """
     roots: list[Path] = []
-    if "node_groups.tf" in names if names is not None else (folder / "node_groups.tf").exists():
+    if "node_groups.tf" in folder_names(str(folder)):
         roots.append(folder)
     if folder.parent.name == "modules":
         roots.append(folder.parent.parent)

@@ -107,8 +107,7 @@ class Entry:
 
 @dataclass(frozen=True)
 class MapV:
-    """A map. ``objects`` are the literal objects it is built from, in merge order; ``branch_objects`` those
-    that count only under a condition.
+    """A map. ``objects`` are the literal objects it is built from, in merge order.
 
     ``open`` is set when an unknown map was merged in: a key not in ``entries``
     may then exist with a value only Terraform knows, and the entries written
@@ -121,7 +120,6 @@ class MapV:
     maybe: tuple[Entry, ...] = ()
     condition: Unknown | None = None
     written: Site | None = None
-    branch_objects: tuple[Site, ...] = ()
 
     def get(self, key: str) -> Value | None:
         """The value of ``key``; Unknown when it depends on a condition or an unknown merge; None when surely absent."""
@@ -270,8 +268,7 @@ class Scope:
                 sure.append(Entry(entry.key, why, entry.elem, entry.path, entry.doc, entry.at))
             else:
                 maybe.append(entry)
-        branches = then.objects + otherwise.objects + then.branch_objects + otherwise.branch_objects
-        return MapV(tuple(sure), (), None, tuple(maybe), why, site, branches)
+        return MapV(tuple(sure), (), None, tuple(maybe), why, site)
 
     def _object(self, expr: ObjectExpr, site: Site) -> MapV:
         entries: list[Entry] = []
@@ -465,7 +462,6 @@ def _merge(_scope: Scope, args: list[Value], site: Site) -> Value:
     maybe: list[Entry] = []
     condition: Unknown | None = None
     objects: list[Site] = []
-    branches: list[Site] = []
     open_: Unknown | None = None
     for arg in args:
         if isinstance(arg, Known) and arg.value is None:
@@ -489,8 +485,7 @@ def _merge(_scope: Scope, args: list[Value], site: Site) -> Value:
         entries = [e for e in entries if arg.entry(e.key) is None] + list(arg.entries)
         maybe = [m for m in maybe if arg.entry(m.key) is None]
         objects += arg.objects
-        branches += arg.branch_objects
-    return MapV(tuple(entries), tuple(objects), open_, tuple(maybe), condition, site, tuple(branches))
+    return MapV(tuple(entries), tuple(objects), open_, tuple(maybe), condition, site)
 
 
 def _concat(_scope: Scope, args: list[Value], site: Site) -> Value:

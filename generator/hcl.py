@@ -34,12 +34,6 @@ class Span:
     start: int
     end: int
 
-    def contains(self, other: Span) -> bool:
-        return self.start <= other.start and other.end <= self.end
-
-    def overlaps(self, other: Span) -> bool:
-        return self.start < other.end and other.start < self.end
-
 
 @dataclass(frozen=True)
 class Expr:
@@ -290,7 +284,7 @@ def _block(tree: Tree[Token]) -> Block:
     body = Body()
     for child in kids[1:]:
         if isinstance(child, Tree) and child.data == "string":
-            labels.append(_string_raw(child))
+            labels.append(_string_parts(child)[0])
         elif isinstance(child, Tree) and child.data == "identifier":
             labels.append(_identifier(child))
         elif isinstance(child, Tree) and child.data == "body":
@@ -316,8 +310,10 @@ def _identifier(node: Tree[Token] | Token) -> str:
     return "".join(str(t) for t in _tokens(node)).strip()
 
 
-def _string_raw(tree: Tree[Token]) -> str:
-    return "".join(str(t) for t in _tokens(tree))[1:-1]
+def _string_parts(tree: Tree[Token]) -> tuple[str, bool]:
+    """A quoted string's text between its quotes, and whether it holds ``${ }`` or ``%{ }``."""
+    tokens = _tokens(tree)
+    return "".join(map(str, tokens))[1:-1], any(t.type in {"INTERP_START", "DIRECTIVE_START"} for t in tokens)
 
 
 def _unwrap(node: Tree[Token] | Token) -> Tree[Token] | Token:
@@ -344,8 +340,7 @@ def _expr(node: Tree[Token] | Token) -> Expr:
     if data == "tuple":
         return TupleExpr("tuple", span, tuple(_expr(i) for i in _significant(inner) if not isinstance(i, Token)))
     if data == "string":
-        raw = _string_raw(inner)
-        templated = any(t.type in {"INTERP_START", "DIRECTIVE_START"} for t in _tokens(inner))
+        raw, templated = _string_parts(inner)
         return StringExpr("string", span, raw, None if templated else unescape(raw))
     if data in {"heredoc_template", "heredoc_template_trim"}:
         return _heredoc(inner, span)
@@ -375,7 +370,8 @@ def _traversal(tree: Tree[Token], span: Span) -> Expr:
     steps: list[str | int | None] = []
     node: Tree[Token] | Token = tree
     while isinstance(node, Tree) and node.data in {"get_attr_expr_term", "index_expr_term"}:
-        base, step = _significant(node)[0], _significant(node)[-1]
+        significant = _significant(node)
+        base, step = significant[0], significant[-1]
         steps.append(_step(step))
         node = _unwrap(base)
     if not (isinstance(node, Tree) and node.data == "identifier"):
@@ -431,8 +427,8 @@ def _object_elem(tree: Tree[Token]) -> ObjectElem:
     if isinstance(key_inner, Tree) and key_inner.data in {"identifier", "keyword"}:
         key = _identifier(key_inner)
     elif isinstance(key_inner, Tree) and key_inner.data == "string":
-        has_template = any(t.type in {"INTERP_START", "DIRECTIVE_START"} for t in _tokens(key_inner))
-        key = None if has_template else unescape(_string_raw(key_inner))
+        raw, templated = _string_parts(key_inner)
+        key = None if templated else unescape(raw)
     else:
         key = None
     value = _expr(value_node)

@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 
 from . import yaml_text
-from .evaluate import Known, Scope, Unknown, Value, to_plain
+from .evaluate import Scope, Unknown, Value, as_text, to_plain
 from .hcl import Block, Call, Document, Expr, HeredocExpr, ObjectExpr, TupleExpr
 from .policy import nodeconfig
 from .policy.facts import NODECONFIG, Opaque, Origin, Part
@@ -303,8 +303,7 @@ def controllers_in_terraform(doc: Document, path: Path, scope: Scope, display: D
 
 def _is_karpenter_chart(block: Block, path: Path, doc: Document, scope: Scope) -> bool:
     chart = block.body.attribute("chart")
-    value = scope.value(chart.value, path, doc) if chart else None
-    text = value.value if isinstance(value, Known) and isinstance(value.value, str) else ""
+    text = as_text(scope.value(chart.value, path, doc) if chart else None) or ""
     return text == CHART or text.endswith("/" + CHART)
 
 
@@ -348,8 +347,8 @@ def _controller(block: Block, path: Path, doc: Document, scope: Scope, display: 
 
 def _values_data(item: Expr, path: Path, doc: Document, scope: Scope) -> tuple[object, bool]:
     value = scope.value(item, path, doc)
-    if isinstance(value, Known) and isinstance(value.value, str):
-        return _load_yaml(value.value), False
+    if (text := as_text(value)) is not None:
+        return _load_yaml(text), False
     plain = _plain(value)
     if isinstance(plain, dict):
         return plain, False

@@ -25,10 +25,11 @@ from .policy.facts import NODECONFIG as NODECONFIG_TYPE
 from .policy.facts import ModuleFacts, Opaque, Part
 from .policy.judge import current_no_proxy
 from .policy.karpenter import as_group, nodeclass_family
+from .policy.scripts import PROXY_VARS
 from .policy.settings import Settings
-from .userdata import ReadDocument, part_text, split
+from .userdata import BOUNDARY, ReadDocument, part_text, split
+from .userdata import document as mime_document
 
-BOUNDARY = "MIMEBOUNDARY"
 SHELL_TYPE = 'text/x-shellscript; charset="us-ascii"'
 
 
@@ -96,9 +97,7 @@ def _al2023(parts: tuple[Part, ...] | Opaque, current: str | Opaque | None, mime
             for index, part in enumerate(parts) if index not in layout.remove]
     texts = [part_text(BOUNDARY, g.content_type, g.content, g.filename) for g in generated]
     at = min(layout.insert_at, len(kept))
-    body = kept[:at] + texts + kept[at:]
-    head = f'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="{BOUNDARY}"\n\n'
-    return head + "".join(body) + f"--{BOUNDARY}--\n", left
+    return mime_document(BOUNDARY, kept[:at] + texts + kept[at:]), left
 
 
 def _own_part(boundary: str, part: Part, content: str) -> str:
@@ -141,7 +140,6 @@ def _set_user_data(place: YamlPlace, spec: yaml.MappingNode, text: str) -> FileE
 
 # --- the controller ---------------------------------------------------------------------------------------------------
 
-PROXY_ENV = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
 
 
 def plan_controller(controller: Controller, settings: Settings) -> Plan:
@@ -154,9 +152,9 @@ def plan_controller(controller: Controller, settings: Settings) -> Plan:
     no_proxy = render.no_proxy(controller.facts.module, settings)
     values = {"HTTP_PROXY": settings.proxy, "HTTPS_PROXY": settings.proxy, "NO_PROXY": no_proxy}
     values.update({k.lower(): v for k, v in list(values.items())})
-    entries = [(name, values[name]) for name in PROXY_ENV]
+    entries = [(name, values[name]) for name in PROXY_VARS]
     env = dict(controller.facts.env) if isinstance(controller.facts.env, dict) else {}
-    if any(name in env for name in PROXY_ENV):
+    if any(name in env for name in PROXY_VARS):
         raise CannotEdit("controller.env already sets some proxy variables; correct them by hand")
     return Plan((_add_env(place, root, entries),), ("added the proxy to controller.env",))
 

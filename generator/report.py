@@ -12,7 +12,7 @@ from .filters import Suppressed
 from .policy.facts import location
 from .policy.rules import Finding, Severity
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_INTERNAL = 0, 1, 3
 
 
 @dataclass(frozen=True)

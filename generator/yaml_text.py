@@ -15,9 +15,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from .policy.nodeconfig import interpolations, templated
-
-_Loader: type[yaml.SafeLoader | yaml.CSafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from .policy.nodeconfig import LOADER, interpolations, templated
 
 
 class YamlTextError(Exception):
@@ -45,7 +43,7 @@ def documents(text: str) -> list[yaml.Node]:
     if templated(text):
         raise YamlTextError("it holds %{ } template directives, so which lines it has is Terraform's decision", 1)
     try:
-        return [node for node in yaml.compose_all(masked(text), Loader=_Loader) if node is not None]
+        return [node for node in yaml.compose_all(masked(text), Loader=LOADER) if node is not None]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]

@@ -59,15 +59,16 @@ def _store(snapshot: TreeSnapshot, started: int, collected: Collected, cache: Re
     """
     folders = {str(path.parent) for path, _settings in collected.files}
     listed = {os.path.normpath(folder) for folder in (*folders, *collected.walked.folders)}
-    depended = {*collected.settings_files, *collected.walked.yaml_left_out}
+    others = {*collected.settings_files, *collected.walked.yaml_left_out}
     absolute = {os.path.abspath(folder) for folder in listed}
-    depended.update(path for path in collected.settings_absent if os.path.dirname(path) not in absolute)
+    others.update(path for path in collected.settings_absent if os.path.dirname(path) not in absolute)
+    known: dict[str, list[int]] = {}
     for folder in folders:
         entry = cache.entries.get(folder)
         if entry is None:
             return
-        depended.update(entry["files"], entry["outside"])
-    snapshot.put(started, sorted(listed), depended, result.to_data())
+        known.update((path, state[:4]) for path, state in (*entry["files"].items(), *entry["outside"].items()))
+    snapshot.put(started, sorted(listed), known, others, result.to_data())
 
 
 def _snapshot(paths: list[Path], config: Path | None, output: Output) -> TreeSnapshot | None:

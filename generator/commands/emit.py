@@ -15,8 +15,6 @@ from ..formats import text as plain
 from ..options import Output
 from ..report import EXIT_INTERNAL, EXIT_OK, Report
 
-FORMATS = ("text", "json", "sarif", "github", "gitlab")
-
 
 def render(name: str, report: Report, kind: str) -> str:
     """A report in one format; ``kind`` is "check" or "fix" (their JSON differs)."""
@@ -36,7 +34,7 @@ def render(name: str, report: Report, kind: str) -> str:
         from ..formats.gitlab import gitlab
 
         return gitlab(report)
-    return plain.text(report, quiet=True, unused=False)
+    return plain.text(report)
 
 
 def coloured(output: Output) -> bool:

@@ -47,12 +47,9 @@ def summary(report: Report, kind: str = "check") -> str:
     return text + "."
 
 
-def text(report: Report, quiet: bool = False, unused: bool = False) -> str:
-    lines = [error_line(e) for e in report.errors]
-    lines += [finding_line(f) for f in report.findings]
-    if not quiet:
-        lines.append(summary(report))
-    return "\n".join(lines)
+def text(report: Report) -> str:
+    """Errors, then findings, a line each: the summary goes to stderr, apart from the report."""
+    return "\n".join([*(error_line(e) for e in report.errors), *(finding_line(f) for f in report.findings)])
 
 
 def rule_counts(report: Report) -> list[tuple[str, str, int, str]]:

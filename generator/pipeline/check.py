@@ -135,8 +135,7 @@ def quiet_folder(inp: FolderInput, rule_filter: RuleFilter = ALL_RULES) -> Folde
             elif b"eksproxy-gen:ignore" in raw:
                 text = source_from_bytes(targets[name], raw).text
                 report.notices += notices(parse_directives(text, outcome.display), rule_filter)
-    names = folder_names(str(inp.folder))
-    return FolderCheck(report, frozenset(outside_dependencies(inp.folder, contents, names)))
+    return FolderCheck(report, frozenset(outside_dependencies(inp.folder, contents)))
 
 
 def check_folder(inp: FolderInput, rule_filter: RuleFilter) -> FolderCheck:

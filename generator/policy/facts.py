@@ -94,10 +94,6 @@ class ModuleFacts:
     private_endpoint: bool = True
     refs: tuple[tuple[str, str], ...] = ()
 
-    @property
-    def location(self) -> str:
-        return self.name
-
 
 @dataclass(frozen=True)
 class GroupFacts:

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import yaml
 
-API_VERSION = "node.eks.aws/v1alpha1"
 KIND = "NodeConfig"
 _PLACEHOLDER = "eksproxygen0interp{}0"
 _PLACEHOLDER_RE = re.compile(r"eksproxygen0interp(\d+)0")
@@ -31,7 +30,6 @@ class Documents:
 
     items: tuple[object, ...] = ()
     error: str | None = None
-    error_line: int = 0
     templated: bool = False
 
 
@@ -87,9 +85,8 @@ def read(text: str) -> Documents:
     try:
         return Documents(load_documents(text))
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
-        return Documents(error=str(problem), error_line=(mark.line + 1) if mark is not None else 1)
+        return Documents(error=str(problem))
 
 
 def load_documents(text: str) -> tuple[object, ...]:

@@ -103,8 +103,6 @@ def _type_of(node: yaml.Node) -> str:
 
 def _scalar_fits(node: yaml.ScalarNode, wanted: str) -> bool:
     tag = _SCALAR_TAGS.get(str(node.tag).rsplit(":", 1)[-1], "")
-    if tag == "null":
-        return True
     if PLACEHOLDER.fullmatch(node.value) and node.style is None:
         return True
     if wanted == "number":
