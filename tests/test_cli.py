@@ -44,13 +44,17 @@ def test_version_and_short_help() -> None:
     for flag in ("--version", "-V"):
         proc = console(flag)
         assert (proc.returncode, proc.stdout) == (0, f"eksproxy-gen {version('eksproxy-gen')}\n")
-    assert console("-h").stdout == console("--help").stdout
+    short, long = console("-h"), console("--help")
+    assert (short.returncode, long.returncode) == (0, 0)
+    assert short.stdout == long.stdout
+    assert short.stdout.startswith("Usage: eksproxy-gen [OPTIONS] COMMAND")
 
 
 @pytest.mark.parametrize("command", ["check", "fix", "render", "rules", "rule", "rules-path"])
 def test_each_command_helps_in_plain_words_with_exit_codes_and_an_example(command: str) -> None:
     text = console(command, "-h").stdout
-    assert "Exit codes:" in text and "eksproxy-gen " + command in text.split("Exit codes:")[0].split("Example")[-1]
+    assert "Exit codes:" in text
+    assert re.search(rf"^\s*Examples?: .*eksproxy-gen {command}\b", text, re.M), text
     assert not re.search(r"<list\[|\[Path\]|PATH\.\.\.|typer|Invalid value for", text)
 
 

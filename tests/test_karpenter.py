@@ -26,7 +26,7 @@ from eksproxy_gen.policy import nodeconfig
 from eksproxy_gen.policy.nodeconfig_lint import lint
 from eksproxy_gen.userdata import split
 
-from .conftest import fmt_clean, sandbox_bash
+from .conftest import fmt_clean, in_ci, sandbox_bash
 
 FLAGS = ("--proxy", "http://proxy.corp.example:3128", "--vpc-cidr", "10.0.0.0/16")
 NODE_POOL = """\
@@ -452,7 +452,8 @@ def node_class_files(draw: st.DrawFn) -> str:
     return text + (NODE_POOL if draw(st.booleans()) else "")
 
 
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=in_ci(),
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=node_class_files())
 def test_fix_and_check_agree_on_node_classes_and_keep_every_other_line(cli, tmp_path_factory: pytest.TempPathFactory,
                                                                        text: str) -> None:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eksproxy_gen.evaluate import template_pieces
@@ -18,6 +18,8 @@ from eksproxy_gen.policy.family import ami_family
 from eksproxy_gen.policy.scripts import harmful_lines, proxy_cut
 from eksproxy_gen.policy.settings import Settings
 from eksproxy_gen.policy.values import covers, mask_credentials, normalize, resolve, split_no_proxy
+
+from .conftest import in_ci
 
 
 @pytest.mark.parametrize(("entries", "wanted", "expected"), [
@@ -181,6 +183,7 @@ def test_template_pieces_keep_escapes_apart() -> None:
                       ("text", "z}")]
 
 
+@settings(max_examples=300, deadline=None, derandomize=in_ci())
 @given(st.text(alphabet='$%{}"\\a\n', max_size=24))
 def test_template_pieces_cover_the_text_in_order(raw: str) -> None:
     """Joined, the pieces are the text (an interpolation left open is text); each piece has its kind's shape."""

@@ -125,6 +125,7 @@ def test_a_template_file_cannot_take_terraform_references(cli, tmp_path: Path) -
     before = path.read_bytes()
     result = cli("fix", str(tmp_path), "--format", "json", "--proxy", "tf:var.proxy_url")
     data = json.loads(result.out)
+    assert result.code == 1
     assert "is a template and the settings are Terraform references" in refusals(data)[0]
     assert path.read_bytes() == before
     assert (tmp_path / "pre.sh.tpl").read_text(encoding="utf-8") == "#!/bin/bash\necho ${name}\n"
@@ -133,9 +134,11 @@ def test_a_template_file_cannot_take_terraform_references(cli, tmp_path: Path) -
 def test_a_quoted_pre_bootstrap_script_is_not_merged_into(cli, tmp_path: Path) -> None:
     path = write_tf(tmp_path, '  eks_managed_node_groups = {\n    a = {\n      ami_type                = "AL2_x86_64"\n'
                     '      pre_bootstrap_user_data = "#!/bin/bash\\necho hi\\n"\n    }\n  }\n')
+    before = path.read_bytes()
     code, data = fix(cli, path)
     assert code == 1
     assert "is not a heredoc (<<-EOT)" in refusals(data)[0]
+    assert path.read_bytes() == before
 
 
 @pytest.mark.parametrize(("toml", "why"), [
@@ -318,6 +321,7 @@ def test_a_full_disk_leaves_the_file_and_no_temporary_file(cli, tmp_path: Path, 
 
 def test_a_folder_that_cannot_take_a_temporary_file_is_reported(cli, tmp_path: Path, monkeypatch) -> None:
     path = write_tf(tmp_path, "  eks_managed_node_groups = {\n    a = {}\n  }\n")
+    before = path.read_bytes()
 
     def refuse(*_args: object, **_kwargs: object) -> tuple[int, str]:
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
@@ -325,3 +329,5 @@ def test_a_folder_that_cannot_take_a_temporary_file_is_reported(cli, tmp_path: P
     monkeypatch.setattr(write.tempfile, "mkstemp", refuse)
     result = cli("fix", str(path), *FLAGS)
     assert result.code == 1 and "cannot write: Permission denied" in result.err
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["main.tf"]

@@ -122,7 +122,7 @@ BAD_CONFIGS = [
     ('proxy = "http://p:3128"\nvpc_cidr = ["10.0.0.0/16"]\n', 2, "unknown key vpc_cidr"),
     ('proxy = 3128\n', 1, "must be a string"),
     ('vpc_cidrs = "10.0.0.0/16"\n', 1, "list of strings"),
-    ('proxy = "http://p:3128\n', 1, "Illegal character|Unterminated|Expected"),
+    ('proxy = "http://p:3128\n', 1, "Illegal character '\\\\n'"),
 ]
 
 

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from eksproxy_gen import cache as cache_module
 from eksproxy_gen import main
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, in_ci
 from .strategies import Doc, terraform_files
 
 REPO = Path(__file__).resolve().parents[1]
@@ -107,8 +107,8 @@ def _write(folder: Path, doc: Doc) -> None:
 
 # --- the pre-filter --------------------------------------------------------------------------------------------------
 
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                       HealthCheck.too_slow])
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=in_ci(),
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(doc=terraform_files())
 def test_prefilter_never_changes_a_verdict_on_generated_terraform(tmp_path_factory: pytest.TempPathFactory,
                                                                     doc: Doc) -> None:
