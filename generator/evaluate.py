@@ -32,7 +32,7 @@ from .hcl import (
     TupleExpr,
     unescape,
 )
-from .policy.values import dedent_heredoc
+from .policy.values import dedent_heredoc, one_line
 
 
 @dataclass(frozen=True)
@@ -431,7 +431,7 @@ def _closing_brace(raw: str, i: int) -> int | None:
 
 def _text(site: Site) -> str:
     """The expression as written, on one line."""
-    return " ".join(site.doc.source(site.expr.span).split())
+    return one_line(site.doc.source(site.expr.span))
 
 
 def _located(value: Value, site: Site) -> Value:

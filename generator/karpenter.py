@@ -24,6 +24,7 @@ from .hcl import Block, Call, Document, Expr, HeredocExpr, ObjectExpr, TupleExpr
 from .policy import nodeconfig
 from .policy.facts import NODECONFIG, Opaque, Origin, Part
 from .policy.karpenter import ControllerFacts, NodeClassFacts
+from .policy.values import one_line
 from .userdata import is_mime, split
 
 KIND = "EC2NodeClass"
@@ -380,5 +381,5 @@ def _set_entries(block: Block, path: Path, doc: Document, scope: Scope) -> dict[
 
 
 def _opaque(expr: Expr, doc: Document, path: Path, display: Display) -> Opaque:
-    text = " ".join(doc.source(expr.span).split())
+    text = one_line(doc.source(expr.span))
     return Opaque("values", text, f"{display(path)}:{doc.line_of(expr.span.start)}")

@@ -19,7 +19,7 @@ from .evaluate import Entry, FileSite, Known, ListV, MapV, Scope, Site, Unknown,
 from .hcl import Block, Document, HeredocExpr
 from .policy.facts import GroupFacts, ModuleFacts, Opaque, Origin, Part
 from .policy.rules import Finding
-from .policy.values import normalize
+from .policy.values import normalize, one_line
 
 GROUP_MAPS = {"eks_managed_node_groups": "eks_managed", "self_managed_node_groups": "self_managed"}
 DEFAULTS_MAPS = {"eks_managed_node_groups": "eks_managed_node_group_defaults",
@@ -300,7 +300,7 @@ def _opaque(setting: str, value: Value | None, display: Display) -> Opaque:
     if isinstance(value, Unknown):
         text = value.text
     elif isinstance(site, Site):
-        text = " ".join(site.doc.source(site.expr.span).split())
+        text = one_line(site.doc.source(site.expr.span))
     else:
         text = "not a value of the expected type"
     return Opaque(setting, text, _where(value, display) if value is not None else "")

@@ -67,12 +67,16 @@ def realign_at(path: Path, text: str, pos: int) -> FileEdit:
 
 @dataclass(frozen=True)
 class Plan:
-    """The edits for one group; ``notes`` say what the user should know; ``leaves`` the rules it knowingly leaves."""
+    """The edits for one group; ``notes`` say what the user should know; ``left_message`` what it left in place."""
 
     edits: tuple[FileEdit, ...]
     notes: tuple[str, ...] = ()
-    leaves: frozenset[str] = frozenset()
     left_message: str = ""
+
+    @property
+    def leaves(self) -> frozenset[str]:
+        """The rules it knowingly leaves: proxy lines it could not cut stay harmful lines of a shell part."""
+        return frozenset({"EKSP014"}) if self.left_message else frozenset()
 
 
 @dataclass
@@ -146,8 +150,7 @@ def _al2023(ctx: Context, group: NodeGroup) -> Plan:
     else:
         raise CannotEdit(f"{PARTS} is built by an expression; add the parts printed by `eksproxy-gen render` "
                          "where it is defined")
-    leaves = frozenset({"EKSP014"}) if layout.left else frozenset()
-    return Plan(tuple(edits), tuple(ctx.notes), leaves, "; ".join(layout.left))
+    return Plan(tuple(edits), tuple(ctx.notes), "; ".join(layout.left))
 
 
 def plan_layout(parts: tuple[Part, ...], wanted: frozenset[str], module: ModuleFacts, settings: Settings,

@@ -59,8 +59,7 @@ def plan_nodeclass(nodeclass: NodeClass, settings: Settings, wanted: frozenset[s
     else:
         raise CannotEdit(f"eksproxy-gen does not write user data for {family or 'an unknown AMI family'}")
     edit = _set_user_data(place, spec, text)
-    leaves = frozenset({"EKSP014"}) if left else frozenset()
-    return Plan((edit,), tuple(notes), leaves, left)
+    return Plan((edit,), tuple(notes), left)
 
 
 def _check_settings(settings: Settings, in_terraform: bool) -> None:

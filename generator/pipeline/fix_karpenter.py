@@ -102,7 +102,7 @@ def _judge(after: FolderResult, seen: Visible, texts: dict[Path, str], planned: 
             new_texts[path] = splice(after.text(path), edits)
     except CannotEdit as exc:
         return f"its edits overlap another fix ({exc})"
-    final = analyse(after.input.with_texts(new_texts))
+    final = analyse(after.input.with_texts(new_texts), reuse=after.loaded)
     final_seen = visible(final, rule_filter)
     for path in by_file:
         if path in final.errors:
