@@ -6,8 +6,9 @@ eksproxy-gen is measured as users install it: the project is installed (not
 in editable mode, whose import hook costs every run about 15 ms) into a
 temporary virtual environment, unless ``--tool`` names an installed script.
 Prints, for each size, the median wall time and peak memory of every command,
-and the ratios the speed targets are stated in. Nothing is asserted: the
-figures are for people to read (see README "Performance").
+and the ratios the speed targets are stated in, beside the floors of
+benchmarks/floor.py: the least a run can cost with Typer and python-hcl2.
+Nothing is asserted: the figures are for people to read (see README "Performance").
 """
 
 from __future__ import annotations
@@ -36,17 +37,28 @@ class Timing:
     peak_mb: float
 
 
-def measure(command: list[str], env: dict[str, str], cwd: Path, runs: int) -> Timing:
-    """Median wall time and the largest peak resident memory over ``runs`` runs of a command."""
-    times: list[float] = []
-    peak = 0
+def once(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, int]:
+    """Wall time and peak resident memory (KB) of one run of a command."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, _, usage = os.wait4(proc.pid, 0)
+    return time.perf_counter() - start, usage.ru_maxrss
+
+
+def measure(commands: dict[str, tuple[list[str], Path]], env: dict[str, str], runs: int) -> dict[str, Timing]:
+    """Median wall time and largest peak memory of each command, timed in ``runs`` rounds of one run each.
+
+    Rounds, not one command's runs in a row: this machine's speed drifts, and a
+    drift then reaches grep, the floors and eksproxy-gen alike, so their ratios hold.
+    """
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    peaks = dict.fromkeys(commands, 0)
     for _ in range(runs):
-        start = time.perf_counter()
-        proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _, _, usage = os.wait4(proc.pid, 0)
-        times.append(time.perf_counter() - start)
-        peak = max(peak, usage.ru_maxrss)
-    return Timing(statistics.median(times), peak / 1024)
+        for name, (command, cwd) in commands.items():
+            seconds, peak = once(command, env, cwd)
+            times[name].append(seconds)
+            peaks[name] = max(peaks[name], peak)
+    return {name: Timing(statistics.median(times[name]), peaks[name] / 1024) for name in commands}
 
 
 def install(venv: Path) -> str:
@@ -82,33 +94,41 @@ def main() -> int:
             timings: dict[str, Timing] = {}
             shape = f"{size:>6} {files:>6} {total / 1e6:>5.1f}"
 
-            def run(name: str, command: list[str], runs: int = args.runs, folder: Path = tree,
-                    timings: dict[str, Timing] = timings, shape: str = shape) -> None:
-                timings[name] = measure(command, env, folder, runs)
-                t = timings[name]
-                print(f"{shape}  {name:<34} {t.seconds:>9.3f} {t.peak_mb:>8.1f}", flush=True)
+            def show(measured: dict[str, Timing], timings: dict[str, Timing] = timings, shape: str = shape) -> None:
+                timings.update(measured)
+                for name, t in measured.items():
+                    print(f"{shape}  {name:<34} {t.seconds:>9.3f} {t.peak_mb:>8.1f}", flush=True)
 
-            run("grep -rl eks_managed_node_groups", ["grep", "-rl", "eks_managed_node_groups", "."])
-            run("check (cold, --no-cache)", [tool, "check", "-q", "--no-cache", "."])
             shutil.rmtree(cache, ignore_errors=True)
-            measure([tool, "check", "-q", "."], env, tree, 1)
+            once([tool, "check", "-q", "."], env, tree)
             time.sleep(2.1)  # past the window in which a cached file's time stamp cannot be trusted
-            measure([tool, "check", "-q", "."], env, tree, 1)
-            run("check (warm cache)", [tool, "check", "-q", "."])
-            run("fix --check (cold, --no-cache)", [tool, "fix", "--check", "-q", "--no-cache", "--proxy",
-                                                   "http://proxy:3128", "."])
-            run("--help", [tool, "--help"])
-            run("check, tree without EKS (cold)", [tool, "check", "-q", "--no-cache", "."], folder=none_tree)
+            once([tool, "check", "-q", "."], env, tree)  # stores the snapshot the warm runs are answered from
+            python = str(Path(tool).parent / "python")
+            show(measure({
+                "grep -rl eks_managed_node_groups": (["grep", "-rl", "eks_managed_node_groups", "."], tree),
+                "check (cold, --no-cache)": ([tool, "check", "-q", "--no-cache", "."], tree),
+                "check (warm cache)": ([tool, "check", "-q", "."], tree),
+                "fix --check (cold, --no-cache)": ([tool, "fix", "--check", "-q", "--no-cache", "--proxy",
+                                                    "http://proxy:3128", "."], tree),
+                "--help": ([tool, "--help"], tree),
+                "check, tree without EKS (cold)": ([tool, "check", "-q", "--no-cache", "."], none_tree),
+                "floor: Typer + python-hcl2 parse": ([python, str(HERE / "floor.py"), "parse", "."], tree),
+                "floor: Typer + stat every path": ([python, str(HERE / "floor.py"), "stat", "."], tree),
+            }, env, args.runs))
             if checkov.exists():
                 base = [str(checkov), "-d", ".", "--framework", "terraform", "--skip-download", "--quiet",
                         "--compact", "-o", "json"]
-                run("checkov, one built-in check", [*base, "--check", "CKV_AWS_24"], args.checkov_runs)
-                run("checkov, built-in + our rules", [*base, "--check", "CKV_AWS_24,CKV_EKSPROXY_*",
-                                                      "--external-checks-dir", str(rules)], args.checkov_runs)
+                show(measure({
+                    "checkov, one built-in check": ([*base, "--check", "CKV_AWS_24"], tree),
+                    "checkov, built-in + our rules": ([*base, "--check", "CKV_AWS_24,CKV_EKSPROXY_*",
+                                                       "--external-checks-dir", str(rules)], tree),
+                }, env, args.checkov_runs))
             grep = timings["grep -rl eks_managed_node_groups"].seconds
             cold = timings["check (cold, --no-cache)"].seconds
-            print(f"       ratios: cold check / grep = {cold / grep:.1f}; warm check / grep = "
-                  f"{timings['check (warm cache)'].seconds / grep:.1f}; fix --check / check = "
+            print(f"       ratios: cold check / grep = {cold / grep:.1f} (its floor: "
+                  f"{timings['floor: Typer + python-hcl2 parse'].seconds / grep:.1f}); warm check / grep = "
+                  f"{timings['check (warm cache)'].seconds / grep:.1f} (its floor: "
+                  f"{timings['floor: Typer + stat every path'].seconds / grep:.1f}); fix --check / check = "
                   f"{timings['fix --check (cold, --no-cache)'].seconds / cold:.2f}", end="")
             if checkov.exists():
                 alone = timings["checkov, one built-in check"].seconds

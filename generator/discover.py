@@ -21,7 +21,7 @@ SUFFIXES = (".tf", ".tofu")
 YAML_SUFFIXES = (".yaml", ".yml")
 _KARPENTER_YAML = b"EC2NodeClass"
 SKIP_DIRS = {".terraform", ".git", ".terragrunt-cache"}
-_AFTER_SOURCE = re.compile(rb'[ \t]*=[ \t]*"([^"\n]*)"')
+_SOURCE = re.compile(rb'source[ \t]*=[ \t]*"([^"\n]*)"')  # a literal first: the search skips ahead by it
 _EKS_NAMES = (b"/eks/aws", b"terraform-aws-eks")
 
 
@@ -148,13 +148,12 @@ def _folder_names(folder: str) -> tuple[str, ...]:
 def sources(raw: bytes) -> list[bytes]:
     """Every ``source = "..."`` of a file, found from its bytes (``resource`` blocks skipped cheaply)."""
     found: list[bytes] = []
-    at = raw.find(b"source")
-    while at >= 0:
+    match = _SOURCE.search(raw)
+    while match:
+        at = match.start()
         if at == 0 or raw[at - 1] in b" \t\n{;":
-            match = _AFTER_SOURCE.match(raw, at + 6)
-            if match:
-                found.append(match.group(1))
-        at = raw.find(b"source", at + 6)
+            found.append(match.group(1))
+        match = _SOURCE.search(raw, at + 6)  # not from the end: another may start inside what this one matched
     return found
 
 

@@ -262,5 +262,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    """Console entry point."""
+    """Console entry point (``eksproxy_gen.entry`` defers garbage collection first, then calls this)."""
     sys.exit(main())

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import time
@@ -20,9 +22,11 @@ from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from eksproxy_gen import cache as cache_module
 from eksproxy_gen import main
+from eksproxy_gen.discover import sources
 
 from .conftest import FIXTURES, in_ci
 from .strategies import Doc, terraform_files
@@ -138,6 +142,17 @@ def test_prefilter_finds_a_module_whose_source_is_a_local_copy_or_computed(tmp_p
         '    general = { ami_type = "AL2023_x86_64_STANDARD" }\n  }\n}\n')
     assert [f["rule"] for f in report(stack)["findings"]] == ["EKSP001"]
     assert report(stack) == report(stack, prefilter=False)
+
+
+@settings(max_examples=500, deadline=None, derandomize=in_ci())
+@given(st.lists(st.sampled_from(['source = "', "source", " ", "=", '"', "x", "\n", "{", ";", "./eks"]), max_size=16))
+def test_every_source_attribute_is_found_from_the_bytes(pieces: list[str]) -> None:
+    """What a search at every offset finds: a source missed would let the pre-filter skip a call of the module."""
+    raw = "".join(pieces).encode()
+    after = re.compile(rb'[ \t]*=[ \t]*"([^"\n]*)"')
+    expected = [m.group(1) for at in range(len(raw)) if raw.startswith(b"source", at)
+                and (at == 0 or raw[at - 1] in b" \t\n{;") and (m := after.match(raw, at + 6))]
+    assert sources(raw) == expected
 
 
 @pytest.mark.skipif(not os.environ.get("EKSPROXY_GEN_CORPUS"),
@@ -546,3 +561,34 @@ def test_a_damaged_cache_is_only_a_miss(cli, tree: Path, settled, damage) -> Non
     settled()
     assert cached(cli, tree) == fresh
     assert cached(cli, tree) == fresh
+
+
+def test_only_the_console_entry_defers_collection_and_it_resumes_once_the_parser_is_loaded(tmp_path: Path) -> None:
+    """Start-up runs without the garbage collector; parsing and judging never do, and other callers keep Python's.
+
+    A fresh interpreter: the console entry's setting would otherwise leak into
+    this test process.
+    """
+    probe = """
+import gc, sys
+from pathlib import Path
+from eksproxy_gen import startup
+from eksproxy_gen.pipeline.check import check
+from eksproxy_gen.policy.settings import Settings
+
+startup.collect_from_now()
+print("untouched", gc.isenabled(), gc.get_freeze_count() == 0)
+startup.defer_collection()
+print("deferred", gc.isenabled())
+files = [(Path(p), Settings()) for p in sys.argv[1:]]
+check(files[:1])
+print("no parse", gc.isenabled())
+check(files[1:])
+print("parsed", gc.isenabled(), gc.get_freeze_count() > 0)
+"""
+    (tmp_path / "not_eks.tf").write_text(NOT_EKS)
+    (tmp_path / "eks").mkdir()
+    shutil.copy(FIXTURES / "handwritten.tf", tmp_path / "eks" / "main.tf")
+    files = [str(tmp_path / "not_eks.tf"), str(tmp_path / "eks" / "main.tf")]
+    proc = subprocess.run([sys.executable, "-c", probe, *files], capture_output=True, text=True, check=True)
+    assert proc.stdout.splitlines() == ["untouched True True", "deferred False", "no parse False", "parsed True True"]

@@ -73,16 +73,15 @@ def check(files: list[tuple[Path, Settings]], rule_filter: RuleFilter = ALL_RULE
 
 
 def _analysed(pending: list[FolderInput], work: Callable[[FolderInput], T]) -> Iterator[tuple[FolderInput, T]]:
-    """Each pending folder with its result; on every core when there are enough (only then is that loaded)."""
+    """Each pending folder with its result, on every core when there are enough; workers fork with the parser loaded."""
     if not pending:
         return iter(())
-    from . import parallel
+    from ..hcl import load_parser
+    from ..startup import collect_from_now
+    from . import analysis, parallel, visible  # noqa: F401  (imported once here, not in every worker)
 
-    if len(pending) >= parallel.MIN_PARALLEL:
-        from ..hcl import load_parser
-        from . import analysis, visible  # noqa: F401  (imported once here, not in every worker)
-
-        load_parser()
+    load_parser()
+    collect_from_now()
     return parallel.run(pending, work)
 
 

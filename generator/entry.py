@@ -1,0 +1,12 @@
+"""The console entry point: what must happen before the command line's modules are imported, then the command."""
+
+from __future__ import annotations
+
+
+def run() -> None:
+    from .startup import defer_collection
+
+    defer_collection()
+    from .main import run as run_command_line
+
+    run_command_line()
