@@ -1,7 +1,8 @@
 """The least work a run of eksproxy-gen can do with the components the project is built on, for comparison.
 
     python benchmarks/floor.py parse TREE   # Typer imported, python-hcl2's parser loaded, every file read,
-                                           # the files that name the module parsed, on every core; nothing judged
+                                           # the files that name the module parsed on as many cores as check
+                                           # uses at most (8), even where it would not; nothing judged
     python benchmarks/floor.py stat TREE    # Typer imported, every folder and file stat()ed; nothing else
 
 ``parse`` is the floor of a cold ``check``, ``stat`` of a warm one (a re-scan
@@ -59,15 +60,19 @@ def parse_floor(tree: str) -> None:
             raw = handle.read()
         if b"terraform-aws-modules/eks" in raw:
             texts.append(raw.decode("utf-8") + "\n")
-    child = os.fork() if len(os.sched_getaffinity(0)) > 1 and len(texts) > 1 else -1
-    for text in texts[::2] if child > 0 else texts[1::2] if child == 0 else texts:
+    count = max(1, min(len(os.sched_getaffinity(0)), 8, len(texts)))
+    children = []
+    for worker in range(1, count):
+        child = os.fork()
+        if child == 0:
+            for text in texts[worker::count]:
+                hcl.parse(text)  # type: ignore[attr-defined]
+            os._exit(0)
+        children.append(child)
+    for text in texts[::count]:
         hcl.parse(text)  # type: ignore[attr-defined]
-    if child == 0:
-        os._exit(0)
-    if child > 0:
-        _, status = os.waitpid(child, 0)
-        if status:
-            sys.exit("the second core's parse failed")
+    if any(os.waitpid(child, 0)[1] for child in children):
+        sys.exit("a worker's parse failed")
     print(f"{len(files)} files read, {len(texts)} parsed")
 
 

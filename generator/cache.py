@@ -4,10 +4,13 @@ A folder's entry holds its report and the state of everything the report
 depends on: the content (SHA-256) of every Terraform file of the folder and of
 every file outside it that was read or looked for (templates, a local copy of
 the module), under a context made of the tool's own code, the settings, the
-rule selection and the working folder. A file whose size, times and inode are
-unchanged is taken as unchanged, except when it was modified so shortly before
-the entry was stored that a later change could keep its time stamp (the
-problem git calls "racily clean"): then its content is hashed again.
+rule selection and the working folder. An entry is stored only when every
+file it depends on was last changed ``RACY_NS`` or more before the run began:
+a file saved while the run read it, or just before, could otherwise pair the
+report of its old text with the state of its new one, or keep its time stamp
+through a later change (the problem git calls "racily clean"). A file whose
+size, times and inode are unchanged is taken as unchanged; one whose state
+changed is hashed again, and a recent one is hashed on every run.
 
 On top of it, ``TreeSnapshot`` keeps a whole run's report for a command line
 that names folders, and answers a re-scan of an unchanged tree from time
@@ -85,6 +88,7 @@ class ResultCache:
     """Entries by folder; ``load`` and ``save`` touch the disk once each."""
 
     directory: Path
+    opened_at: int = field(default_factory=time.time_ns)
     entries: dict[str, dict[str, Any]] = field(default_factory=dict)
     dirty: bool = False
     loaded: bool = False
@@ -146,9 +150,12 @@ class ResultCache:
         def states(paths: list[str]) -> dict[str, list[Any]]:
             return {p: [*_stat(p), _content(p)] for p in paths}
 
+        file_states, outside_states = states(files), states(sorted(map(str, outside)))
+        if _changed_since(self.opened_at - RACY_NS, file_states, outside_states):
+            return
         self.load()
-        self.entries[str(folder)] = {"context": context, "stored_at": stored_at, "files": states(files),
-                                     "outside": states(sorted(map(str, outside))), "report": report}
+        self.entries[str(folder)] = {"context": context, "stored_at": stored_at, "files": file_states,
+                                     "outside": outside_states, "report": report}
         self.dirty = True
 
     def save(self) -> None:
@@ -157,6 +164,11 @@ class ResultCache:
             return
         _write_json(self.file, {"format": FORMAT, "entries": self.entries})
         self.dirty = False
+
+
+def _changed_since(newest: int, *states: dict[str, list[Any]]) -> bool:
+    """Whether a file was modified, or its inode changed (which no tool can backdate), at or after ``newest``."""
+    return any(state[1] >= newest or state[2] >= newest for group in states for state in group.values())
 
 
 def _write_json(target: Path, data: dict[str, Any]) -> None:
@@ -228,8 +240,8 @@ class TreeSnapshot:
         newest = started - RACY_NS
         folder_states = {path: _folder_stat(path) for path in folders}
         file_states = {**known, **{path: _stat(path) for path in others if path not in known}}
-        if any(s[0] >= newest or s[1] >= newest for s in folder_states.values()) or any(
-                s[1] >= newest or s[2] >= newest for s in file_states.values()):
+        if any(s[0] >= newest or s[1] >= newest for s in folder_states.values()) or _changed_since(
+                newest, file_states):
             return
         _write_json(self.file, {"format": FORMAT, "folders": folder_states, "files": file_states, "report": report})
 

@@ -78,7 +78,7 @@ def _walk(path: Path, walked: Walked) -> Iterator[tuple[Path, tuple[int, int]]]:
         names: list[str] = []
         for entry in entries:
             try:
-                if entry.is_dir():
+                if entry.is_dir(follow_symlinks=False):  # a linked folder is not walked: links can loop
                     if entry.name not in SKIP_DIRS:
                         subfolders.append(entry.path)
                 elif entry.name.endswith(".tf.json"):

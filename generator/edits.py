@@ -67,21 +67,18 @@ def realign_around(text: str, line_pos: int, below: int | None = None) -> list[E
         edits.append(Edit(gap_start, gap_start + len(own.group("gap")), " "))
     after = text.count("\n", 0, below) if below is not None else number + 1
     for step, first in ((-1, number - 1), (1, after)):
-        run: list[int] = []
+        run: list[tuple[int, re.Match[str]]] = []
         i = first
         while 0 <= i < len(lines):
             match = _single_line_assignment(lines[i])
             if match is None or match.group("indent") != indent:
                 break
-            run.append(i)
+            run.append((i, match))
             i += step
         if not run:
             continue
-        matches = {i: _single_line_assignment(lines[i]) for i in run}
-        width = max(len(m.group("key")) for m in matches.values() if m is not None)
-        for i in run:
-            match = matches[i]
-            assert match is not None
+        width = max(len(m.group("key")) for _i, m in run)
+        for i, match in run:
             gap_start = sum(len(ln) + 1 for ln in lines[:i]) + match.start("gap")
             wanted = " " * (width - len(match.group("key")) + 1)
             if match.group("gap") != wanted:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 
 def run() -> None:
     from .startup import defer_collection
 
     defer_collection()
-    from .main import run as run_command_line
+    from .main import main
 
-    run_command_line()
+    sys.exit(main())

@@ -22,6 +22,7 @@ from lark.exceptions import LarkError
 
 from .errors import ParseError
 from .parse_errors import describe
+from .startup import collect_from_now
 
 _TRIVIA = {"NL_OR_COMMENT"}
 _NEWLINE = re.compile("\n")
@@ -197,7 +198,9 @@ def _parser() -> Lark:
     """
     folder = _hcl2_folder()
     grammar = (folder / "hcl2.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", cache=True, propagate_positions=False, postlex=_post_lexer(folder))
+    parser = Lark(grammar, parser="lalr", cache=True, propagate_positions=False, postlex=_post_lexer(folder))
+    collect_from_now()  # start-up ends here on every path that parses
+    return parser
 
 
 def load_parser() -> None:

@@ -331,7 +331,10 @@ def _controller(block: Block, path: Path, doc: Document, scope: Scope, display: 
             env_from = env_from or bool(controller.get("envFrom"))
             for entry in controller.get("env") or []:
                 if isinstance(entry, dict) and isinstance(entry.get("name"), str):
-                    env[entry["name"]] = str(entry.get("value", ""))
+                    if "valueFrom" in entry:  # from a ConfigMap or Secret: only the cluster knows the value
+                        env_from = True
+                    else:
+                        env[entry["name"]] = str(entry.get("value", ""))
     env.update(_set_entries(block, path, doc, scope))
     if len(heredocs) == 1 and len(items) == 1:
         place = _heredoc_place(doc, path, heredocs[0])

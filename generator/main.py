@@ -259,8 +259,3 @@ def main(argv: list[str] | None = None) -> int:
               "(set EKSPROXY_GEN_DEBUG=1 for a traceback; please report it)", file=sys.stderr)
         return 3
     return 0
-
-
-def run() -> None:
-    """Console entry point (``eksproxy_gen.entry`` defers garbage collection first, then calls this)."""
-    sys.exit(main())

@@ -1,4 +1,4 @@
-"""When the garbage collector runs: not during start-up, as usual once the parser is loaded.
+"""When the garbage collector runs: not during start-up, as usual once the parser is loaded (hcl does that).
 
 Start-up (Typer, the command's modules, then the parser's tables) creates tens
 of thousands of objects that live until exit and next to no garbage, yet the

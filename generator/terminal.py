@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -16,12 +15,13 @@ from .policy.rules import Severity
 from .report import Report
 
 
-def console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, no_color=bool(os.environ.get("NO_COLOR")), force_terminal=True, highlight=False)
+def console(colour: bool, stderr: bool = False) -> Console:
+    """A console that writes styles exactly when ``colour`` says (no colour system writes no escape codes)."""
+    return Console(stderr=stderr, color_system="auto" if colour else None, force_terminal=True, highlight=False)
 
 
 def print_findings(report: Report) -> None:
-    out = console()
+    out = console(colour=True)
     for error in report.errors:
         out.print(f"[bold]{escape(error.file)}:{error.line}[/]: [bold red]error[/]: {escape(error.message)}")
     for f in report.findings:
@@ -30,7 +30,7 @@ def print_findings(report: Report) -> None:
                   f"[cyan]{escape(f.location)}[/]: {escape(f.message)}")
 
 
-def print_table(report: Report) -> None:
+def print_table(report: Report, colour: bool) -> None:
     counts = formats.rule_counts(report)
     if not counts:
         return
@@ -39,12 +39,12 @@ def print_table(report: Report) -> None:
         table.add_column(column, justify="right" if column == "count" else "left")
     for rule, severity, count, title in counts:
         table.add_row(rule, severity, str(count), title)
-    console(stderr=True).print(table)
+    console(colour, stderr=True).print(table)
 
 
 @contextmanager
-def progress(total: int) -> Iterator[Callable[[int], None]]:
-    bar = Progress(TextColumn("eksproxy-gen"), BarColumn(), MofNCompleteColumn(), console=console(stderr=True),
+def progress(total: int, colour: bool) -> Iterator[Callable[[int], None]]:
+    bar = Progress(TextColumn("eksproxy-gen"), BarColumn(), MofNCompleteColumn(), console=console(colour, stderr=True),
                    transient=True)
     with bar:
         task = bar.add_task("files", total=total)

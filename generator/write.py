@@ -35,9 +35,9 @@ def atomic_write(path: Path, data: bytes, expected: bytes, roots: tuple[Path, ..
     try:
         if path.read_bytes() != expected:
             raise WriteError("file changed on disk while eksproxy-gen was running; not rewritten")
-        if not path.stat().st_mode & 0o222:
-            raise WriteError("the file is read-only; not rewritten (make it writable, or run fix --diff)")
         info = path.stat()
+        if not info.st_mode & 0o222:
+            raise WriteError("the file is read-only; not rewritten (make it writable, or run fix --diff)")
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".eksproxy-gen", dir=path.parent)
     except OSError as exc:
         raise WriteError(f"cannot write: {exc.strerror or exc}") from None

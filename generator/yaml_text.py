@@ -129,9 +129,10 @@ class Splice:
 def set_block_scalar(text: str, mapping: yaml.MappingNode, key: str, value: str) -> Splice:
     """The splice that makes ``key`` of ``mapping`` a literal block scalar holding ``value``.
 
-    An existing block scalar keeps its indicator line and indentation; another
-    scalar becomes ``|``; an absent key is added after the mapping's last line,
-    at the indentation of its keys.
+    An existing block scalar keeps its indicator line and indentation (a
+    folded one becomes literal, or the script's lines would be joined);
+    another scalar becomes ``|``; an absent key is added after the mapping's
+    last line, at the indentation of its keys.
     """
     found = child(mapping, key)
     body_lines = value.rstrip("\n").split("\n")
@@ -139,14 +140,15 @@ def set_block_scalar(text: str, mapping: yaml.MappingNode, key: str, value: str)
         key_node, node = found
         if not isinstance(node, yaml.ScalarNode):
             raise YamlTextError(f"{key} is not a string", node.start_mark.line + 1)
-        if node.style == "|":
-            indent = " " * block_indent(node, text)
-            start = text.index("\n", node.start_mark.index) + 1
-            end = _block_end(text, node)
-            return Splice(start, end, _indented(body_lines, indent))
+        if node.style in ("|", ">"):
+            indicator = node.start_mark.index
+            start = text.index("\n", indicator) + 1
+            body = _indented(body_lines, " " * block_indent(node, text))
+            return Splice(indicator, _block_end(text, node), "|" + text[indicator + 1:start] + body)
         indent = " " * (key_node.start_mark.column + 2)
         start, end = node.start_mark.index, node.end_mark.index
-        return Splice(start, end, "|\n" + _indented(body_lines, indent).rstrip("\n"))
+        space = "" if text[start - 1] in " \t" else " "  # an empty value follows the colon directly
+        return Splice(start, end, space + "|\n" + _indented(body_lines, indent).rstrip("\n"))
     keys = [k for k, _ in mapping.value]
     if not keys:
         raise YamlTextError("the mapping is empty or written in flow style ({ })", mapping.start_mark.line + 1)

@@ -207,9 +207,14 @@ class EksproxyCheck(_Verdicts, BaseModuleCheck):
         self.severity = _severity(rule)
 
     def scan_module_conf(self, conf: dict[str, Any]) -> CheckResult:
+        """A terraform-aws-eks call's groups; otherwise the Karpenter node classes a module call holds."""
         name = str(conf.get("__address__", "")).split(".")[-1].split("[")[0]
         line = int(conf.get("__start_line__", 0) or 0)
-        return self.verdict(name, lambda report, file: (file, name, line) in report.modules)
+        eks = self.verdict(name, lambda report, file: (file, name, line) in report.modules)
+        if eks is not CheckResult.UNKNOWN:
+            return eks
+        owner = f"module.{name}"
+        return self.verdict(owner, lambda report, file: (file, owner) in report.resources)
 
 
 class EksproxyResourceCheck(_Verdicts, BaseResourceCheck):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,8 +16,12 @@ from eksproxy_gen.model import NodeGroup
 from eksproxy_gen.pipeline.analysis import FolderInput, analyse
 from eksproxy_gen.policy.settings import Settings
 
+REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
 TERRAFORM = shutil.which("terraform")
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from generate import generate  # noqa: E402, F401  (the benchmarks' tree generator, for the tests too)
 
 
 @dataclass

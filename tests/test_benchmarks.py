@@ -6,12 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .test_speed_safety import REPO, generate
+from .conftest import REPO, generate
 
 FLOOR = REPO / "benchmarks" / "floor.py"
 
 
-def test_the_floors_read_parse_and_stat_what_a_check_must(tmp_path: Path) -> None:
+def test_the_floors_read_parse_and_stat_what_their_names_say(tmp_path: Path) -> None:
     files, _size = generate(tmp_path, stacks=30, eks=3, seed=5)
 
     def floor(kind: str) -> str:

@@ -7,9 +7,11 @@ cleaned of colour settings so each test sets exactly what it means.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import os
+import pty
 import re
 import subprocess
 import sys
@@ -18,17 +20,22 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, replaced
 
 SCRIPT = Path(sys.executable).parent / "eksproxy-gen"
 FLAGS = ("--proxy", "http://proxy.corp.example:3128", "--vpc-cidr", "10.0.0.0/16")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def console(*args: str | Path, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+def clean_env(**env: str) -> dict[str, str]:
+    """This process's environment without colour and CI settings, plus ``env``."""
     base = {k: v for k, v in os.environ.items()
             if k not in {"NO_COLOR", "FORCE_COLOR", "GITHUB_STEP_SUMMARY", "GITHUB_ACTIONS", "TERM"}}
-    return subprocess.run([str(SCRIPT), *map(str, args)], cwd=cwd, env={**base, **env}, capture_output=True,
+    return {**base, **env}
+
+
+def console(*args: str | Path, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(SCRIPT), *map(str, args)], cwd=cwd, env=clean_env(**env), capture_output=True,
                           text=True, check=False, timeout=300)
 
 
@@ -107,6 +114,29 @@ def test_colour_follows_the_flag_then_no_color_then_force_color(project: Path, a
     assert bool(ANSI.search(proc.stdout)) is coloured
 
 
+def at_terminal(*args: str, cwd: Path) -> str:
+    """What a person at a terminal sees: stdout and stderr both on a pseudo-terminal."""
+    main, follower = pty.openpty()
+    proc = subprocess.Popen([str(SCRIPT), *args], cwd=cwd, env=clean_env(TERM="xterm"), stdout=follower,
+                            stderr=follower)
+    os.close(follower)
+    seen = b""
+    with contextlib.suppress(OSError):  # EIO once the command has closed the terminal
+        while chunk := os.read(main, 65536):
+            seen += chunk
+    os.close(main)
+    assert proc.wait(timeout=300) == 1
+    return seen.decode()
+
+
+def test_at_a_terminal_the_table_follows_color_never_too(project: Path) -> None:
+    """The findings table on stderr obeys --color as the findings on stdout do."""
+    for args, coloured in ((("--color", "never"), False), ((), True)):
+        seen = at_terminal("check", *args, cwd=project)
+        assert "Findings by rule" in seen
+        assert bool(ANSI.search(seen)) is coloured, args
+
+
 def test_the_summary_goes_to_stderr_for_every_command_and_format(project: Path) -> None:
     for fmt in ("text", "json", "sarif", "github", "gitlab"):
         proc = console("check", "--format", fmt, cwd=project)
@@ -153,7 +183,7 @@ def test_fix_says_what_it_fixed_and_json_lists_it(project: Path) -> None:
 
 def test_a_note_for_every_file_is_printed_once(tmp_path: Path) -> None:
     for name in ("a.tf", "b.tf"):
-        (tmp_path / name).write_text((FIXTURES / "partial.tf").read_text().replace('"eks"', f'"eks_{name[0]}"'))
+        (tmp_path / name).write_text(replaced((FIXTURES / "partial.tf").read_text(), '"eks"', f'"eks_{name[0]}"'))
     proc = console("fix", "--proxy", "http://user:pw@proxy.corp.example:3128", "--vpc-cidr", "10.0.0.0/16",
                    cwd=tmp_path)
     assert proc.stderr.count("the proxy URL holds credentials") == 1
@@ -201,7 +231,8 @@ def test_a_finding_points_at_the_offending_line_inside_a_heredoc(tmp_path: Path)
 
 def test_render_says_it_was_rendered_and_a_masked_diff_says_so(project: Path) -> None:
     rendered = console("render", *FLAGS).stdout
-    assert "Written by `eksproxy-gen render`" in rendered and "eksproxy-gen fix`;" not in rendered.split("\n")[8]
+    assert rendered.count("# Written by `eksproxy-gen render`;") == 2  # the NodeConfig and dnf parts
+    assert "Written by `eksproxy-gen fix`" not in rendered
     diff = console("fix", "--diff", "--proxy", "http://user:s3cret@proxy.corp.example:3128", "--vpc-cidr",
                    "10.0.0.0/16", cwd=project).stdout
     assert diff.startswith("--- a/main.tf\t(proxy credentials shown as ***; the file gets the real value)\n")

@@ -23,9 +23,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import FIXTURES, require
+from .conftest import FIXTURES, REPO, require
 
-REPO = Path(__file__).resolve().parents[1]
 SUPPORTED = ("3.11", "3.12", "3.13")
 
 

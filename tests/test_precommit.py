@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import FIXTURES
-
-REPO = Path(__file__).resolve().parent.parent
+from .conftest import FIXTURES, REPO
 
 
 def _pre_commit() -> list[str]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import errno
 import json
-import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from eksproxy_gen.pipeline.analysis import FolderInput, analyse, display_name
 from eksproxy_gen.plan import AL2_BEGIN, AL2_END, Context, plan_group
 from eksproxy_gen.policy.settings import Settings
 
-from .conftest import copy_fixture
+from .conftest import copy_fixture, tool
 
 FLAGS = ("--proxy", "http://proxy.corp.example:3128", "--vpc-cidr", "10.0.0.0/16")
 HEAD = 'module "eks" {\n  source  = "terraform-aws-modules/eks/aws"\n  version = "~> 21.0"\n\n  name = "c"\n\n'
@@ -304,30 +304,50 @@ def test_a_read_only_file_is_not_rewritten(cli, tmp_path: Path) -> None:
     assert path.read_bytes() == before and oct(path.stat().st_mode & 0o777) == "0o444"
 
 
-def test_a_full_disk_leaves_the_file_and_no_temporary_file(cli, tmp_path: Path, monkeypatch) -> None:
-    path = write_tf(tmp_path, "  eks_managed_node_groups = {\n    a = {}\n  }\n")
-    before = path.read_bytes()
-
-    def no_space(_fd: int) -> None:  # stands in for a full disk: the kernel reports ENOSPC on flush
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-    monkeypatch.setattr(write.os, "fsync", no_space)
-    result = cli("fix", str(path), *FLAGS)
-    assert result.code == 1
-    assert "cannot write: No space left on device" in result.err
-    assert path.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["main.tf"]
+FIX_ON_DISK = """
+cp "$ORIGINAL" "$DISK/main.tf"
+{prepare}
+"$TOOL" fix "$DISK/main.tf" {flags} 2>"$OUT/stderr"
+echo $? > "$OUT/code"
+ls -A "$DISK" > "$OUT/listing"
+cmp -s "$ORIGINAL" "$DISK/main.tf" && echo same > "$OUT/bytes"
+"""
 
 
-def test_a_folder_that_cannot_take_a_temporary_file_is_reported(cli, tmp_path: Path, monkeypatch) -> None:
-    path = write_tf(tmp_path, "  eks_managed_node_groups = {\n    a = {}\n  }\n")
-    before = path.read_bytes()
+def fix_on_a_small_disk(tmp_path: Path, prepare: str, *isolation: str) -> tuple[int, str, list[str], bool]:
+    """The installed eksproxy-gen fixing a file on a 256 KB file system of its own, under bubblewrap.
 
-    def refuse(*_args: object, **_kwargs: object) -> tuple[int, str]:
-        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+    Returns the exit code, stderr, what the folder then holds, and whether the
+    file kept its bytes. ``prepare`` runs first, as the sandbox's user.
+    """
+    original = write_tf(tmp_path, "  eks_managed_node_groups = {\n    a = {}\n  }\n")
+    disk, out = tmp_path / "disk", tmp_path / "out"
+    disk.mkdir()
+    out.mkdir()
+    script = FIX_ON_DISK.format(prepare=prepare, flags=" ".join(FLAGS))
+    env = {"ORIGINAL": str(original), "DISK": str(disk), "OUT": str(out), "TMPDIR": str(out),
+           "TOOL": str(Path(sys.executable).parent / "eksproxy-gen"), "EKSPROXY_GEN_CACHE_DIR": str(out / "cache")}
+    command = [tool("bwrap"), "--die-with-parent", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+               "--bind", str(tmp_path), str(tmp_path), *isolation, "--size", str(256 * 1024), "--tmpfs", str(disk),
+               *[arg for name, value in env.items() for arg in ("--setenv", name, value)], "bash", "-c", script]
+    subprocess.run(command, check=True, timeout=120)
+    listing = (out / "listing").read_text().split()
+    return int((out / "code").read_text()), (out / "stderr").read_text(), listing, (out / "bytes").exists()
 
-    monkeypatch.setattr(write.tempfile, "mkstemp", refuse)
-    result = cli("fix", str(path), *FLAGS)
-    assert result.code == 1 and "cannot write: Permission denied" in result.err
-    assert path.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["main.tf"]
+
+def test_a_full_disk_leaves_the_file_and_no_temporary_file(tmp_path: Path) -> None:
+    """A real full disk: a tmpfs filled up before fix runs, so writing the new text fails with ENOSPC."""
+    code, err, listing, same = fix_on_a_small_disk(tmp_path, 'head -c 1000000 /dev/zero > "$DISK/fill" || true')
+    assert code == 1
+    assert "cannot write: No space left on device" in err
+    assert same
+    assert listing == ["fill", "main.tf"]
+
+
+def test_a_folder_that_cannot_take_a_temporary_file_is_reported(tmp_path: Path) -> None:
+    """A writable file in a folder its user may not add to (as a user other than root, who may)."""
+    code, err, listing, same = fix_on_a_small_disk(
+        tmp_path, 'chmod 666 "$DISK/main.tf"; chmod 555 "$DISK"', "--unshare-user", "--uid", "1000", "--gid", "1000")
+    assert code == 1 and "cannot write: Permission denied" in err
+    assert same
+    assert listing == ["main.tf"]

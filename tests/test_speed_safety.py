@@ -28,12 +28,8 @@ from eksproxy_gen import cache as cache_module
 from eksproxy_gen import main
 from eksproxy_gen.discover import sources
 
-from .conftest import FIXTURES, in_ci
+from .conftest import FIXTURES, generate, in_ci
 from .strategies import Doc, terraform_files
-
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "benchmarks"))
-from generate import generate  # noqa: E402
 
 EXAMPLES = int(os.environ.get("EKSPROXY_GEN_PROPERTY_EXAMPLES", "60"))
 NOT_EKS = """\
@@ -215,7 +211,7 @@ def _parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     return seen
 
 
-def test_an_unchanged_folder_is_served_from_the_cache_with_the_same_report(cli, stack: Path,
+def test_an_unchanged_folder_is_served_from_the_cache_with_the_same_report(cli, stack: Path, settled,
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     first = cached(cli, stack)
     seen = _parses(monkeypatch)
@@ -291,8 +287,8 @@ def test_a_new_tool_version_starts_afresh(cli, stack: Path, monkeypatch: pytest.
     assert seen == [stack]
 
 
-def test_a_same_size_change_within_the_same_timestamp_is_still_seen(cli, stack: Path) -> None:
-    """The racy case: the entry is stored right after the file was written, so its time stamp proves nothing."""
+def test_a_same_size_change_within_the_same_timestamp_is_still_seen(cli, stack: Path, settled) -> None:
+    """A change that keeps size and modification time still moves the inode's change time, which no tool sets."""
     locals_file = stack / "locals.tf"
     assert [f["rule"] for f in cached(cli, stack)["findings"]] == ["EKSP001"]
     before = locals_file.stat()
@@ -302,6 +298,37 @@ def test_a_same_size_change_within_the_same_timestamp_is_still_seen(cli, stack: 
     assert locals_file.stat().st_size == before.st_size
     os.utime(locals_file, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert [f["rule"] for f in cached(cli, stack)["findings"]] == ["EKSP009"]
+
+
+def test_a_file_saved_while_the_run_reads_it_is_not_cached(cli, stack: Path, settled, monkeypatch) -> None:
+    """The report is of the text read; a save after the read must not leave that report beside the new text."""
+    from eksproxy_gen.pipeline import analysis
+
+    locals_file = stack / "locals.tf"
+    real = analysis.analyse
+
+    def saved_meanwhile(*args: object, **kwargs: object) -> object:
+        result = real(*args, **kwargs)  # type: ignore[arg-type]
+        before = locals_file.stat()
+        locals_file.write_text(SIBLING % "BOTTLEROCKET_x86_64")
+        os.utime(locals_file, ns=(before.st_atime_ns, before.st_mtime_ns))
+        return result
+
+    monkeypatch.setattr(analysis, "analyse", saved_meanwhile)
+    assert [f["rule"] for f in cached(cli, stack)["findings"]] == ["EKSP001"]
+    monkeypatch.setattr(analysis, "analyse", real)
+    settled()
+    assert [f["rule"] for f in cached(cli, stack)["findings"]] == ["EKSP009"]
+
+
+def test_a_folder_is_cached_only_once_its_files_are_older_than_the_window(cli, stack: Path) -> None:
+    """With the real two seconds: files just written give no entry; the same files a window later do."""
+    cached(cli, stack)
+    stored = Path(os.environ["EKSPROXY_GEN_CACHE_DIR"]) / f"check-{cache_module.tool_fingerprint()}.json"
+    assert not stored.exists()
+    time.sleep(cache_module.RACY_NS / 1e9)
+    cached(cli, stack)
+    assert list(json.loads(stored.read_text())["entries"]) == [str(stack)]
 
 
 def test_a_template_outside_the_folder_is_a_dependency(cli, tmp_path: Path) -> None:
@@ -326,6 +353,7 @@ def test_concurrent_runs_share_one_cache_safely(tmp_path: Path) -> None:
         tree = tmp_path / f"tree{index}"
         generate(tree, stacks=30, eks=2, seed=index)
         trees.append(tree)
+    time.sleep(cache_module.RACY_NS / 1e9)  # files younger than that are never cached
     env = {**os.environ, "EKSPROXY_GEN_CACHE_DIR": str(tmp_path / "cache"), "NO_COLOR": "1"}
     script = Path(sys.executable).parent / "eksproxy-gen"
     runs = [subprocess.Popen([str(script), "check", str(tree), "--format", "json"], env=env,
@@ -484,6 +512,8 @@ def test_the_changes_above_do_change_the_report(cli, tree: Path) -> None:
 
 def test_a_tree_changed_just_before_the_run_gets_no_snapshot(cli, tree: Path) -> None:
     """With the real window: every file was written less than two seconds ago, so no time stamp is trusted."""
+    for path in (tree, *tree.rglob("*")):
+        os.utime(path)  # just now, however long making the tree took
     first = cached(cli, tree)
     assert not list(Path(os.environ["EKSPROXY_GEN_CACHE_DIR"]).glob("tree-*.json"))
     assert cached(cli, tree) == first

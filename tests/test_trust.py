@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import fmt_clean
+from .conftest import fmt_clean, replaced
 
 FLAGS = ("--proxy", "http://proxy.corp.example:3128", "--vpc-cidr", "10.0.0.0/16")
 SHA = "0123456789abcdef0123456789abcdef01234567"
@@ -356,6 +356,17 @@ def test_a_symlink_that_leaves_the_scanned_paths_is_refused(cli, tmp_path: Path)
     assert target.read_bytes() == before
 
 
+def test_linked_folders_are_not_walked_so_a_loop_ends(cli, tmp_path: Path) -> None:
+    """Terraform reads no subfolders either; two links back up the tree would otherwise multiply the walk."""
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        write(tmp_path / name, "eks.tf", module("terraform-aws-modules/eks/aws", V21_ARGS, "    general = {}",
+                                                version="~> 21.0"))
+        (tmp_path / name / "up").symlink_to("..")
+    found = findings(cli, tmp_path)
+    assert sorted(f["file"] for f in found) == ["a/eks.tf", "b/eks.tf"]
+
+
 # --- never write what Terraform rejects ----------------------------------------------------------------------------
 
 def test_a_setting_that_refers_to_the_module_being_edited_is_a_usage_error(cli, tmp_path: Path) -> None:
@@ -391,11 +402,11 @@ def test_messages_are_one_line_without_python_reprs_or_credentials(cli, tmp_path
     groups = (f"    a = {{\n      ami_type = \"AL2023_x86_64_STANDARD\"\n      cloudinit_pre_nodeadm = {long_expr}\n"
               "    }\n    b = var.group_b")
     write(tmp_path, "main.tf", module("terraform-aws-modules/eks/aws", V21_ARGS, groups, version="~> 21.0"))
-    write(tmp_path, "creds.tf", module("terraform-aws-modules/eks/aws", V21_ARGS, _group_with(
+    write(tmp_path, "creds.tf", replaced(module("terraform-aws-modules/eks/aws", V21_ARGS, _group_with(
         '        {\n          content_type = "text/x-shellscript"\n          content      = <<-EOT\n'
         "            #!/bin/bash\n            set -x\n"
         "            export HTTPS_PROXY=http://svc:Winter2025@proxy:3128\n          EOT\n        }"),
-        version="~> 21.0").replace('module "eks" {', 'module "eks2" {', 1))
+        version="~> 21.0"), 'module "eks" {', 'module "eks2" {'))
     for fmt in ("text", "json", "sarif", "github"):
         shown = cli("check", str(tmp_path), "--format", fmt)
         assert "Winter2025" not in shown.out + shown.err

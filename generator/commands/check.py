@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from ..cache import ResultCache, TreeSnapshot, cache_directory, context_key
 from ..options import Output
 from ..report import Report
-from .emit import emit, exit_code
+from .emit import coloured, emit, exit_code
 
 if TYPE_CHECKING:
     from .collect import Collected
@@ -41,7 +41,7 @@ def _check(paths: list[Path], config: Path | None, output: Output, snapshot: Tre
 
     collected = collect(paths, ConfigResolver(Overrides(), config))
     cache = ResultCache(cache_directory()) if output.use_cache else None
-    with progress_bar(0 if output.quiet else len(collected.files)) as progress:
+    with progress_bar(0 if output.quiet else len(collected.files), coloured(output)) as progress:
         result = check(collected.files, output.rule_filter, progress, cache)
     for error in collected.errors:
         result.outcome(error.file).errors.append(error)

@@ -66,7 +66,7 @@ def emit(report: Report, output: Output, kind: str) -> None:
     if not output.quiet and not output.statistics and output.format == "text" and at_terminal and report.findings:
         from .. import terminal
 
-        terminal.print_table(report)
+        terminal.print_table(report, coloured(output))
     if not output.quiet and report.files:
         print(plain.summary(report, kind), file=sys.stderr)
 

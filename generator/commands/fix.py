@@ -11,7 +11,7 @@ from ..options import Output
 from ..pipeline.fix import WriteBack, fix
 from ..policy.values import has_credentials
 from .collect import collect
-from .emit import emit, exit_code
+from .emit import coloured, emit, exit_code
 from .progress import progress_bar
 
 
@@ -23,7 +23,7 @@ def run(paths: list[Path], overrides: Overrides, config: Path | None, write_back
         print("eksproxy-gen: warning: the proxy URL holds credentials; user data is readable by anything on the "
               "instance. Prefer a proxy without credentials, or --proxy tf:var.proxy_url.", file=sys.stderr)
     cache = ResultCache(cache_directory()) if output.use_cache else None
-    with progress_bar(0 if output.quiet else len(files)) as progress:
+    with progress_bar(0 if output.quiet else len(files), coloured(output)) as progress:
         result = fix(files, write_back, output.rule_filter, progress, tuple(paths), cache)
     for error in collected.errors:
         result.outcome(error.file).errors.append(error)

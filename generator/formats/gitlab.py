@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 
 from ..report import Report
+from .fingerprint import fingerprint
 
 _SEVERITY = {"error": "major", "warning": "minor"}
 
@@ -14,14 +14,13 @@ _SEVERITY = {"error": "major", "warning": "minor"}
 def gitlab(report: Report) -> str:
     issues = []
     for f in report.findings:
-        key = "\0".join([f.rule, f.module_file, f.module, f.map, f.node_group or "", re.sub(r":\d+", "", f.message)])
         issues.append({
             "type": "issue",
             "check_name": f.rule,
             "description": f"{f.rule} {f.location}: {f.message}",
             "categories": ["Security"],
             "severity": _SEVERITY[f.severity.level],
-            "fingerprint": hashlib.sha256(key.encode("utf-8")).hexdigest(),
+            "fingerprint": fingerprint(f),
             "location": {"path": f.file, "lines": {"begin": f.line}},
         })
     for e in report.errors:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 from pathlib import PurePath
 from urllib.parse import quote
 
 from ..filters import Suppressed
 from ..policy.rules import RULES, Finding
 from ..report import Report
+from .fingerprint import fingerprint
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -29,13 +28,6 @@ def _uri(file: str) -> str:
     return quote(PurePath(file).as_posix(), safe="/")
 
 
-def _fingerprint(f: Finding) -> str:
-    """Stable across edits that move lines, and distinct for each finding of a group (one per missing entry)."""
-    message = re.sub(r":\d+", "", f.message)
-    key = "\0".join([f.rule, f.module_file, f.module, f.map, f.node_group or "", message])
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
-
-
 SECURITY_SEVERITY = {"error": "7.0", "warning": "4.0"}
 
 
@@ -50,7 +42,7 @@ def _result(f: Finding, suppression: Suppressed | None = None) -> dict[str, obje
             "artifactLocation": {"uri": _uri(f.file)},
             "region": {"startLine": f.line},
         }}],
-        "partialFingerprints": {"eksproxyFinding/v1": _fingerprint(f)},
+        "partialFingerprints": {"eksproxyFinding/v1": fingerprint(f)[:32]},
     }
     if suppression is not None:
         result["suppressions"] = [{"kind": "inSource", "justification": suppression.reason or "no reason given"}]

@@ -77,11 +77,9 @@ def _analysed(pending: list[FolderInput], work: Callable[[FolderInput], T]) -> I
     if not pending:
         return iter(())
     from ..hcl import load_parser
-    from ..startup import collect_from_now
     from . import analysis, parallel, visible  # noqa: F401  (imported once here, not in every worker)
 
     load_parser()
-    collect_from_now()
     return parallel.run(pending, work)
 
 
@@ -148,7 +146,7 @@ def check_folder(inp: FolderInput, rule_filter: RuleFilter) -> FolderCheck:
     return FolderCheck(report, result.dependencies)
 
 
-TERRAFORM_OWNERS = ("kubectl_manifest.", "kubernetes_manifest.", "helm_release.")
+TERRAFORM_OWNERS = ("kubectl_manifest.", "kubernetes_manifest.", "helm_release.", "module.")
 
 
 def add_folder(report: Report, result: FolderResult, seen: Visible) -> None:

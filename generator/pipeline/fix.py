@@ -21,7 +21,8 @@ from ..edits import CannotEdit
 from ..errors import UsageError
 from ..filters import ALL_RULES, RuleFilter
 from ..model import NodeGroup
-from ..plan import Context, components, plan_group
+from ..plan import Context, Plan, components, plan_group
+from ..policy.facts import location
 from ..policy.family import ami_family
 from ..policy.rules import RULES_BY_ID, Finding, Severity
 from ..policy.settings import Settings
@@ -257,11 +258,7 @@ def _report_folder(report: Report, folder: _Planned, write_back: WriteBack) -> l
         outcome = report.outcome(display_name(group.group.home))
         outcome.fixed.append(GroupFix(group.module.facts.name, group.group.facts.name, rules, not left,
                                       group.group.facts.map, len(resolved)))
-        outcome.notes += [f"{group.module.facts.name}.{group.group.facts.name}: {note}"
-                          for note in candidate.plan.notes]
-        if candidate.plan.left_message:
-            outcome.notes.append(f"{group.module.facts.name}.{group.group.facts.name}: not fully fixed: "
-                                 f"{candidate.plan.left_message}")
+        outcome.notes += _notes(location(group.module.facts.name, group.group.facts.name), candidate.plan)
     for fixed in folder.karpenter:
         _report_karpenter(report, folder, fixed)
     return writes
@@ -294,10 +291,13 @@ def _report_karpenter(report: Report, folder: _Planned, fixed: KarpenterFix) -> 
     outcome = report.outcome(file)
     outcome.fixed.append(GroupFix(module, name, tuple(sorted({f.rule for f in resolved})), not left, map_name,
                                   len(resolved)))
-    where = f"{module}.{name}" if name else module
-    outcome.notes += [f"{where}: {note}" for note in fixed.plan.notes]
-    if fixed.plan.left_message:
-        outcome.notes.append(f"{where}: not fully fixed: {fixed.plan.left_message}")
+    outcome.notes += _notes(location(module, name), fixed.plan)
+
+
+def _notes(where: str, plan: Plan) -> list[str]:
+    """What a fix tells about one group or Karpenter object: the plan's notes, then what it left."""
+    left = [f"not fully fixed: {plan.left_message}"] if plan.left_message else []
+    return [f"{where}: {note}" for note in (*plan.notes, *left)]
 
 
 def _fixed_rules(before: list[Finding], now: GroupResult | None, verified: Verified) -> list[Finding]:

@@ -19,6 +19,7 @@ from ..plan import Plan, components
 from ..plan_karpenter import plan_controller, plan_nodeclass
 from ..policy.karpenter import nodeclass_family
 from ..policy.rules import Severity
+from .accept import Trial, accept_in_order
 from .analysis import ControllerResult, FolderResult, NodeClassResult, analyse
 from .verify import comparable
 from .visible import Visible, visible
@@ -59,20 +60,9 @@ def fix_karpenter(texts: dict[Path, str], after: FolderResult, seen: Visible, ru
             planned.append((target, _plan(target, seen, rule_filter, after)))
         except CannotEdit as exc:
             fixes.append(KarpenterFix(target, None, str(exc)))
-    trial = _judge(after, seen, texts, planned, rule_filter)
-    if isinstance(trial, tuple):
-        new_texts, final, final_seen = trial
-        return KarpenterOutcome(new_texts, final, final_seen, (*fixes, *(KarpenterFix(t, p) for t, p in planned)))
-    accepted: list[tuple[Judged, Plan]] = []
-    for target, plan in planned:
-        one = _judge(after, seen, texts, [*accepted, (target, plan)], rule_filter)
-        if isinstance(one, str):
-            fixes.append(KarpenterFix(target, None, one))
-        else:
-            accepted.append((target, plan))
-    final_trial = _judge(after, seen, texts, accepted, rule_filter)
-    assert isinstance(final_trial, tuple), "plans accepted one by one must pass together"
-    new_texts, final, final_seen = final_trial
+    accepted, refused, (new_texts, final, final_seen) = accept_in_order(
+        planned, lambda trial: _judge(after, seen, texts, trial, rule_filter))
+    fixes += [KarpenterFix(target, None, why) for (target, _plan), why in refused]
     return KarpenterOutcome(new_texts, final, final_seen, (*fixes, *(KarpenterFix(t, p) for t, p in accepted)))
 
 
@@ -88,7 +78,7 @@ def _plan(target: Judged, seen: Visible, rule_filter: RuleFilter, folder: Folder
 
 
 def _judge(after: FolderResult, seen: Visible, texts: dict[Path, str], planned: list[tuple[Judged, Plan]],
-           rule_filter: RuleFilter) -> tuple[dict[Path, str], FolderResult, Visible] | str:
+           rule_filter: RuleFilter) -> Trial | str:
     """The folder with these plans applied, or why the last of them is refused."""
     if not planned:
         return texts, after, seen

@@ -19,6 +19,7 @@ from ..filters import RuleFilter
 from ..plan import Plan
 from ..policy.facts import GroupFacts
 from ..policy.rules import RULES_BY_ID, Finding, Severity
+from .accept import Trial, accept_in_order
 from .analysis import FolderResult, GroupResult, analyse
 from .visible import Visible, visible
 
@@ -50,22 +51,10 @@ class Verified:
 def verify(before: FolderResult, seen_before: Visible, candidates: list[Candidate], rule_filter: RuleFilter,
            text_of: Callable[[Path], str]) -> Verified:
     """Accept the candidates that pass together; refuse, with the reason, each one that does not."""
-    outcome = _judge(before, seen_before, candidates, rule_filter, text_of)
-    if isinstance(outcome, tuple):
-        texts, after, seen = outcome
-        return Verified(tuple(candidates), (), texts, after, seen)
-    accepted: list[Candidate] = []
-    refused: list[Refusal] = []
-    for candidate in candidates:
-        trial = _judge(before, seen_before, [*accepted, candidate], rule_filter, text_of)
-        if isinstance(trial, Refusal):
-            refused.append(Refusal(candidate.group, trial.why, trial.internal))
-        else:
-            accepted.append(candidate)
-    final = _judge(before, seen_before, accepted, rule_filter, text_of)
-    assert isinstance(final, tuple), "a set of plans accepted one by one must pass together"
-    texts, after, seen = final
-    return Verified(tuple(accepted), tuple(refused), texts, after, seen)
+    accepted, refused, (texts, after, seen) = accept_in_order(
+        candidates, lambda trial: _judge(before, seen_before, trial, rule_filter, text_of))
+    return Verified(tuple(accepted), tuple(Refusal(c.group, r.why, r.internal) for c, r in refused), texts, after,
+                    seen)
 
 
 def spliced(candidates: list[Candidate], text_of: Callable[[Path], str]) -> dict[Path, str]:
@@ -110,7 +99,7 @@ def _offset_of_line(text: str, line: int) -> int:
 
 
 def _judge(before: FolderResult, seen_before: Visible, candidates: list[Candidate], rule_filter: RuleFilter,
-           text_of: Callable[[Path], str]) -> tuple[dict[Path, str], FolderResult, Visible] | Refusal:
+           text_of: Callable[[Path], str]) -> Trial | Refusal:
     last = candidates[-1].group if candidates else None
     try:
         texts = spliced(candidates, text_of)

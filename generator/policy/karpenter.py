@@ -65,7 +65,7 @@ class ControllerFacts:
     file: str
     line: int
     env: dict[str, str] | Opaque
-    env_from: bool = False
+    env_from: bool = False  # variables also come from envFrom or a valueFrom, which only the cluster can read
     service_cidr: str | None = None
 
     @property
@@ -154,6 +154,8 @@ def evaluate_controller(facts: ControllerFacts, settings: Settings) -> list[Find
                                    "Pricing and SQS calls go direct, and it cannot launch or price nodes")]
     no_proxy = env.get("NO_PROXY", env.get("no_proxy"))
     if no_proxy is None:
+        if facts.env_from:
+            return []
         return [finding("EKSP026", "the Karpenter controller has HTTPS_PROXY but no NO_PROXY: its calls to the "
                                    "Kubernetes API service and instance metadata would go to the proxy")]
     entries = split_no_proxy(no_proxy)

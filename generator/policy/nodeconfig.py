@@ -16,8 +16,7 @@ import yaml
 
 KIND = "NodeConfig"
 _PLACEHOLDER = "eksproxygen0interp{}0"
-_PLACEHOLDER_RE = re.compile(r"eksproxygen0interp(\d+)0")
-PLACEHOLDER = re.compile(r"eksproxygen0interp\d+0")
+PLACEHOLDER = re.compile(r"eksproxygen0interp(\d+)0")
 
 Environment = dict[str, dict[str, str]]
 
@@ -98,7 +97,7 @@ def load_documents(text: str) -> tuple[object, ...]:
 
 def _restore(node: object, swapped: list[str]) -> object:
     if isinstance(node, str):
-        return _PLACEHOLDER_RE.sub(lambda m: swapped[int(m.group(1))], node)
+        return PLACEHOLDER.sub(lambda m: swapped[int(m.group(1))], node)
     if isinstance(node, list):
         return [_restore(item, swapped) for item in node]
     if isinstance(node, dict):

@@ -97,7 +97,7 @@ RULES: tuple[Rule, ...] = (
     Rule("EKSP025", "karpenter-controller-proxy-missing", Severity.ERROR,
          "Karpenter controller gets no proxy: it cannot call EC2, SSM, Pricing or SQS", True),
     Rule("EKSP026", "karpenter-controller-no-proxy-incomplete", Severity.ERROR,
-         "Karpenter controller's NO_PROXY lacks an entry that must bypass the proxy", True),
+         "Karpenter controller's NO_PROXY lacks an entry that must bypass the proxy", False),
 )
 
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
