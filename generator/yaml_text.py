@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from .policy.nodeconfig import LOADER, interpolations, templated
+from .policy.nodeconfig import LOADER, interpolations, templated, yaml_problem
 
 
 class YamlTextError(Exception):
@@ -46,8 +46,7 @@ def documents(text: str) -> list[yaml.Node]:
         return [node for node in yaml.compose_all(masked(text), Loader=LOADER) if node is not None]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
-        raise YamlTextError(f"it is not valid YAML ({problem})", mark.line + 1 if mark else 1) from None
+        raise YamlTextError(f"it is not valid YAML ({yaml_problem(exc)})", mark.line + 1 if mark else 1) from None
 
 
 def child(node: yaml.Node, key: str) -> tuple[yaml.ScalarNode, yaml.Node] | None:

@@ -84,8 +84,12 @@ def read(text: str) -> Documents:
     try:
         return Documents(load_documents(text))
     except yaml.YAMLError as exc:
-        problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
-        return Documents(error=str(problem))
+        return Documents(error=yaml_problem(exc))
+
+
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """What PyYAML says is wrong, in one line."""
+    return str(getattr(exc, "problem", None) or str(exc).split("\n")[0])
 
 
 def load_documents(text: str) -> tuple[object, ...]:

@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from .nodeconfig import LOADER, PLACEHOLDER, swap_interpolations, templated
+from .nodeconfig import LOADER, PLACEHOLDER, swap_interpolations, templated, yaml_problem
 
 _SCALAR_TAGS = {"str": "string", "int": "integer", "bool": "boolean", "float": "number", "null": "null",
                 "timestamp": "string"}
@@ -55,10 +55,9 @@ def lint(text: str) -> list[Problem]:
         nodes = [n for n in yaml.compose_all(swapped, Loader=LOADER) if n is not None]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
         return [Problem("EKSP018", mark.line + 1 if mark else 0,
-                        f"the part is not valid YAML ({problem}); nodeadm cannot decode it and the node never "
-                        "joins")]
+                        f"the part is not valid YAML ({yaml_problem(exc)}); nodeadm cannot decode it and the node "
+                        "never joins")]
     if not nodes:
         return [Problem("EKSP019", 0, "the part holds no YAML document; nodeadm fails to decode an empty part")]
     problems = _kind(nodes[0])
