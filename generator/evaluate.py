@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +32,8 @@ from .hcl import (
     TupleExpr,
     unescape,
 )
+from .policy import template_text
+from .policy.template_text import Kind
 from .policy.values import dedent_heredoc, one_line
 
 
@@ -346,23 +348,24 @@ class Scope:
         return handler(self, args, site)
 
     def _template(self, raw: str, site: Site | FileSite, quoted: bool, opaque: bool = False) -> Value:
-        """A string template: escapes resolved, references the folder defines substituted, the rest kept as written.
+        """A string template: its value (escapes resolved, references the folder defines substituted, the rest
+        kept as written), and its source as written (``written``: escapes kept, so it can be written back).
 
         ``opaque`` keeps every interpolation as written (a templatefile's variables are not the folder's).
         """
         value: list[str] = []
         written: list[str] = []
-        for kind, text in template_pieces(raw):
-            if kind == "text":
-                piece = unescape(text) if quoted else text
-                value.append(piece)
-                written.append(piece)
-            elif kind == "escape":
-                value.append(text[1:])
-                written.append(text[1:])
-            else:
-                value.append(text if kind == "directive" or opaque else self._interpolated(text))
+        for piece in template_text.pieces(raw):
+            if piece.kind is Kind.TEXT:
+                text = unescape(piece.text) if quoted else piece.text
+                value.append(text)
                 written.append(text)
+            elif piece.kind is Kind.ESCAPE:
+                value.append(piece.text[1:])
+                written.append(piece.text)
+            else:
+                value.append(piece.text if piece.kind is Kind.DIRECTIVE or opaque else self._interpolated(piece.text))
+                written.append(piece.text)
         return Known("".join(value), site, "".join(written))
 
     def _interpolated(self, text: str) -> str:
@@ -381,52 +384,6 @@ class Scope:
         if isinstance(value, Known) and isinstance(value.value, (str, int, float)):
             return str(value.value)
         return text
-
-
-def template_pieces(raw: str) -> Iterator[tuple[str, str]]:
-    """Split template text into ("text" | "escape" | "interpolation" | "directive", text) pieces."""
-    i, start, n = 0, 0, len(raw)
-    while (mark := _TEMPLATE_MARK.search(raw, i)) is not None:
-        i = mark.start()
-        if len(mark.group()) == 3:
-            if start < i:
-                yield "text", raw[start:i]
-            yield "escape", mark.group()
-            i = start = mark.end()
-            continue
-        end = _closing_brace(raw, i + 2)
-        if end is None:
-            break
-        if start < i:
-            yield "text", raw[start:i]
-        yield ("interpolation" if raw[i] == "$" else "directive"), raw[i : end + 1]
-        i = start = end + 1
-    if start < n:
-        yield "text", raw[start:]
-
-
-_TEMPLATE_MARK = re.compile(r"\$\$\{|%%\{|\$\{|%\{")
-
-
-def _closing_brace(raw: str, i: int) -> int | None:
-    depth, quote = 0, False
-    while i < len(raw):
-        ch = raw[i]
-        if quote:
-            if ch == "\\":
-                i += 1
-            elif ch == '"':
-                quote = False
-        elif ch == '"':
-            quote = True
-        elif ch == "{":
-            depth += 1
-        elif ch == "}":
-            if depth == 0:
-                return i
-            depth -= 1
-        i += 1
-    return None
 
 
 def _text(site: Site) -> str:
@@ -518,8 +475,8 @@ def _file(scope: Scope, args: list[Value], site: Site, template: bool) -> Value:
     if text is None:
         return Unknown(_text(site), site)
     where = FileSite(path, site, template)
-    if not template:
-        return Known(text, where)
+    if not template:  # literal text; ``written`` is template source like every other text value
+        return Known(text, where, template_text.escaped(text))
     return scope._template(text, where, quoted=False, opaque=True)
 
 

@@ -22,8 +22,9 @@ from . import yaml_text
 from .evaluate import Scope, Unknown, Value, as_text, to_plain
 from .hcl import Block, Call, Document, Expr, HeredocExpr, ObjectExpr, TupleExpr
 from .policy import nodeconfig
+from .policy.controller import ControllerFacts
 from .policy.facts import NODECONFIG, Opaque, Origin, Part
-from .policy.karpenter import ControllerFacts, NodeClassFacts
+from .policy.nodeclass import NodeClassFacts
 from .policy.values import one_line
 from .userdata import is_mime, split
 

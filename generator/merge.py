@@ -11,6 +11,7 @@ import tomllib
 from collections.abc import Callable
 
 from .edits import CannotEdit
+from .layout import common_indent
 from .policy.facts import GENERATED_MARKER
 from .policy.values import dedent_heredoc
 
@@ -22,15 +23,10 @@ def merged_text(text: str, merge: Callable[[list[str]], list[str]]) -> str:
     return "\n".join(merge(lines[:-1] if trailing else lines)) + ("\n" if trailing else "")
 
 
-def body_indent(lines: list[str], fallback: str) -> str:
-    widths = [line[: len(line) - len(line.lstrip(" \t"))] for line in lines if line.strip()]
-    return min(widths, key=len) if widths else fallback
-
-
 def merge_marked_block(block: str, begin: str, end: str) -> Callable[[list[str]], list[str]]:
     """Replace the lines between ``begin`` and ``end`` markers, or put the block after a shebang line."""
     def merge(lines: list[str]) -> list[str]:
-        indent = body_indent(lines, "  ")
+        indent = common_indent(lines, "  ")
         new = [indent + ln if ln else ln for ln in block.rstrip("\n").split("\n")]
         starts = [i for i, ln in enumerate(lines) if ln.strip().startswith(begin)]
         ends = [i for i, ln in enumerate(lines) if ln.strip().startswith(end)]
@@ -64,7 +60,7 @@ def _defines_network(lines: list[str]) -> bool:
 def merge_network_table(keys: str) -> Callable[[list[str]], list[str]]:
     """Put the generated keys first in ``[settings.network]``, dropping old proxy keys; or append the table."""
     def merge(lines: list[str]) -> list[str]:
-        indent = body_indent(lines, "  ")
+        indent = common_indent(lines, "  ")
         new = [indent + ln for ln in keys.rstrip("\n").split("\n")]
         header = next((i for i, ln in enumerate(lines) if _NETWORK_HEADER.match(ln)), None)
         if header is None:

@@ -18,7 +18,8 @@ from . import module_source
 from .evaluate import Entry, FileSite, Known, ListV, MapV, Scope, Site, Unknown, Value
 from .hcl import Block, Document, HeredocExpr
 from .policy.facts import GroupFacts, ModuleFacts, Opaque, Origin, Part
-from .policy.rules import Finding
+from .policy.rules import NOT_STATIC, Finding, TargetRef
+from .policy.template_text import interpolations
 from .policy.values import normalize, one_line
 
 GROUP_MAPS = {"eks_managed_node_groups": "eks_managed", "self_managed_node_groups": "self_managed"}
@@ -234,8 +235,8 @@ def _dynamic_map(module: ModuleFacts, map_name: str, value: Value, line: int, mo
         where = f"add the parts printed by `eksproxy-gen render` to each group where {shown} is set"
     else:
         where = f"add the parts printed by `eksproxy-gen render` to {PARTS} where the groups are defined"
-    return Finding("EKSP010", module.file, line, module.name, None, f"{what}: {where}", map=map_name,
-                   module_file=module.file, module_line=module.line)
+    ref = TargetRef(module.name, module.file, module.line, map_name, None, module.file, line)
+    return ref.finding(NOT_STATIC, f"{what}: {where}")
 
 
 def _effective(own: MapV | None, defaults: MapV | Unknown | None, name: str) -> tuple[Value | None, bool]:
@@ -375,7 +376,10 @@ def _refs(scope: Scope, texts: Iterable[str]) -> tuple[tuple[str, str], ...]:
     """Literal values of the references written in ``texts``, as far as the folder defines them."""
     found: dict[str, str] = {}
     for text in texts:
-        for match in _INTERPOLATION.finditer(text):
+        for start, end in interpolations(text):
+            match = _INTERPOLATION.fullmatch(text[start:end])
+            if match is None:
+                continue
             reference = normalize("${" + match.group(1) + "}")[2:-1]
             if reference in found:
                 continue

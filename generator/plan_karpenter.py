@@ -19,12 +19,15 @@ from .discover import SUFFIXES
 from .edits import CannotEdit, Edit
 from .karpenter import Controller, NodeClass, YamlPlace
 from .merge import merge_marked_block, merge_network_table, merged_text
-from .plan import AL2_BEGIN, AL2_END, DNF, NODECONFIG, FileEdit, Layout, Plan, carried, plan_layout
+from .parts import Layout, carried, plan_parts
+from .plan import AL2_BEGIN, AL2_END, FileEdit, Plan
 from .policy.expected import carry_over
 from .policy.facts import NODECONFIG as NODECONFIG_TYPE
 from .policy.facts import ModuleFacts, Opaque, Part
+from .policy.family import Family
 from .policy.judge import current_no_proxy
-from .policy.karpenter import as_group, nodeclass_family
+from .policy.nodeclass import boot_facts, nodeclass_family
+from .policy.rules import Piece
 from .policy.scripts import PROXY_VARS
 from .policy.settings import Settings
 from .userdata import BOUNDARY, ReadDocument, part_text, split
@@ -33,25 +36,26 @@ from .userdata import document as mime_document
 SHELL_TYPE = 'text/x-shellscript; charset="us-ascii"'
 
 
-def plan_nodeclass(nodeclass: NodeClass, settings: Settings, wanted: frozenset[str]) -> Plan:
+def plan_nodeclass(nodeclass: NodeClass, settings: Settings, wanted: frozenset[Piece]) -> Plan:
     """The edit that gives one node class a working proxy; CannotEdit says why there is none."""
     facts, place, spec = nodeclass.facts, nodeclass.place, nodeclass.spec
     if place is None or spec is None or nodeclass.why_not_editable:
         raise CannotEdit(f"{nodeclass.why_not_editable or 'it cannot be edited'}; add the user data printed by "
                          "`eksproxy-gen render --format mime` to spec.userData by hand")
     _check_settings(settings, place.path.name.endswith(SUFFIXES))
-    family, _ = nodeclass_family(facts)
-    module, group = as_group(facts, family or "")
+    family = nodeclass_family(facts).family
+    module = facts.cluster
     notes: list[str] = []
-    if family == "AL2023":
+    if family is Family.AL2023:
         text, left = _al2023(facts.parts, facts.user_data, facts.mime, wanted, settings, module, notes)
-    elif family == "BOTTLEROCKET":
+    elif family is Family.BOTTLEROCKET:
         keys = render.bottlerocket_keys(module, settings)
         text, left = _merged(facts.user_data, merge_network_table(keys), "[settings.network]\n" + keys), ""
-    elif family == "AL2":
+    elif family is Family.AL2:
         if facts.mime:
             raise CannotEdit("spec.userData is a MIME document; add the proxy block printed by `eksproxy-gen "
                              "render` to its shell part by hand")
+        group = boot_facts(facts, family)
         extra = carried(settings, notes, carry_over(current_no_proxy(group), module, settings))
         block = render.al2_block(module, settings, extra)
         merge = merge_marked_block(block, AL2_BEGIN, AL2_END)
@@ -75,28 +79,24 @@ def _merged(current: str | Opaque | None, merge: Callable[[list[str]], list[str]
     return merged_text(current, merge)
 
 
-def _al2023(parts: tuple[Part, ...] | Opaque, current: str | Opaque | None, mime: bool, wanted: frozenset[str],
+def _al2023(parts: tuple[Part, ...] | Opaque, current: str | Opaque | None, mime: bool, wanted: frozenset[Piece],
             settings: Settings, module: ModuleFacts, notes: list[str]) -> tuple[str, str]:
     """The new user data, and what it knowingly leaves for the user (proxy lines it could not cut)."""
     if not isinstance(parts, tuple):
         raise CannotEdit("spec.userData cannot be read")
-    layout = plan_layout(parts, wanted, module, settings, notes)
-    generated: list[render.RenderedPart] = []
-    if NODECONFIG in wanted or any(p.generated and p.is_nodeconfig for p in parts):
-        generated.append(render.nodeconfig_part(module, settings, tuple(layout.carried), tuple(layout.units)))
-    if DNF in wanted or layout.keep_dnf:
-        generated.append(render.dnf_part(settings))
-    left = "; ".join(layout.left)
+    built = plan_parts(parts, wanted, module, settings)
+    notes += built.notes
+    layout, generated = built.layout, list(built.generated)
     if mime and isinstance(current, str):
         document = split(current)
         if document is None:
             raise CannotEdit("spec.userData is a MIME document without a boundary")
-        return _into_document(current, document, parts, layout, generated), left
+        return _into_document(current, document, parts, layout, generated), built.left_message
     kept = [_own_part(BOUNDARY, part, layout.cuts.get(index, part.text or ""))
             for index, part in enumerate(parts) if index not in layout.remove]
     texts = [part_text(BOUNDARY, g.content_type, g.content, g.filename) for g in generated]
     at = min(layout.insert_at, len(kept))
-    return mime_document(BOUNDARY, kept[:at] + texts + kept[at:]), left
+    return mime_document(BOUNDARY, kept[:at] + texts + kept[at:]), built.left_message
 
 
 def _own_part(boundary: str, part: Part, content: str) -> str:

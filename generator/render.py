@@ -8,6 +8,7 @@ from importlib import resources
 
 import jinja2
 
+from .layout import indent_after_first
 from .policy.expected import required_no_proxy
 from .policy.facts import GENERATED_FILENAMES, GENERATED_MARKER, NODECONFIG, ModuleFacts
 from .policy.settings import Settings
@@ -114,8 +115,3 @@ def list_attribute(name: str, elements: list[str], indent: str) -> str:
     """``name = [ ... ]`` of element texts written for indentation "", for a line indented by ``indent``."""
     text = _render("list_attribute.tf.j2", attr_name=name, elements=elements)
     return indent_after_first(text, indent)
-
-
-def indent_after_first(text: str, indent: str) -> str:
-    lines = text.split("\n")
-    return "\n".join([lines[0]] + [indent + ln if ln else ln for ln in lines[1:]])

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import yaml
 
-from .policy.nodeconfig import LOADER, interpolations, templated, yaml_problem
+from .policy.nodeconfig import LOADER, templated, yaml_problem
+from .policy.template_text import interpolations
 
 
 class YamlTextError(Exception):

@@ -21,7 +21,7 @@ HEADER = "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\n"
 
 
 def rules(text: str) -> list[str]:
-    return [problem.rule for problem in lint(text)]
+    return [problem.rule.id for problem in lint(text)]
 
 
 # --- must fire ------------------------------------------------------------------------------------------------------
@@ -53,7 +53,7 @@ def rules(text: str) -> list[str]:
     (HEADER + "spec: {}\n---\n" + HEADER + "spec: {}\n", "EKSP024", 5, "holds 2 YAML documents"),
 ])
 def test_rule_fires_with_its_line_and_why(text: str, rule: str, line: int, words: str) -> None:
-    problems = [p for p in lint(text) if p.rule == rule]
+    problems = [p for p in lint(text) if p.rule.id == rule]
     assert problems, lint(text)
     assert problems[0].line == line
     assert words in problems[0].message

@@ -6,10 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from eksproxy_gen.evaluate import template_pieces
 from eksproxy_gen.module_source import classify, constraint_majors
 from eksproxy_gen.parse_errors import scan
 from eksproxy_gen.policy.expected import carry_over, required_no_proxy
@@ -18,8 +15,6 @@ from eksproxy_gen.policy.family import ami_family
 from eksproxy_gen.policy.scripts import harmful_lines, proxy_cut
 from eksproxy_gen.policy.settings import Settings
 from eksproxy_gen.policy.values import covers, mask_credentials, normalize, resolve, split_no_proxy
-
-from .conftest import in_ci
 
 
 @pytest.mark.parametrize(("entries", "wanted", "expected"), [
@@ -117,7 +112,7 @@ def _module(majors: set[int], basis: str = "") -> ModuleFacts:
     ({21}, GroupFacts("g", 2, ami_type=Opaque("ami_type", "var.ami")), None),
 ])
 def test_ami_family(majors: set[int], group: GroupFacts, family: str | None) -> None:
-    assert ami_family(_module(majors), group).name == family
+    assert ami_family(_module(majors), group).family == family
 
 
 def test_an_inferred_family_says_so_only_when_it_depended_on_the_version() -> None:
@@ -175,27 +170,6 @@ def test_harmful_lines_name_each_harm_once_at_its_first_line() -> None:
     assert [index for index, _ in harmful_lines(text)] == [1, 3, 6, 8]
 
 
-def test_template_pieces_keep_escapes_apart() -> None:
-    pieces = list(template_pieces('a $${b} ${c.d} %{ if x }y%{ endif } ${ "}" } %%{z}'))
-    assert pieces == [("text", "a "), ("escape", "$${"), ("text", "b} "), ("interpolation", "${c.d}"),
-                      ("text", " "), ("directive", "%{ if x }"), ("text", "y"), ("directive", "%{ endif }"),
-                      ("text", " "), ("interpolation", '${ "}" }'), ("text", " "), ("escape", "%%{"),
-                      ("text", "z}")]
-
-
-@settings(max_examples=300, deadline=None, derandomize=in_ci())
-@given(st.text(alphabet='$%{}"\\a\n', max_size=24))
-def test_template_pieces_cover_the_text_in_order(raw: str) -> None:
-    """Joined, the pieces are the text (an interpolation left open is text); each piece has its kind's shape."""
-    pieces = list(template_pieces(raw))
-    assert "".join(text for _kind, text in pieces) == raw
-    for kind, text in pieces:
-        if kind == "escape":
-            assert text in ("$${", "%%{")
-        elif kind in ("interpolation", "directive"):
-            assert text.startswith("${" if kind == "interpolation" else "%{") and text.endswith("}")
-        else:
-            assert kind == "text" and text
 
 
 @pytest.mark.parametrize(("text", "found"), [

@@ -126,7 +126,8 @@ def test_a_template_file_cannot_take_terraform_references(cli, tmp_path: Path) -
     result = cli("fix", str(tmp_path), "--format", "json", "--proxy", "tf:var.proxy_url")
     data = json.loads(result.out)
     assert result.code == 1
-    assert "is a template and the settings are Terraform references" in refusals(data)[0]
+    assert "templatefile() template, whose variables are not the folder's, and the settings are Terraform references" \
+        in refusals(data)[0]
     assert path.read_bytes() == before
     assert (tmp_path / "pre.sh.tpl").read_text(encoding="utf-8") == "#!/bin/bash\necho ${name}\n"
 

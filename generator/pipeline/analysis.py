@@ -26,13 +26,15 @@ from ..karpenter import (
     nodeclasses_in_terraform,
     nodeclasses_in_yaml,
 )
-from ..model import ModuleCall, NodeGroup, read_modules
+from ..model import ModuleCall, read_modules
+from ..policy.controller import evaluate_controller
 from ..policy.judge import evaluate_group
-from ..policy.karpenter import NODECLASS_MAP, evaluate_controller, evaluate_nodeclass
-from ..policy.rules import Finding
+from ..policy.nodeclass import evaluate_nodeclass
+from ..policy.rules import Finding, TargetKey
 from ..report import FileError
 from ..source import SourceError, SourceFile, encoding_error, read_source, source_from_bytes
 from .inputs import FolderInput, display_name
+from .targets import ControllerTarget, NodeClassTarget, NodeGroupTarget, Target
 
 
 @dataclass(frozen=True)
@@ -44,51 +46,6 @@ class Loaded:
 
 
 @dataclass(frozen=True)
-class GroupResult:
-    module: ModuleCall
-    group: NodeGroup
-    findings: tuple[Finding, ...]
-
-    @property
-    def key(self) -> tuple[str, str, str, str]:
-        return (self.module.facts.file, self.module.facts.name, self.group.facts.map, self.group.facts.name)
-
-
-@dataclass(frozen=True)
-class NodeClassResult:
-    """A Karpenter node class and its findings; keyed like a node group, by owner and name."""
-
-    nodeclass: NodeClass
-    findings: tuple[Finding, ...]
-
-    @property
-    def key(self) -> tuple[str, str, str, str]:
-        facts = self.nodeclass.facts
-        return (facts.file, facts.owner, NODECLASS_MAP, facts.name)
-
-    @property
-    def places(self) -> list[tuple[str, int]]:
-        """Where an ignore comment silences its findings: the owning resource's line and the node class's."""
-        facts = self.nodeclass.facts
-        return [(facts.owner_file, facts.owner_line), (facts.file, facts.line)]
-
-
-@dataclass(frozen=True)
-class ControllerResult:
-    controller: Controller
-    findings: tuple[Finding, ...]
-
-    @property
-    def key(self) -> tuple[str, str, str, str]:
-        facts = self.controller.facts
-        return (facts.file, facts.owner, "controller", "")
-
-    @property
-    def places(self) -> list[tuple[str, int]]:
-        return [(self.controller.facts.file, self.controller.facts.line)]
-
-
-@dataclass(frozen=True)
 class FolderResult:
     """The folder's modules and every finding the policy gives, before any rule selection or suppression."""
 
@@ -96,17 +53,19 @@ class FolderResult:
     loaded: Mapping[Path, Loaded]
     errors: Mapping[Path, FileError]
     modules: tuple[ModuleCall, ...]
-    groups: tuple[GroupResult, ...]
+    targets: tuple[Target, ...]
     module_findings: tuple[Finding, ...]
     target_names: frozenset[str] = frozenset()
     dependencies: frozenset[Path] = frozenset()
-    nodeclasses: tuple[NodeClassResult, ...] = ()
-    controllers: tuple[ControllerResult, ...] = ()
     yaml_sources: Mapping[Path, SourceFile] = field(default_factory=dict)
 
     @property
-    def karpenter(self) -> tuple[NodeClassResult | ControllerResult, ...]:
-        return (*self.nodeclasses, *self.controllers)
+    def groups(self) -> tuple[NodeGroupTarget, ...]:
+        """The node groups of terraform-aws-eks module calls, among the targets."""
+        return tuple(t for t in self.targets if isinstance(t, NodeGroupTarget))
+
+    def target(self, key: TargetKey) -> Target | None:
+        return next((t for t in self.targets if t.key == key), None)
 
     def reported(self, path: Path | str) -> bool:
         """Whether findings in this file (by path or display name) belong to this run's targets."""
@@ -243,22 +202,23 @@ def analyse(inp: FolderInput, reuse: Mapping[Path, Loaded] | None = None) -> Fol
     modules: list[ModuleCall] = []
     for loaded in candidates:
         modules += read_modules(loaded.doc, loaded.path, reader.scope, display_name, reader.settings_refs)
-    groups: list[GroupResult] = []
+    targets: list[Target] = []
     module_findings: list[Finding] = []
     for module in modules:
         module_findings += module.findings
         for group in module.groups:
-            groups.append(GroupResult(module, group, tuple(evaluate_group(module.facts, group.facts, inp.settings))))
-    nodeclasses, controllers, yaml_sources = _karpenter(reader, candidates, yaml_files, modules)
+            findings = tuple(evaluate_group(module.facts, group.facts, inp.settings))
+            targets.append(NodeGroupTarget(findings, module=module, group=group))
+    karpenter, yaml_sources = _karpenter(reader, candidates, yaml_files, modules)
     _check_targets_parse(reader, inp)
     outside = set(reader.read) | outside_dependencies(inp.folder, list(reader.raw.values()))
-    return FolderResult(inp, dict(reader.loaded), dict(reader.errors), tuple(modules), tuple(groups),
+    return FolderResult(inp, dict(reader.loaded), dict(reader.errors), tuple(modules), (*targets, *karpenter),
                         tuple(module_findings), frozenset(display_name(p) for p in inp.targets), frozenset(outside),
-                        nodeclasses, controllers, yaml_sources)
+                        yaml_sources)
 
 
 def _karpenter(reader: _Reader, candidates: list[Loaded], yaml_files: list[Path], modules: list[ModuleCall]
-               ) -> tuple[tuple[NodeClassResult, ...], tuple[ControllerResult, ...], dict[Path, SourceFile]]:
+               ) -> tuple[list[Target], dict[Path, SourceFile]]:
     """Node classes in Terraform and YAML files, and Karpenter controllers, each judged."""
     settings = reader.inp.settings
     found: list[NodeClass] = []
@@ -279,9 +239,10 @@ def _karpenter(reader: _Reader, candidates: list[Loaded], yaml_files: list[Path]
     service_cidr = next(iter(cidrs)) if len(cidrs) == 1 else None
     found = [replace(nc, facts=replace(nc.facts, service_cidr=service_cidr)) for nc in found]
     controllers = [replace(c, facts=replace(c.facts, service_cidr=service_cidr)) for c in controllers]
-    return (tuple(NodeClassResult(nc, tuple(evaluate_nodeclass(nc.facts, settings))) for nc in found),
-            tuple(ControllerResult(c, tuple(evaluate_controller(c.facts, settings))) for c in controllers),
-            sources)
+    targets: list[Target] = [NodeClassTarget(tuple(evaluate_nodeclass(nc.facts, settings)), nodeclass=nc)
+                             for nc in found]
+    targets += [ControllerTarget(tuple(evaluate_controller(c.facts, settings)), controller=c) for c in controllers]
+    return targets, sources
 
 
 def _check_targets_parse(reader: _Reader, inp: FolderInput) -> None:

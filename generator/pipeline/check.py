@@ -20,6 +20,7 @@ from ..policy.settings import Settings
 from ..report import FileError, Report
 from ..source import encoding_error, source_from_bytes
 from .inputs import FolderInput, display_name, folders
+from .targets import NodeGroupTarget
 from .visible import notices
 
 if TYPE_CHECKING:
@@ -150,29 +151,26 @@ TERRAFORM_OWNERS = ("kubectl_manifest.", "kubernetes_manifest.", "helm_release."
 
 
 def add_folder(report: Report, result: FolderResult, seen: Visible) -> None:
-    """Outcomes for the folder's targets, its errors, and the findings of the groups the targets hold."""
+    """Outcomes for the folder's targets, its errors, and the findings of the targets the named files hold."""
     for path in result.input.targets:
         report.outcome(display_name(path))
     for error in result.errors.values():
         report.outcome(error.file).errors.append(error)
-    for group in result.groups:
-        if not (result.reported(group.module.path) or result.reported(group.group.home)):
+    owners: dict[tuple[str, str], tuple[int, str, list[str]]] = {}
+    for target in result.targets:
+        if not any(result.reported(file) for file, _line in target.places):
             continue
-        for finding in seen.of(group):
+        for finding in seen.of(target):
             report.outcome(finding.file).findings.append(finding)
+        if isinstance(target, NodeGroupTarget):
+            continue
+        (file, line), key = target.places[0], target.key
+        if key.owner.startswith(TERRAFORM_OWNERS):
+            names = owners.setdefault((file, key.owner), (line, key.map, []))[2]
+            names += [key.name] if key.name else []
     for finding in seen.modules:
         if result.reported(finding.module_file):
             report.outcome(finding.file).findings.append(finding)
-    owners: dict[tuple[str, str], tuple[int, str, list[str]]] = {}
-    for judged in result.karpenter:
-        if not any(result.reported(file) for file, _line in judged.places):
-            continue
-        for finding in seen.of(judged):
-            report.outcome(finding.file).findings.append(finding)
-        (file, line), (_file, owner, kind, name) = judged.places[0], judged.key
-        if owner.startswith(TERRAFORM_OWNERS):
-            names = owners.setdefault((file, owner), (line, kind, []))[2]
-            names += [name] if name else []
     report.resources += [{"file": file, "line": line, "name": owner, "kind": kind, "node_classes": names}
                          for (file, owner), (line, kind, names) in owners.items()]
     report.suppressed += [s for s in seen.suppressed if result.reported(s.finding.module_file)

@@ -8,35 +8,37 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..filters import Directives, RuleFilter, Suppressed, parse_directives, suppression_for
-from ..policy.rules import Finding
+from ..policy.rules import RULES_BY_ID, Finding, TargetKey
 from ..report import Notice
 from .inputs import display_name
 
 if TYPE_CHECKING:
-    from .analysis import ControllerResult, FolderResult, GroupResult, NodeClassResult
-
-    Judged = GroupResult | NodeClassResult | ControllerResult
+    from .analysis import FolderResult
+    from .targets import Target
 
 
 @dataclass
 class Visible:
     """Visible findings by group key, module-wide findings, what was silenced, and unreadable directives."""
 
-    groups: dict[tuple[str, str, str, str], list[Finding]] = field(default_factory=dict)
+    groups: dict[TargetKey, list[Finding]] = field(default_factory=dict)
     modules: list[Finding] = field(default_factory=list)
     suppressed: list[Suppressed] = field(default_factory=list)
     directives: dict[str, Directives] = field(default_factory=dict)
 
-    places: dict[tuple[str, str, str, str], list[tuple[Directives, int]]] = field(default_factory=dict)
+    places: dict[TargetKey, list[tuple[Directives, int]]] = field(default_factory=dict)
     rule_filter: RuleFilter = field(default_factory=RuleFilter)
 
-    def of(self, group: Judged | None) -> list[Finding]:
-        return self.groups.get(group.key, []) if group is not None else []
+    def of(self, target: Target | None) -> list[Finding]:
+        return self.groups.get(target.key, []) if target is not None else []
 
-    def silenced(self, group: Judged, rule: str) -> bool:
-        """Whether an ignore comment on the group's or its module's line silences ``rule`` for the group."""
+    def silenced(self, target: Target, rule: str) -> bool:
+        """Whether an ignore comment on the target's or its owner's line silences ``rule`` for the target."""
         return any((d := directives.by_line.get(line)) is not None and d.silences(rule)
-                   for directives, line in self.places.get(group.key, []))
+                   for directives, line in self.places.get(target.key, []))
+
+    def silences_any(self, target: Target) -> bool:
+        return any(self.silenced(target, rule) for rule in RULES_BY_ID)
 
 
 def visible(result: FolderResult, rule_filter: RuleFilter) -> Visible:
@@ -62,16 +64,12 @@ def visible(result: FolderResult, rule_filter: RuleFilter) -> Visible:
                 out.suppressed.append(Suppressed(finding, directive.reason))
         return kept
 
-    for group in result.groups:
-        places = [(group.module.path, group.module.facts.line), (group.group.home, group.group.facts.line)]
-        out.places[group.key] = [(directives(path, display_name(path)), line) for path, line in places]
-        out.groups[group.key] = keep(group.findings, places)
+    for target in result.targets:
+        places = [(_path_of(result, file), line) for file, line in target.places]
+        out.places[target.key] = [(directives(path, display_name(path)), line) for path, line in places]
+        out.groups[target.key] = keep(target.findings, places)
     for module in result.modules:
         out.modules += keep(module.findings, [(module.path, module.facts.line)])
-    for judged in result.karpenter:
-        places = [(_path_of(result, file), line) for file, line in judged.places]
-        out.places[judged.key] = [(directives(path, display_name(path)), line) for path, line in places]
-        out.groups[judged.key] = keep(judged.findings, places)
     for path in result.input.targets:
         directives(path, display_name(path))
     return out
@@ -88,6 +86,7 @@ def notices(directives: Directives, rule_filter: RuleFilter) -> list[Notice]:
 
 
 def _path_of(result: FolderResult, display: str) -> Path:
+    """The path of a file of the folder that the user knows by ``display``."""
     for path in (*result.loaded, *result.yaml_sources):
         if display_name(path) == display:
             return path

@@ -5,6 +5,8 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 
+from .template_text import has_directives
+
 
 @dataclass(frozen=True)
 class NetworkSettings:
@@ -18,7 +20,7 @@ class NetworkSettings:
 def read_network(toml_text: str | None) -> NetworkSettings:
     if not toml_text:
         return NetworkSettings()
-    if "%{" in toml_text:
+    if has_directives(toml_text):
         return NetworkSettings(error="it is a Terraform template with %{ } directives")
     try:
         data = tomllib.loads(toml_text)

@@ -1,17 +1,44 @@
-"""Findings for one node group: the single place where the rules decide."""
+"""Findings for one boot target: the single place where the rules decide.
+
+A node group and a Karpenter node class are judged by the same code: once the
+AMI family is known, what matters is the user data the node boots with (the
+AL2023 parts, the AL2 script, the Bottlerocket TOML), and ``judge_boot`` takes
+exactly that, with the family said explicitly.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from . import expected, nodeconfig
 from .bottlerocket import read_network
 from .coverage import Coverage, analyse
 from .facts import GroupFacts, ModuleFacts, Opaque, Origin, Part
-from .family import Family, ami_family
+from .family import Family, FamilyVerdict, ami_family
 from .nodeconfig_lint import lint
-from .rules import Finding
+from .rules import (
+    AL2_END_OF_LIFE,
+    AMI_TOO_OLD,
+    BLANKET_AMAZONAWS,
+    BOTTLEROCKET_PROXY_MISSING,
+    CONTAINERD_NOT_COVERED,
+    HARMFUL_SCRIPT,
+    KUBELET_NOT_COVERED,
+    NO_PROXY_INCOMPLETE,
+    NODEADM_NOT_COVERED,
+    NODECONFIG_CLUSTER,
+    NOT_STATIC,
+    PACKAGE_MANAGER,
+    PROXY_DIFFERS,
+    PROXY_INEFFECTIVE,
+    PROXY_MISSING,
+    UNSUPPORTED,
+    VARIABLES_INCONSISTENT,
+    VPC_CIDR_UNKNOWN,
+    Finding,
+    Rule,
+    TargetRef,
+)
 from .scripts import harmful_lines, read_script
 from .settings import Settings
 from .values import covers, mask_credentials, normalize, shorten, split_no_proxy
@@ -19,47 +46,54 @@ from .values import covers, mask_credentials, normalize, shorten, split_no_proxy
 MIN_AMI_RELEASE = 20251120
 
 
-class _Emitter:
-    """Collects a group's findings; ``note`` qualifies every message (an inferred major version)."""
+class Sink:
+    """Collects one target's findings; ``note`` qualifies every message (an inferred major version)."""
 
-    def __init__(self, module: ModuleFacts, group: GroupFacts, note: str = "") -> None:
-        self.module, self.group, self.note = module, group, note
+    def __init__(self, ref: TargetRef, note: str = "") -> None:
+        self.ref, self.note = ref, note
         self.findings: list[Finding] = []
 
-    def __call__(self, rule: str, message: str, line: int | None = None, file: str | None = None) -> None:
+    def __call__(self, rule: Rule, message: str, line: int | None = None, file: str | None = None) -> None:
         if self.note:
             message = f"{message} ({self.note})"
-        group_file = self.group.file or self.module.file
-        self.findings.append(Finding(rule, file or group_file, line or self.group.line, self.module.name,
-                                     self.group.name, message, map=self.group.map, module_file=self.module.file,
-                                     module_line=self.module.line, group_file=group_file,
-                                     group_line=self.group.line))
+        self.findings.append(self.ref.finding(rule, message, line, file))
 
 
-Emit = Callable[..., None]
+def group_ref(module: ModuleFacts, group: GroupFacts) -> TargetRef:
+    """A node group as a target: owned by its module call, keyed by its map and name."""
+    return TargetRef(module.name, module.file, module.line, group.map, group.name, group.file or module.file,
+                     group.line)
 
 
 def evaluate_group(module: ModuleFacts, group: GroupFacts, settings: Settings) -> list[Finding]:
     if group.unreadable is not None:
-        emit = _Emitter(module, group)
-        _opaque(group.unreadable, emit)
-        return emit.findings
-    family = ami_family(module, group)
-    emit = _Emitter(module, group, family.note)
-    if family.name is None or family.name in {"CUSTOM", "WINDOWS"}:
-        _unsupported(family, emit)
+        sink = Sink(group_ref(module, group))
+        _opaque(group.unreadable, sink)
+        return sink.findings
+    verdict = ami_family(module, group)
+    sink = Sink(group_ref(module, group), verdict.note)
+    if verdict.family is None or not verdict.family.supported:
+        unsupported(verdict, sink)
     elif isinstance(group.launch_template, Opaque):
-        _opaque(group.launch_template, emit)
+        _opaque(group.launch_template, sink)
     elif not group.launch_template:
-        emit("EKSP008", f"{group.launch_template_reason}: the module builds no launch template, so user data "
-                        "never reaches the node; the proxy cannot be applied to this group")
-    elif family.name == "AL2023":
-        _al2023(module, group, settings, emit)
-    elif family.name == "AL2":
-        _al2(module, group, settings, emit)
+        sink(PROXY_INEFFECTIVE, f"{group.launch_template_reason}: the module builds no launch template, so user "
+                                "data never reaches the node; the proxy cannot be applied to this group")
     else:
-        _bottlerocket(module, group, settings, emit)
-    return emit.findings
+        judge_boot(verdict.family, module, group, settings, sink)
+    return sink.findings
+
+
+def judge_boot(family: Family, module: ModuleFacts, group: GroupFacts, settings: Settings, sink: Sink) -> None:
+    """The rules for the user data of one node, by its family; ``module`` is the cluster it joins."""
+    if family is Family.AL2023:
+        _al2023(module, group, settings, sink)
+    elif family is Family.AL2:
+        _al2(module, group, settings, sink)
+    elif family is Family.BOTTLEROCKET:
+        _bottlerocket(module, group, settings, sink)
+    else:
+        raise ValueError(f"{family} user data is not judged")
 
 
 def _named(group: GroupFacts, setting: str) -> str:
@@ -67,21 +101,21 @@ def _named(group: GroupFacts, setting: str) -> str:
     return group.user_data_setting or setting
 
 
-def _opaque(opaque: Opaque, emit: Emit) -> None:
+def _opaque(opaque: Opaque, sink: Sink) -> None:
     where = f" (at {opaque.where})" if opaque.where else ""
-    emit("EKSP010", f"{opaque.setting} is {shorten(opaque.expression)}{where}, which only Terraform can compute; "
-                    "eksproxy-gen neither judges nor rewrites this group: make it a literal, or add the parts "
-                    "printed by `eksproxy-gen render` where that value is defined")
+    sink(NOT_STATIC, f"{opaque.setting} is {shorten(opaque.expression)}{where}, which only Terraform can compute; "
+                     "eksproxy-gen neither judges nor rewrites this group: make it a literal, or add the parts "
+                     "printed by `eksproxy-gen render` where that value is defined")
 
 
-def readable_parts(group: GroupFacts, emit: Emit) -> tuple[Part, ...] | None:
+def readable_parts(group: GroupFacts, sink: Sink) -> tuple[Part, ...] | None:
     """The group's parts when every one can be read; otherwise one EKSP010 naming what cannot."""
     if isinstance(group.parts, Opaque):
-        _opaque(group.parts, emit)
+        _opaque(group.parts, sink)
         return None
     for part in group.parts:
         if part.opaque is not None:
-            _opaque(part.opaque, emit)
+            _opaque(part.opaque, sink)
             return None
     return group.parts
 
@@ -97,117 +131,117 @@ def current_no_proxy(group: GroupFacts) -> list[str]:
     return split_no_proxy(env.get("NO_PROXY", env.get("no_proxy", "")))
 
 
-def _al2023(module: ModuleFacts, group: GroupFacts, settings: Settings, emit: Emit) -> None:
-    parts = readable_parts(group, emit)
+def _al2023(module: ModuleFacts, group: GroupFacts, settings: Settings, sink: Sink) -> None:
+    parts = readable_parts(group, sink)
     if parts is None:
         return
-    _lint_nodeconfig(group, _named(group, "cloudinit_pre_nodeadm"), parts, emit)
+    _lint_nodeconfig(group, _named(group, "cloudinit_pre_nodeadm"), parts, sink)
     if isinstance(group.post_parts, tuple):
-        _lint_nodeconfig(group, "cloudinit_post_nodeadm", group.post_parts, emit)
+        _lint_nodeconfig(group, "cloudinit_post_nodeadm", group.post_parts, sink)
     coverage = analyse(parts)
-    _release(group, emit)
+    _release(group, sink)
     if not coverage.any_proxy:
-        emit("EKSP001", f"no proxy configuration in {_named(group, 'cloudinit_pre_nodeadm')}; nodeadm, "
-                        "containerd and kubelet will try to reach AWS and registries directly")
+        sink(PROXY_MISSING, f"no proxy configuration in {_named(group, 'cloudinit_pre_nodeadm')}; nodeadm, "
+                            "containerd and kubelet will try to reach AWS and registries directly")
         return
     if not coverage.reaches("nodeadm"):
-        emit("EKSP002", "the proxy is not in a NodeConfig spec.instance.environment.default: nodeadm-config calls "
-                        "EC2 before any shell part runs, so the node cannot join")
-    _runtime_units(coverage, emit)
-    _judge_env(coverage.primary_env(), module, settings, emit)
+        sink(NODEADM_NOT_COVERED, "the proxy is not in a NodeConfig spec.instance.environment.default: nodeadm-config "
+                                  "calls EC2 before any shell part runs, so the node cannot join")
+    _runtime_units(coverage, sink)
+    _judge_env(coverage.primary_env(), module, settings, sink)
     for unit, var in coverage.unit_overrides():
-        emit("EKSP005", f"environment.{unit} sets {var} to another value than environment.default; systemd "
-                        f"gives {unit} its own value")
+        sink(VARIABLES_INCONSISTENT, f"environment.{unit} sets {var} to another value than environment.default; "
+                                     f"systemd gives {unit} its own value")
     if not any(s.writes_dnf_conf for s in coverage.scripts):
-        emit("EKSP013", "no part sets proxy= in /etc/dnf/dnf.conf; dnf run outside systemd units "
-                        "(an SSH session, a script with a clean environment) will not use the proxy")
+        sink(PACKAGE_MANAGER, "no part sets proxy= in /etc/dnf/dnf.conf; dnf run outside systemd units "
+                              "(an SSH session, a script with a clean environment) will not use the proxy")
     for part in parts:
         if part.is_shell or (part.content_type is None and part.text):
-            _harmful(part, module, emit)
+            _harmful(part, module, sink)
 
 
-def _al2(module: ModuleFacts, group: GroupFacts, settings: Settings, emit: Emit) -> None:
-    emit("EKSP017", "Amazon Linux 2 is end of life for EKS; move this group to AL2023 (ami_type AL2023_*)")
+def _al2(module: ModuleFacts, group: GroupFacts, settings: Settings, sink: Sink) -> None:
+    sink(AL2_END_OF_LIFE, "Amazon Linux 2 is end of life for EKS; move this group to AL2023 (ami_type AL2023_*)")
     if isinstance(group.parts, tuple) and group.parts:
         why = "the module's default for an unset ami_type is the AL2 template" if group.ami_type is None \
             else f"ami_type {group.ami_type} uses the AL2 template"
-        emit("EKSP008", f"cloudinit_pre_nodeadm is ignored here ({why}); the proxy must go in "
-                        "pre_bootstrap_user_data, or set ami_type to an AL2023_* type")
+        sink(PROXY_INEFFECTIVE, f"cloudinit_pre_nodeadm is ignored here ({why}); the proxy must go in "
+                                "pre_bootstrap_user_data, or set ami_type to an AL2023_* type")
     if isinstance(group.pre_bootstrap_user_data, Opaque):
-        _opaque(group.pre_bootstrap_user_data, emit)
+        _opaque(group.pre_bootstrap_user_data, sink)
         return
     script = group.pre_bootstrap_user_data or ""
     coverage = Coverage(scripts=(read_script(script),)) if script else Coverage()
     if not coverage.any_proxy:
-        emit("EKSP001", f"no proxy in {_named(group, 'pre_bootstrap_user_data')}; containerd, kubelet and yum "
-                        "will try to reach AWS and registries directly")
+        sink(PROXY_MISSING, f"no proxy in {_named(group, 'pre_bootstrap_user_data')}; containerd, kubelet and yum "
+                            "will try to reach AWS and registries directly")
         return
-    _runtime_units(coverage, emit)
-    _judge_env(coverage.primary_env(), module, settings, emit)
+    _runtime_units(coverage, sink)
+    _judge_env(coverage.primary_env(), module, settings, sink)
     if not any(s.writes_yum_conf for s in coverage.scripts):
-        emit("EKSP013", f"{_named(group, 'pre_bootstrap_user_data')} does not set proxy= in /etc/yum.conf; yum "
-                        "will not use the proxy")
+        sink(PACKAGE_MANAGER, f"{_named(group, 'pre_bootstrap_user_data')} does not set proxy= in /etc/yum.conf; "
+                              "yum will not use the proxy")
     facts = coverage.scripts[0]
     if facts.overwrites_etc_environment or (facts.set_x and facts.has_credentials):
         for index, why in harmful_lines(script):
             if "yum.conf" not in why:
-                emit("EKSP014", f"{_named(group, 'pre_bootstrap_user_data')} line {index + 1} {why}",
+                sink(HARMFUL_SCRIPT, f"{_named(group, 'pre_bootstrap_user_data')} line {index + 1} {why}",
                      *_at(group.pre_bootstrap_origin, index))
 
 
-def _bottlerocket(module: ModuleFacts, group: GroupFacts, settings: Settings, emit: Emit) -> None:
+def _bottlerocket(module: ModuleFacts, group: GroupFacts, settings: Settings, sink: Sink) -> None:
     if isinstance(group.bootstrap_extra_args, Opaque):
-        _opaque(group.bootstrap_extra_args, emit)
+        _opaque(group.bootstrap_extra_args, sink)
         return
     network = read_network(group.bootstrap_extra_args)
     name = _named(group, "bootstrap_extra_args")
     if network.error:
-        emit("EKSP010", f"{name} cannot be read because {network.error}; add https-proxy and "
-                        "no-proxy to its [settings.network] table by hand")
+        sink(NOT_STATIC, f"{name} cannot be read because {network.error}; add https-proxy and "
+                         "no-proxy to its [settings.network] table by hand")
         return
     if network.https_proxy is None:
-        emit("EKSP009", f"{name} has no [settings.network] https-proxy; containerd, host-containerd "
-                        "and kubelet will try to reach AWS and registries directly")
+        sink(BOTTLEROCKET_PROXY_MISSING, f"{name} has no [settings.network] https-proxy; containerd, "
+                                         "host-containerd and kubelet will try to reach AWS and registries directly")
         return
     env = {"HTTPS_PROXY": network.https_proxy, "https_proxy": network.https_proxy}
     if network.no_proxy is not None:
         env["NO_PROXY"] = env["no_proxy"] = ",".join(network.no_proxy)
-    _no_proxy(env, module, settings, emit, label="[settings.network] no-proxy")
-    _configured_proxy(env, settings, emit)
+    _no_proxy(env, module, settings, sink, label="[settings.network] no-proxy")
+    _configured_proxy(env, settings, sink)
 
 
-def _unsupported(family: Family, emit: Emit) -> None:
-    if family.name == "WINDOWS":
-        emit("EKSP015", "Windows node groups are not supported by eksproxy-gen; configure the proxy for "
-                        "containerd and kubelet in pre_bootstrap_user_data (PowerShell) by hand")
-    elif family.name == "CUSTOM":
-        emit("EKSP015", "ami_type CUSTOM uses your own user-data template; eksproxy-gen cannot check it")
+def unsupported(verdict: FamilyVerdict, sink: Sink) -> None:
+    if verdict.family is Family.WINDOWS:
+        sink(UNSUPPORTED, "Windows node groups are not supported by eksproxy-gen; configure the proxy for "
+                          "containerd and kubelet in pre_bootstrap_user_data (PowerShell) by hand")
+    elif verdict.family is Family.CUSTOM:
+        sink(UNSUPPORTED, "ami_type CUSTOM uses your own user-data template; eksproxy-gen cannot check it")
     else:
-        emit("EKSP015", f"the AMI family cannot be told, so this group is neither judged nor rewritten: {family.why}")
+        sink(UNSUPPORTED, f"the AMI family cannot be told, so this group is neither judged nor rewritten: "
+                          f"{verdict.why}")
 
 
-def _release(group: GroupFacts, emit: Emit) -> None:
+def _release(group: GroupFacts, sink: Sink) -> None:
     match = re.search(r"(20\d{6})", group.release_version or "")
     if match and int(match.group(1)) < MIN_AMI_RELEASE:
-        emit("EKSP012", f"ami_release_version {group.release_version} predates v{MIN_AMI_RELEASE}; older AL2023 "
-                        "AMIs apply spec.instance.environment too late or not at all (use v20251120 or newer)")
+        sink(AMI_TOO_OLD, f"ami_release_version {group.release_version} predates v{MIN_AMI_RELEASE}; older AL2023 "
+                          "AMIs apply spec.instance.environment too late or not at all (use v20251120 or newer)")
 
 
-def _runtime_units(coverage: Coverage, emit: Emit) -> None:
-    for unit in ("containerd", "kubelet"):
+def _runtime_units(coverage: Coverage, sink: Sink) -> None:
+    for unit, rule in (("containerd", CONTAINERD_NOT_COVERED), ("kubelet", KUBELET_NOT_COVERED)):
         if not coverage.reaches(unit):
-            rule = "EKSP003" if unit == "containerd" else "EKSP004"
-            emit(rule, f"{unit} does not get the proxy (no environment.default, environment.{unit} "
+            sink(rule, f"{unit} does not get the proxy (no environment.default, environment.{unit} "
                        f"or {unit}.service drop-in)")
 
 
-def _judge_env(env: dict[str, str], module: ModuleFacts, settings: Settings, emit: Emit) -> None:
-    _variables(env, emit)
-    _no_proxy(env, module, settings, emit)
-    _configured_proxy(env, settings, emit)
+def _judge_env(env: dict[str, str], module: ModuleFacts, settings: Settings, sink: Sink) -> None:
+    _variables(env, sink)
+    _no_proxy(env, module, settings, sink)
+    _configured_proxy(env, settings, sink)
 
 
-def _variables(env: dict[str, str], emit: Emit) -> None:
+def _variables(env: dict[str, str], sink: Sink) -> None:
     problems: list[str] = []
     if "HTTPS_PROXY" not in env and "https_proxy" not in env:
         problems.append("HTTPS_PROXY is not set (Go never falls back to HTTP_PROXY for https)")
@@ -221,28 +255,28 @@ def _variables(env: dict[str, str], emit: Emit) -> None:
     if env.get("HTTP_PROXY", env.get("http_proxy")) is None:
         problems.append("HTTP_PROXY is not set")
     if problems:
-        emit("EKSP005", "; ".join(problems))
+        sink(VARIABLES_INCONSISTENT, "; ".join(problems))
 
 
-def _no_proxy(env: dict[str, str], module: ModuleFacts, settings: Settings, emit: Emit,
+def _no_proxy(env: dict[str, str], module: ModuleFacts, settings: Settings, sink: Sink,
               label: str = "NO_PROXY") -> None:
     value = env.get("NO_PROXY", env.get("no_proxy"))
     if value is None:
-        emit("EKSP006", f"{label} is not set: metadata, VPC and cluster traffic would go through the proxy")
+        sink(NO_PROXY_INCOMPLETE, f"{label} is not set: metadata, VPC and cluster traffic would go through the proxy")
         return
     entries = split_no_proxy(value)
     refs = dict(module.refs)
     required = expected.required_no_proxy(module, settings)
     for entry in required:
         if not covers(entries, entry.value, refs):
-            emit("EKSP006", f"{label} lacks {entry.value} ({entry.reason})")
+            sink(NO_PROXY_INCOMPLETE, f"{label} lacks {entry.value} ({entry.reason})")
     if not settings.vpc_cidrs and not _has_vpc_like(entries, required):
-        emit("EKSP016", "NO_PROXY has no VPC CIDR and none is configured; set vpc_cidrs in "
-                        ".eksproxy-gen.toml (or --vpc-cidr) so eksproxy-gen can check and write it")
+        sink(VPC_CIDR_UNKNOWN, "NO_PROXY has no VPC CIDR and none is configured; set vpc_cidrs in "
+                               ".eksproxy-gen.toml (or --vpc-cidr) so eksproxy-gen can check and write it")
     if not expected.blanket_allowed(settings) and any(e in expected.BLANKET_AWS for e in entries):
-        emit("EKSP007", "NO_PROXY contains .amazonaws.com: every AWS call bypasses the proxy, so each AWS "
-                        "service needs a VPC endpoint; list the endpoint hosts instead, or add "
-                        ".amazonaws.com to no_proxy in .eksproxy-gen.toml to accept it")
+        sink(BLANKET_AMAZONAWS, "NO_PROXY contains .amazonaws.com: every AWS call bypasses the proxy, so each AWS "
+                                "service needs a VPC endpoint; list the endpoint hosts instead, or add "
+                                ".amazonaws.com to no_proxy in .eksproxy-gen.toml to accept it")
 
 
 def _has_vpc_like(entries: list[str], required: tuple[expected.Entry, ...]) -> bool:
@@ -257,31 +291,31 @@ def _has_vpc_like(entries: list[str], required: tuple[expected.Entry, ...]) -> b
     return False
 
 
-def _configured_proxy(env: dict[str, str], settings: Settings, emit: Emit) -> None:
+def _configured_proxy(env: dict[str, str], settings: Settings, sink: Sink) -> None:
     if settings.proxy is None:
         return
     wanted = normalize(settings.proxy)
     for var in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
         have = env.get(var)
         if have is not None and normalize(have).rstrip("/") != wanted.rstrip("/"):
-            emit("EKSP011", f"{var} is {mask_credentials(have)}, not the configured "
-                            f"{mask_credentials(settings.proxy)}")
+            sink(PROXY_DIFFERS, f"{var} is {mask_credentials(have)}, not the configured "
+                                f"{mask_credentials(settings.proxy)}")
             return
 
 
-def _lint_nodeconfig(group: GroupFacts, setting: str, parts: tuple[Part, ...], emit: Emit) -> None:
+def _lint_nodeconfig(group: GroupFacts, setting: str, parts: tuple[Part, ...], sink: Sink) -> None:
     """Each NodeConfig part against nodeadm's API, and spec.cluster where EKS writes its own."""
     for index, part in enumerate(parts):
         if not part.is_nodeconfig or part.text is None:
             continue
         for problem in lint(part.text):
             where = _at(part.origin, problem.line - 1) if problem.line else (None, None)
-            emit(problem.rule, f"{setting}[{index}]: {problem.message}", *where)
+            sink(problem.rule, f"{setting}[{index}]: {problem.message}", *where)
         if group.kind == "eks_managed" and not group.custom_ami and _sets_cluster(part.text):
-            emit("EKSP023", f"{setting}[{index}] sets spec.cluster, but EKS adds its own NodeConfig with the "
-                            "cluster's details after your parts for a managed node group on an EKS AMI, and "
-                            "nodeadm lets the later one win: remove spec.cluster (it is needed only with a "
-                            "custom AMI)")
+            sink(NODECONFIG_CLUSTER, f"{setting}[{index}] sets spec.cluster, but EKS adds its own NodeConfig with "
+                                     "the cluster's details after your parts for a managed node group on an EKS AMI, "
+                                     "and nodeadm lets the later one win: remove spec.cluster (it is needed only "
+                                     "with a custom AMI)")
 
 
 def _sets_cluster(text: str) -> bool:
@@ -290,17 +324,17 @@ def _sets_cluster(text: str) -> bool:
     return isinstance(spec, dict) and spec.get("cluster") is not None
 
 
-def _harmful(part: Part, module: ModuleFacts, emit: Emit) -> None:
+def _harmful(part: Part, module: ModuleFacts, sink: Sink) -> None:
     """EKSP014: one finding per harmful line of a hand-written shell part, at that line."""
     text = part.text or ""
     for index, why in harmful_lines(text):
-        emit("EKSP014", f"a shell part {why}", *_at(part.origin, index))
+        sink(HARMFUL_SCRIPT, f"a shell part {why}", *_at(part.origin, index))
     pattern = re.compile(r"\$\{[^}]*\bmodule\." + re.escape(module.name) + r"\.")
     for index, line in enumerate(text.split("\n")):
         if pattern.search(line):
-            emit("EKSP014", f"a shell part refers to module.{module.name} inside module \"{module.name}\" itself; "
-                            "Terraform rejects that with a Cycle error (use the module's own service CIDR argument)",
-                 *_at(part.origin, index))
+            sink(HARMFUL_SCRIPT, f"a shell part refers to module.{module.name} inside module \"{module.name}\" "
+                                 "itself; Terraform rejects that with a Cycle error (use the module's own service "
+                                 "CIDR argument)", *_at(part.origin, index))
 
 
 def _at(origin: Origin | None, index: int) -> tuple[int | None, str | None]:

@@ -9,10 +9,11 @@ which of its lines survive is Terraform's decision, not ours.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import yaml
+
+from . import template_text
 
 KIND = "NodeConfig"
 _PLACEHOLDER = "eksproxygen0interp{}0"
@@ -32,34 +33,11 @@ class Documents:
     templated: bool = False
 
 
-def interpolations(text: str) -> Iterator[tuple[int, int]]:
-    """(start, end) of each ``${...}`` in text, nested braces included; ``$${`` escapes are skipped."""
-    i = 0
-    while True:
-        i = text.find("${", i)
-        if i < 0:
-            return
-        if i > 0 and text[i - 1] == "$":
-            i += 2
-            continue
-        depth, j = 0, i + 2
-        while j < len(text):
-            if text[j] == "{":
-                depth += 1
-            elif text[j] == "}":
-                if depth == 0:
-                    break
-                depth -= 1
-            j += 1
-        yield i, j + 1
-        i = j + 1
-
-
 def _swap(text: str) -> tuple[str, list[str]]:
     pieces: list[str] = []
     swapped: list[str] = []
     last = 0
-    for start, end in interpolations(text):
+    for start, end in template_text.interpolations(text):
         pieces.append(text[last:start])
         pieces.append(_PLACEHOLDER.format(len(swapped)))
         swapped.append(text[start:end])
@@ -75,7 +53,7 @@ def swap_interpolations(text: str) -> str:
 
 def templated(text: str) -> bool:
     """Whether a text holds ``%{ }`` directives (``%%{`` is an escaped, literal ``%{``): Terraform picks its lines."""
-    return "%{" in text.replace("%%{", "")
+    return template_text.has_directives(text)
 
 
 def read(text: str) -> Documents:

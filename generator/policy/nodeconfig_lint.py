@@ -24,6 +24,15 @@ from typing import Any
 import yaml
 
 from .nodeconfig import LOADER, PLACEHOLDER, swap_interpolations, templated, yaml_problem
+from .rules import (
+    NODECONFIG_DOCUMENTS,
+    NODECONFIG_KIND,
+    NODECONFIG_TEMPLATED,
+    NODECONFIG_TYPE,
+    NODECONFIG_UNKNOWN_FIELD,
+    NODECONFIG_YAML,
+    Rule,
+)
 
 _SCALAR_TAGS = {"str": "string", "int": "integer", "bool": "boolean", "float": "number", "null": "null",
                 "timestamp": "string"}
@@ -33,7 +42,7 @@ _SCALAR_TAGS = {"str": "string", "int": "integer", "bool": "boolean", "float": "
 class Problem:
     """One thing wrong with a NodeConfig part: the rule, the 1-based line inside the part (0: none), what."""
 
-    rule: str
+    rule: Rule
     line: int
     message: str
 
@@ -48,23 +57,23 @@ def schema() -> dict[str, Any]:
 def lint(text: str) -> list[Problem]:
     """Every problem of one part's text, in the order they appear."""
     if templated(text):
-        return [Problem("EKSP022", 0, "the part holds %{ } template directives, so which lines it has is "
+        return [Problem(NODECONFIG_TEMPLATED, 0, "the part holds %{ } template directives, so which lines it has is "
                                       "Terraform's decision: eksproxy-gen did not validate it")]
     swapped = swap_interpolations(text)
     try:
         nodes = [n for n in yaml.compose_all(swapped, Loader=LOADER) if n is not None]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        return [Problem("EKSP018", mark.line + 1 if mark else 0,
+        return [Problem(NODECONFIG_YAML, mark.line + 1 if mark else 0,
                         f"the part is not valid YAML ({yaml_problem(exc)}); nodeadm cannot decode it and the node "
                         "never joins")]
     if not nodes:
-        return [Problem("EKSP019", 0, "the part holds no YAML document; nodeadm fails to decode an empty part")]
+        return [Problem(NODECONFIG_KIND, 0, "the part holds no YAML document; nodeadm fails to decode an empty part")]
     problems = _kind(nodes[0])
     if not problems:
         problems += _walk(nodes[0], schema()["root"], "")
     if len(nodes) > 1:
-        problems.append(Problem("EKSP024", nodes[1].start_mark.line + 1,
+        problems.append(Problem(NODECONFIG_DOCUMENTS, nodes[1].start_mark.line + 1,
                                 f"the part holds {len(nodes)} YAML documents; nodeadm decodes a part as one "
                                 "document, so only the first is read: give each NodeConfig its own part"))
     return problems
@@ -72,7 +81,7 @@ def lint(text: str) -> list[Problem]:
 
 def _kind(node: yaml.Node) -> list[Problem]:
     if not isinstance(node, yaml.MappingNode):
-        return [Problem("EKSP021", node.start_mark.line + 1, "the part is not a YAML mapping; nodeadm expects a "
+        return [Problem(NODECONFIG_TYPE, node.start_mark.line + 1, "the part is not a YAML mapping; nodeadm expects a "
                                                               "NodeConfig object and the node never joins")]
     fields = {k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
     found: list[Problem] = []
@@ -81,11 +90,11 @@ def _kind(node: yaml.Node) -> list[Problem]:
         wanted = root[name]["value"]
         value = fields.get(name)
         if value is None:
-            found.append(Problem("EKSP019", node.start_mark.line + 1, f"the part has no {name} (it must be "
+            found.append(Problem(NODECONFIG_KIND, node.start_mark.line + 1, f"the part has no {name} (it must be "
                                                                        f"{wanted}); nodeadm fails to decode it"))
         elif not isinstance(value, yaml.ScalarNode) or value.value != wanted:
             shown = value.value if isinstance(value, yaml.ScalarNode) else "not a string"
-            found.append(Problem("EKSP019", value.start_mark.line + 1,
+            found.append(Problem(NODECONFIG_KIND, value.start_mark.line + 1,
                                  f"the part has {name} {shown}, not {wanted}; nodeadm fails to decode it"))
     return found
 
@@ -118,16 +127,16 @@ def _walk(node: yaml.Node, wanted: str, path: str) -> list[Problem]:
     if wanted in {"string", "boolean", "integer", "number"}:
         if isinstance(node, yaml.ScalarNode) and _scalar_fits(node, wanted):
             return []
-        return [Problem("EKSP021", line, f"{path} is {_type_of(node)} where nodeadm expects a {wanted}; decoding "
+        return [Problem(NODECONFIG_TYPE, line, f"{path} is {_type_of(node)} where nodeadm expects a {wanted}; decoding "
                                          "fails and the node never joins" + _quote_hint(node, wanted))]
     if wanted.startswith("list<"):
         if not isinstance(node, yaml.SequenceNode):
-            return [Problem("EKSP021", line, f"{path} is {_type_of(node)} where nodeadm expects a list; decoding "
+            return [Problem(NODECONFIG_TYPE, line, f"{path} is {_type_of(node)} where nodeadm expects a list; decoding "
                                              "fails and the node never joins")]
         inner = wanted[5:-1]
         return [p for i, item in enumerate(node.value) for p in _walk(item, inner, f"{path}[{i}]")]
     if not isinstance(node, yaml.MappingNode):
-        return [Problem("EKSP021", line, f"{path or 'the document'} is {_type_of(node)} where nodeadm expects a "
+        return [Problem(NODECONFIG_TYPE, line, f"{path or 'the document'} is {_type_of(node)} where nodeadm expects a "
                                          "mapping; decoding fails and the node never joins")]
     if wanted.startswith("map<"):
         inner = wanted[4:-1]
@@ -143,7 +152,7 @@ def _object(node: yaml.MappingNode, type_name: str, path: str) -> list[Problem]:
         here = f"{path}.{name}" if path else name
         field = fields.get(name)
         if field is None:
-            problems.append(Problem("EKSP020", key.start_mark.line + 1,
+            problems.append(Problem(NODECONFIG_UNKNOWN_FIELD, key.start_mark.line + 1,
                                     f"{here} is not a field nodeadm knows{_did_you_mean(name, list(fields))}; "
                                     "nodeadm drops it without a word, so the setting never applies"))
             continue
@@ -152,7 +161,7 @@ def _object(node: yaml.MappingNode, type_name: str, path: str) -> list[Problem]:
         if keys and isinstance(value, yaml.MappingNode):
             for gate, _ in value.value:
                 if _key(gate) not in keys:
-                    problems.append(Problem("EKSP020", gate.start_mark.line + 1,
+                    problems.append(Problem(NODECONFIG_UNKNOWN_FIELD, gate.start_mark.line + 1,
                                             f"{here}.{_key(gate)} is not a feature gate nodeadm knows"
                                             f"{_did_you_mean(_key(gate), keys)}; nodeadm ignores it"))
     return problems

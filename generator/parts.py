@@ -1,0 +1,156 @@
+"""The one builder of generated user-data parts, for every target that takes parts (node groups, node classes).
+
+Given a target's current parts and the pieces it needs, it decides what becomes
+of each part (kept byte for byte, replaced, cut, or left for the user), where
+the generated parts go, which NO_PROXY entries they carry over, and renders
+them. Where the parts are written (a Terraform list, a MIME document in YAML)
+is the planner's business; what they are is decided here, once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import render
+from .edits import CannotEdit
+from .policy import nodeconfig
+from .policy.expected import Carry, carry_over
+from .policy.facts import ModuleFacts, Part
+from .policy.rules import Piece
+from .policy.scripts import PROXY_VARS, proxy_cut, read_script
+from .policy.settings import Settings
+from .policy.values import split_no_proxy
+
+_PROXY_KEYS = frozenset(PROXY_VARS)
+@dataclass
+class Layout:
+    """What becomes of the current parts: which go, which are cut, where the generated ones go."""
+
+    remove: set[int] = field(default_factory=set)
+    cuts: dict[int, str] = field(default_factory=dict)
+    insert_at: int = 0
+    units: list[str] = field(default_factory=list)
+    carried: list[str] = field(default_factory=list)
+    left: list[str] = field(default_factory=list)
+    keep_dnf: bool = False
+
+
+@dataclass(frozen=True)
+class PartsPlan:
+    """The layout of a target's parts and the generated parts that go in at ``layout.insert_at``."""
+
+    layout: Layout
+    generated: tuple[render.RenderedPart, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def left_message(self) -> str:
+        return "; ".join(self.layout.left)
+
+
+def plan_parts(parts: tuple[Part, ...], wanted: frozenset[Piece], cluster: ModuleFacts,
+               settings: Settings) -> PartsPlan:
+    """The parts a target gets for the ``wanted`` pieces: the layout of its own parts and the generated ones."""
+    notes: list[str] = []
+    layout = plan_layout(parts, wanted, cluster, settings, notes)
+    generated: list[render.RenderedPart] = []
+    if Piece.NODECONFIG in wanted or any(p.generated and p.is_nodeconfig for p in parts):
+        generated.append(render.nodeconfig_part(cluster, settings, tuple(layout.carried), tuple(layout.units)))
+    if Piece.DNF in wanted or layout.keep_dnf:
+        generated.append(render.dnf_part(settings))
+    return PartsPlan(layout, tuple(generated), tuple(notes))
+
+
+def plan_layout(parts: tuple[Part, ...], wanted: frozenset[Piece], module: ModuleFacts, settings: Settings,
+                notes: list[str]) -> Layout:
+    """What becomes of each current part when the ``wanted`` pieces are generated; ``notes`` gets what to tell."""
+    layout = Layout()
+    touch_proxy = Piece.NODECONFIG in wanted
+    replaced_at: list[int] = []
+    after: int = 0
+    old_no_proxy: list[str] = []
+    for index, part in enumerate(parts):
+        text = part.text or ""
+        if part.generated:
+            if part.is_nodeconfig or touch_proxy or Piece.DNF in wanted:
+                layout.remove.add(index)
+                replaced_at.append(index)
+                layout.keep_dnf |= part.is_shell
+            continue
+        if not touch_proxy:
+            continue
+        if part.is_nodeconfig:
+            docs = nodeconfig.read(text)
+            units = nodeconfig.environment(docs)
+            if nodeconfig.holds_only(docs, _PROXY_KEYS):
+                layout.remove.add(index)
+                replaced_at.append(index)
+                old_no_proxy += _no_proxy_of(units)
+            elif any(var in values for values in units.values() for var in PROXY_VARS):
+                after = index + 1
+                layout.units += [u for u, values in units.items()
+                                 if u != "default" and u not in layout.units and any(v in values for v in PROXY_VARS)]
+        elif part.is_shell or part.content_type is None:
+            facts = read_script(text)
+            if not (facts.sets_proxy or facts.overwrites_etc_environment or facts.dropin_units):
+                continue
+            cut = proxy_cut(text)
+            env = facts.env
+            if cut.whole:
+                layout.remove.add(index)
+                replaced_at.append(index)
+                old_no_proxy += split_no_proxy(env.get("NO_PROXY", env.get("no_proxy", "")))
+            elif cut.kept is not None:
+                layout.cuts[index] = cut.kept
+                old_no_proxy += split_no_proxy(env.get("NO_PROXY", env.get("no_proxy", "")))
+                notes.append(f"proxy lines cut from a shell part ({_lines(part, cut.removable)}); "
+                             "its other commands are kept")
+            elif cut.removable:
+                why = f" because {cut.reason}" if cut.reason else ""
+                layout.left.append(f"a shell part also does other work and its proxy lines cannot be cut out "
+                                   f"exactly{why}: remove {_lines(part, cut.removable)} by hand")
+    layout.insert_at = max(min(replaced_at) if replaced_at else 0, after)
+    if touch_proxy:
+        carry = carry_over(list(dict.fromkeys(old_no_proxy)), module, settings)
+        layout.carried = list(carried(settings, notes, carry))
+    return layout
+
+
+def _no_proxy_of(env: dict[str, dict[str, str]]) -> list[str]:
+    found: list[str] = []
+    for values in env.values():
+        found += split_no_proxy(values.get("NO_PROXY", values.get("no_proxy", "")))
+    return found
+
+
+def _lines(part: Part, indexes: tuple[int, ...]) -> str:
+    """Lines of a part as ``file lines N-M``, or as line numbers inside the part when it has no file position."""
+    spans: list[tuple[int, int]] = []
+    for index in indexes:
+        if spans and spans[-1][1] == index - 1:
+            spans[-1] = (spans[-1][0], index)
+        else:
+            spans.append((index, index))
+    if part.origin is None:
+        shown = ", ".join(f"{a + 1}" if a == b else f"{a + 1}-{b + 1}" for a, b in spans)
+        return f"lines {shown} of the part"
+    origin = part.origin
+    shown = ", ".join(f"{origin.line(a)}" if a == b else f"{origin.line(a)}-{origin.line(b)}" for a, b in spans)
+    return f"{origin.file} lines {shown}"
+
+
+def carried(settings: Settings, notes: list[str], carry: Carry) -> tuple[str, ...]:
+    """NO_PROXY entries of the replaced configuration that go on in the generated one; refuse to lose any."""
+    if carry.unknowable and not settings.vpc_cidrs:
+        raise CannotEdit(f"the proxy set-up being replaced fills NO_PROXY entries at boot "
+                         f"({', '.join(carry.unknowable[:3])}), which generated settings cannot; set vpc_cidrs "
+                         "(and no_proxy) in .eksproxy-gen.toml to say what they are, then run fix again")
+    if carry.unknowable:
+        notes.append(f"NO_PROXY entries filled at boot ({', '.join(carry.unknowable[:3])}) are replaced by the "
+                     "configured vpc_cidrs")
+    if carry.dropped:
+        notes.append(f"NO_PROXY entries no longer written: {', '.join(carry.dropped)} (add them to no_proxy in "
+                     ".eksproxy-gen.toml to keep them)")
+    if carry.kept:
+        notes.append(f"NO_PROXY entries kept from the replaced set-up: {', '.join(carry.kept)}")
+    return carry.kept

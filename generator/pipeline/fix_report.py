@@ -1,0 +1,95 @@
+"""What ``fix`` tells about a folder, for every kind of target: what it fixed, what it refused and why, the diff.
+
+One report for node groups, node classes and the controller: a fixed target
+becomes a ``GroupFix`` naming the rules it resolved; a refused one an EKSP010
+finding saying why it was not rewritten (or an internal error, when the
+rewrite would have been a bug of eksproxy-gen).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..plan import Plan
+from ..policy.rules import NOT_STATIC, Finding, Severity
+from ..policy.values import mask_credentials
+from ..report import FileError, GroupFix, Report
+from ..source import SourceFile
+from .analysis import FolderResult
+from .check import add_folder
+from .inputs import display_name
+from .trial import Refusal, Verdict
+from .visible import Visible
+
+MASKED_NOTE = "(proxy credentials shown as ***; the file gets the real value)"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A folder's fix before anything is written: the folder before, what the user saw, and the verdict."""
+
+    before: FolderResult
+    seen: Visible
+    verdict: Verdict
+    refused: tuple[Refusal, ...]
+    sources: Mapping[Path, SourceFile]
+
+
+def report_fixes(report: Report, outcome: Outcome, diffs: bool) -> None:
+    """Findings left, refusals and fixes of one folder into ``report``; with ``diffs`` the diff of each file."""
+    trial = outcome.verdict.trial
+    add_folder(report, trial.after, trial.seen)
+    refused = {r.target.key for r in outcome.refused}
+    for refusal in outcome.refused:
+        _add_refusal(report, refusal, trial.after)
+    for path, text in trial.texts.items():
+        display = display_name(path)
+        changed = report.outcome(display)
+        changed.changed = True
+        if diffs:
+            changed.diff = diff(outcome.sources[path].text, text, display)
+    now_by_key = {t.key: t for t in trial.after.targets}
+    for candidate in outcome.verdict.accepted:
+        target = candidate.target
+        if target.key in refused:
+            continue
+        now = now_by_key.get(target.key)
+        still = {f.rule for f in trial.seen.of(now)}
+        resolved = [f for f in outcome.seen.of(target) if f.fixable and f.rule not in still]
+        left = [f for f in trial.seen.of(now) if f.severity is Severity.ERROR]
+        ref = target.ref
+        fixed = report.outcome(ref.file)
+        fixed.fixed.append(GroupFix(ref.owner, ref.name, tuple(sorted({f.rule for f in resolved})), not left, ref.map,
+                                    len(resolved)))
+        fixed.notes += notes(target.location, candidate.plan)
+
+
+def notes(where: str, plan: Plan) -> list[str]:
+    """What a fix tells about one target: the plan's notes, then what it left."""
+    left = [f"not fully fixed: {plan.left_message}"] if plan.left_message else []
+    return [f"{where}: {note}" for note in (*plan.notes, *left)]
+
+
+def _add_refusal(report: Report, refusal: Refusal, after: FolderResult) -> None:
+    now = after.target(refusal.target.key) or refusal.target
+    ref = now.ref
+    if refusal.internal:
+        report.outcome(ref.file).errors.append(FileError(ref.file, ref.line, f"internal error: {refusal.why}",
+                                                         internal=True))
+        return
+    finding: Finding = ref.finding(NOT_STATIC, f"not rewritten: {refusal.why}")
+    report.outcome(ref.file).findings.append(finding)
+
+
+def diff(old: str, new: str, display: str) -> str:
+    """The unified diff, credentials masked; the header says so, since ``git apply`` of it would not match."""
+    text = "".join(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                        fromfile=f"a/{display}", tofile=f"b/{display}"))
+    masked = mask_credentials(text)
+    if masked == text:
+        return text
+    head, _, rest = masked.partition("\n")
+    return f"{head}\t{MASKED_NOTE}\n{rest}"
