@@ -214,7 +214,7 @@ def render(proxy: ProxyOpt = None, vpc_cidr: VpcOpt = None, no_proxy: NoProxyOpt
 def rules(output_format: Annotated[ListFormat, typer.Option("--format", help="text or json.")]
           = ListFormat.text) -> None:
     """List every rule: id, severity, whether fix resolves it, name and title."""
-    from .commands import rules as command
+    from .commands import rule_docs as command
 
     raise typer.Exit(command.list_rules(output_format.value))
 
@@ -223,7 +223,7 @@ def rules(output_format: Annotated[ListFormat, typer.Option("--format", help="te
 def rule(rule_id: Annotated[str, typer.Argument(
         metavar="RULE", help="A rule id or name, e.g. EKSP006 or no-proxy-incomplete.")]) -> None:
     """Print one rule's documentation: what it checks, why it matters, how to fix it."""
-    from .commands import rules as command
+    from .commands import rule_docs as command
 
     raise typer.Exit(command.show_rule(rule_id))
 

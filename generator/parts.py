@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import render
+from . import templates
 from .edits import CannotEdit
 from .policy import nodeconfig
 from .policy.expected import Carry, carry_over
@@ -40,7 +40,7 @@ class PartsPlan:
     """The layout of a target's parts and the generated parts that go in at ``layout.insert_at``."""
 
     layout: Layout
-    generated: tuple[render.RenderedPart, ...]
+    generated: tuple[templates.RenderedPart, ...]
     notes: tuple[str, ...]
 
     @property
@@ -53,11 +53,11 @@ def plan_parts(parts: tuple[Part, ...], wanted: frozenset[Piece], cluster: Modul
     """The parts a target gets for the ``wanted`` pieces: the layout of its own parts and the generated ones."""
     notes: list[str] = []
     layout = plan_layout(parts, wanted, cluster, settings, notes)
-    generated: list[render.RenderedPart] = []
+    generated: list[templates.RenderedPart] = []
     if Piece.NODECONFIG in wanted or any(p.generated and p.is_nodeconfig for p in parts):
-        generated.append(render.nodeconfig_part(cluster, settings, tuple(layout.carried), tuple(layout.units)))
+        generated.append(templates.nodeconfig_part(cluster, settings, tuple(layout.carried), tuple(layout.units)))
     if Piece.DNF in wanted or layout.keep_dnf:
-        generated.append(render.dnf_part(settings))
+        generated.append(templates.dnf_part(settings))
     return PartsPlan(layout, tuple(generated), tuple(notes))
 
 

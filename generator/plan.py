@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 
 from . import layout as fmt
-from . import render
+from . import templates
 from .edits import CannotEdit, Edit
 from .evaluate import FileSite, Known, ListV, MapV, Site
 from .hcl import Block, Document, HeredocExpr, ObjectExpr, TupleExpr
@@ -84,12 +84,12 @@ def plan_group(ctx: Context, group: NodeGroup) -> Plan:
     if family is Family.AL2:
         carry = carry_over(current_no_proxy(group.facts), ctx.module.facts, ctx.settings)
         extra = carried(ctx.settings, ctx.notes, carry)
-        block = render.al2_block(ctx.module.facts, ctx.settings, extra)
+        block = templates.al2_block(ctx.module.facts, ctx.settings, extra)
         edits = _text_setting(ctx, group, "pre_bootstrap_user_data", merge_marked_block(block, AL2_BEGIN, AL2_END),
                               "#!/bin/bash\n" + block, block)
         return Plan(edits, tuple(ctx.notes))
     if family is Family.BOTTLEROCKET:
-        keys = render.bottlerocket_keys(ctx.module.facts, ctx.settings)
+        keys = templates.bottlerocket_keys(ctx.module.facts, ctx.settings)
         edits = _text_setting(ctx, group, "bootstrap_extra_args", merge_network_table(keys),
                               "[settings.network]\n" + keys, keys)
         return Plan(edits, tuple(ctx.notes))
@@ -154,7 +154,7 @@ def _replace_text(ctx: Context, value: Known, text: str) -> FileEdit:
     raise CannotEdit("the shell part is not a <<- heredoc or a file; cut its proxy lines by hand")
 
 
-def _list_edits(site: Site, value: ListV, layout: Layout, generated: list[render.RenderedPart]) -> list[FileEdit]:
+def _list_edits(site: Site, value: ListV, layout: Layout, generated: list[templates.RenderedPart]) -> list[FileEdit]:
     doc, tup = site.doc, site.expr
     assert isinstance(tup, TupleExpr)
     items = tup.items
@@ -164,7 +164,7 @@ def _list_edits(site: Site, value: ListV, layout: Layout, generated: list[render
             return []
         attr_start = fmt.line_start(doc.text, tup.span.start)
         indent = fmt.line_indent(doc.text, tup.span.start)
-        text = render.attribute(generated, indent)
+        text = templates.attribute(generated, indent)
         fresh = [FileEdit(site.path, Edit(tup.span.start, tup.span.end, text[text.index("[") :]))]
         if "\n" not in doc.source(tup.span):
             fresh.append(realign_at(site.path, doc.text, attr_start))
@@ -176,7 +176,7 @@ def _list_edits(site: Site, value: ListV, layout: Layout, generated: list[render
     followed = any(k >= at for k in remaining)
     edits: list[Edit] = []
     if generated:
-        joined, sep = fmt.joined_elements(doc, tup, [partial(render.element, part) for part in generated], followed)
+        joined, sep = fmt.joined_elements(doc, tup, [partial(templates.element, part) for part in generated], followed)
         if at in layout.remove:
             edits.append(Edit(items[at].span.start, items[at].span.end, joined))
         elif at < len(items):
@@ -199,7 +199,7 @@ def _list_edits(site: Site, value: ListV, layout: Layout, generated: list[render
 
 
 def _own_copy(ctx: Context, group: NodeGroup, inherited: ListV, layout: Layout,
-              generated: list[render.RenderedPart]) -> list[FileEdit]:
+              generated: list[templates.RenderedPart]) -> list[FileEdit]:
     """A group that inherits its parts gets its own list: the generated parts and the inherited parts it keeps."""
     site = inherited.site
     assert site is not None and isinstance(site.expr, TupleExpr)
@@ -212,10 +212,10 @@ def _own_copy(ctx: Context, group: NodeGroup, inherited: ListV, layout: Layout,
                              "lines cut; cut them there by hand")
         kept.append(_reindented(site.doc, expr.span.start, expr.span.end))
     at = min(layout.insert_at, len(kept))
-    own = [render.element(p, "") for p in generated]
+    own = [templates.element(p, "") for p in generated]
     elements = kept[:at] + own + kept[at:]
     ctx.notes.append(f"{group.facts.name} gets its own {PARTS}, carrying the parts it inherited from the defaults map")
-    return _insert_attribute_text(ctx, group, PARTS, lambda indent: render.list_attribute(PARTS, elements, indent))
+    return _insert_attribute_text(ctx, group, PARTS, lambda indent: templates.list_attribute(PARTS, elements, indent))
 
 
 def _reindented(doc: Document, start: int, end: int) -> str:
@@ -230,10 +230,10 @@ def _reindented(doc: Document, start: int, end: int) -> str:
     return moved
 
 
-def _insert_parts(ctx: Context, group: NodeGroup, generated: list[render.RenderedPart]) -> list[FileEdit]:
+def _insert_parts(ctx: Context, group: NodeGroup, generated: list[templates.RenderedPart]) -> list[FileEdit]:
     if not generated:
         return []
-    return _insert_attribute_text(ctx, group, PARTS, lambda indent: render.attribute(generated, indent))
+    return _insert_attribute_text(ctx, group, PARTS, lambda indent: templates.attribute(generated, indent))
 
 
 def _insert_attribute_text(ctx: Context, group: NodeGroup, setting: str,
@@ -303,7 +303,7 @@ def _text_setting(ctx: Context, group: NodeGroup, name: str, merge: Callable[[li
     value, inherited = group.setting(name)
     if value is None or (isinstance(value, Known) and value.value is None):
         edits = _insert_attribute_text(ctx, group, name,
-                                       lambda indent: render.heredoc_attribute(name, fresh, indent))
+                                       lambda indent: templates.heredoc_attribute(name, fresh, indent))
         return tuple(edits)
     if inherited and not ctx.shared_ok(group, name):
         raise CannotEdit(f"the group inherits {name} from the defaults map, which other groups share; add the "

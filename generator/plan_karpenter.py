@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import yaml
 
-from . import render, yaml_text
+from . import templates, yaml_text
 from .discover import SUFFIXES
 from .edits import CannotEdit, Edit
 from .karpenter import Controller, NodeClass, YamlPlace
@@ -49,7 +49,7 @@ def plan_nodeclass(nodeclass: NodeClass, settings: Settings, wanted: frozenset[P
     if family is Family.AL2023:
         text, left = _al2023(facts.parts, facts.user_data, facts.mime, wanted, settings, module, notes)
     elif family is Family.BOTTLEROCKET:
-        keys = render.bottlerocket_keys(module, settings)
+        keys = templates.bottlerocket_keys(module, settings)
         text, left = _merged(facts.user_data, merge_network_table(keys), "[settings.network]\n" + keys), ""
     elif family is Family.AL2:
         if facts.mime:
@@ -57,7 +57,7 @@ def plan_nodeclass(nodeclass: NodeClass, settings: Settings, wanted: frozenset[P
                              "render` to its shell part by hand")
         group = boot_facts(facts, family)
         extra = carried(settings, notes, carry_over(current_no_proxy(group), module, settings))
-        block = render.al2_block(module, settings, extra)
+        block = templates.al2_block(module, settings, extra)
         merge = merge_marked_block(block, AL2_BEGIN, AL2_END)
         text, left = _merged(facts.user_data, merge, "#!/bin/bash\n" + block), ""
     else:
@@ -106,7 +106,7 @@ def _own_part(boundary: str, part: Part, content: str) -> str:
 
 
 def _into_document(current: str, document: ReadDocument, parts: tuple[Part, ...], layout: Layout,
-                   generated: list[render.RenderedPart]) -> str:
+                   generated: list[templates.RenderedPart]) -> str:
     """The user's document with generated parts in place: only whole parts are removed or added."""
     lines = current.split("\n")
     bounds = [*document.part_starts, document.end]
@@ -148,7 +148,7 @@ def plan_controller(controller: Controller, settings: Settings) -> Plan:
         raise CannotEdit(controller.why_not_editable or "its values cannot be edited")
     if settings.proxy is None:
         raise CannotEdit("no proxy is configured")
-    no_proxy = render.no_proxy(controller.facts.module, settings)
+    no_proxy = templates.no_proxy(controller.facts.module, settings)
     values = {"HTTP_PROXY": settings.proxy, "HTTPS_PROXY": settings.proxy, "NO_PROXY": no_proxy}
     values.update({k.lower(): v for k, v in list(values.items())})
     entries = [(name, values[name]) for name in PROXY_VARS]

@@ -220,8 +220,9 @@ def test_a_rewrite_that_would_change_a_group_not_being_fixed_is_refused(cli, tmp
     assert path.read_text(encoding="utf-8") == text
 
 
-def test_a_rewrite_that_would_still_be_flagged_is_refused(cli, tmp_path: Path, monkeypatch) -> None:
-    from eksproxy_gen import render
+def test_fault_injection_a_rewrite_that_would_still_be_flagged_is_refused(cli, tmp_path: Path, monkeypatch) -> None:
+    """Fault injection: a planner bug is simulated by a template that drops HTTPS_PROXY; the trial must catch it."""
+    from eksproxy_gen import templates as render
     real = render.nodeconfig_part
 
     def without_https(*args, **kwargs):  # a stand-in for a planner bug: the generated part lacks HTTPS_PROXY
@@ -237,9 +238,10 @@ def test_a_rewrite_that_would_still_be_flagged_is_refused(cli, tmp_path: Path, m
     assert path.read_bytes() == before
 
 
-def test_a_rewrite_that_would_not_parse_is_an_internal_error_with_exit_code_3(cli, tmp_path: Path,
-                                                                             monkeypatch) -> None:
-    from eksproxy_gen import render
+def test_fault_injection_a_rewrite_that_would_not_parse_is_an_internal_error_with_exit_code_3(
+        cli, tmp_path: Path, monkeypatch) -> None:
+    """Fault injection: a renderer bug that breaks the syntax must never reach the disk."""
+    from eksproxy_gen import templates as render
     real = render.attribute
     monkeypatch.setattr(render, "attribute", lambda parts, indent: real(parts, indent) + " {")
     path = write_tf(tmp_path, "  eks_managed_node_groups = {\n    a = {}\n  }\n")
@@ -250,21 +252,39 @@ def test_a_rewrite_that_would_not_parse_is_an_internal_error_with_exit_code_3(cl
     assert path.read_bytes() == before
 
 
-def test_an_unexpected_exception_is_one_line_and_exit_code_3(cli, tmp_path: Path, monkeypatch) -> None:
+def test_fault_injection_a_folder_whose_analysis_fails_is_reported_and_the_run_goes_on(
+        cli, tmp_path: Path, monkeypatch) -> None:
+    """Fault injection: the analysis of one folder raises; that folder is an internal error (exit 3), the other
+    folder is still judged and reported, as black reports a file it cannot format and goes on."""
     from eksproxy_gen.pipeline import analysis
 
-    def explode(*_args: object, **_kwargs: object) -> None:
-        raise RuntimeError("boom")
+    real = analysis.analyse
 
-    monkeypatch.setattr(analysis, "analyse", explode)
-    write_tf(tmp_path, "  eks_managed_node_groups = {\n    a = {}\n  }\n")
+    def explode_in_a(inp, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if inp.folder.name == "a":
+            raise RuntimeError("boom")
+        return real(inp, *args, **kwargs)
+
+    from eksproxy_gen.pipeline import fix as fix_module
+
+    monkeypatch.setattr(analysis, "analyse", explode_in_a)
+    monkeypatch.setattr(fix_module, "analyse", explode_in_a)
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        write_tf(tmp_path / name, "  eks_managed_node_groups = {\n    g = {}\n  }\n")
     result = cli("check", str(tmp_path))
     assert result.code == 3
-    assert result.err == ("eksproxy-gen: internal error: RuntimeError: boom (set EKSPROXY_GEN_DEBUG=1 for a "
-                          "traceback; please report it)\n")
+    assert ("a/main.tf:1: error: internal error while reading this folder: RuntimeError: boom "
+            "(set EKSPROXY_GEN_DEBUG=1 for a traceback; please report it)") in result.out.splitlines()
+    assert any(line.startswith("b/main.tf:8: EKSP001 error eks.g:") for line in result.out.splitlines())
+    fixed = cli("fix", str(tmp_path), *FLAGS)
+    assert fixed.code == 3
+    assert "eksproxy-gen-proxy.yaml" in (tmp_path / "b" / "main.tf").read_text(encoding="utf-8")
+    assert "eksproxy-gen-proxy.yaml" not in (tmp_path / "a" / "main.tf").read_text(encoding="utf-8")
 
 
-def test_overlapping_edits_of_two_groups_refuse_the_second(cli, tmp_path: Path) -> None:
+def test_two_groups_sharing_one_local_list_get_one_set_of_parts(cli, tmp_path: Path) -> None:
+    """Both groups read local.parts: their plans make the same edit, which is applied once, not refused."""
     text = ('locals {\n  parts = []\n}\n\n' + HEAD +
             '  eks_managed_node_groups = {\n    a = {\n      cloudinit_pre_nodeadm = local.parts\n    }\n  }\n'
             '  self_managed_node_groups = {\n    b = {\n      cloudinit_pre_nodeadm = local.parts\n    }\n  }\n}\n')
@@ -275,6 +295,26 @@ def test_overlapping_edits_of_two_groups_refuse_the_second(cli, tmp_path: Path) 
     assert code == 0
     assert [g["node_group"] for g in data["fixed"]] == ["a", "b"]
     assert path.read_text(encoding="utf-8").count("eksproxy-gen-proxy.yaml") == 1
+
+
+def test_overlapping_different_edits_of_two_groups_are_refused_and_nothing_is_written(cli, tmp_path: Path) -> None:
+    """Both groups read local.parts but want different pieces (b silences the dnf rule): their edits of the one
+    list overlap and differ, so neither can be applied without changing the other; the file stays as it was."""
+    text = ('locals {\n  parts = []\n}\n\n' + HEAD +
+            '  eks_managed_node_groups = {\n    a = {\n      cloudinit_pre_nodeadm = local.parts\n    }\n'
+            '    # eksproxy-gen:ignore EKSP013 dnf is proxied by the base image\n'
+            '    b = {\n      cloudinit_pre_nodeadm = local.parts\n    }\n  }\n}\n')
+    path = tmp_path / "main.tf"
+    path.write_text(text, encoding="utf-8")
+    code, data = fix(cli, path)
+    assert code == 1
+    assert data["fixed"] == []
+    assert sorted(refusals(data)) == [
+        "not rewritten: the edit would also change eks.a, which is not being fixed (silenced, not selected, or not "
+        "flagged); give that group its own settings first",
+        "not rewritten: the edit would also change eks.b, which is not being fixed (silenced, not selected, or not "
+        "flagged); give that group its own settings first"]
+    assert path.read_text(encoding="utf-8") == text
 
 
 # --- writing ---------------------------------------------------------------------------------------------------

@@ -52,9 +52,8 @@ locals {
 def report(path: Path, *extra: str, prefilter: bool = True) -> dict:
     """``check --format json`` in this process; without the pre-filter every file is parsed and judged."""
     with ExitStack() as stack:
-        if not prefilter:
-            stack.enter_context(mock.patch("eksproxy_gen.pipeline.check.quiet_folder", return_value=None))
-            stack.enter_context(mock.patch("eksproxy_gen.pipeline.analysis.might_call_eks", return_value=True))
+        if not prefilter:  # the documented switch that parses every file: the pre-filter's oracle
+            stack.enter_context(mock.patch.dict(os.environ, {"EKSPROXY_GEN_NO_PREFILTER": "1"}))
         stdout = stack.enter_context(mock.patch("sys.stdout", new_callable=_Capture))
         stack.enter_context(mock.patch("sys.stderr", new_callable=_Capture))
         code = main.main(["check", str(path), "--format", "json", "--no-cache", *extra])
@@ -273,17 +272,17 @@ def test_a_change_to_the_settings_file_is_seen(cli, tmp_path: Path) -> None:
 
 
 def test_a_new_tool_version_starts_afresh(cli, stack: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from eksproxy_gen.pipeline import check as check_module
+    from eksproxy_gen.pipeline import settle as settle_module
 
     cached(cli, stack)
     seen = _parses(monkeypatch)
-    for module in (cache_module, check_module):
+    for module in (cache_module, settle_module):
         monkeypatch.setattr(module, "tool_fingerprint", lambda: "0" * 20)
-    check_module._run_context.cache_clear()
+    settle_module._run_context.cache_clear()
     try:
         cached(cli, stack)
     finally:
-        check_module._run_context.cache_clear()
+        settle_module._run_context.cache_clear()
     assert seen == [stack]
 
 

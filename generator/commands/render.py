@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .. import render as templates
+from .. import templates
 from ..config import ConfigResolver, Overrides
 from ..errors import UsageError
 from ..policy.facts import ModuleFacts

@@ -1,25 +1,18 @@
-"""``check`` over many folders: reuse what the cache knows, analyse the rest (on every core), one report.
-
-Folders whose files cannot hold a terraform-aws-eks call are settled here from
-their bytes alone; only the others pay for parsing, modelling and judging.
-"""
+"""``check`` over many folders: settle what can be settled without parsing, analyse the rest, one report."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from functools import lru_cache, partial
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
-from ..cache import ResultCache, context_key, tool_fingerprint
-from ..discover import YAML_SUFFIXES, folder_names, might_call_eks, outside_dependencies
-from ..filters import ALL_RULES, RuleFilter, parse_directives
+from ..cache import ResultCache
+from ..filters import ALL_RULES, RuleFilter
 from ..policy.settings import Settings
-from ..report import FileError, Report
-from ..source import encoding_error, source_from_bytes
+from ..report import Report
 from .inputs import FolderInput, display_name, folders
+from .settle import FolderCheck, Settler, analysed, failure_report
 from .targets import NodeGroupTarget
 from .visible import notices
 
@@ -29,43 +22,28 @@ if TYPE_CHECKING:
     from .visible import Visible
 
 Progress = Callable[[int], None]
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class FolderCheck:
-    """One folder's report, and the files outside it the report depends on."""
-
-    report: Report
-    outside: frozenset[Path]
 
 
 def check(files: list[tuple[Path, Settings]], rule_filter: RuleFilter = ALL_RULES,
           progress: Progress | None = None, cache: ResultCache | None = None) -> Report:
     """One report for all folders, in the order the folders were found, however their results arrive."""
     inputs = folders(files)
+    settler = Settler(rule_filter, cache)
     results: dict[int, Report] = {}
     pending: list[FolderInput] = []
     for inp in inputs:
-        stored = cache.get(inp.folder, _context(inp, rule_filter), _files(inp)) if cache else None
-        kept = Report.from_stored(stored) if stored is not None else None
-        if kept is not None:
-            results[id(inp)] = kept
-            _advance(progress, inp)
-            continue
-        quiet = quiet_folder(inp, rule_filter)
-        if quiet is None:
+        settled = settler.settle(inp)
+        if settled is None:
             pending.append(inp)
             continue
-        _store(cache, inp, rule_filter, quiet)
-        results[id(inp)] = quiet.report
+        results[id(inp)] = settled
         _advance(progress, inp)
-    for inp, done in _analysed(pending, partial(check_folder, rule_filter=rule_filter)):
-        _store(cache, inp, rule_filter, done)
+    for inp, done in analysed(pending, partial(check_folder, rule_filter=rule_filter), _failed):
+        if not any(e.internal for e in done.report.errors):  # a failure is not a verdict to keep
+            settler.store(inp, done)
         results[id(inp)] = done.report
         _advance(progress, inp)
-    if cache is not None:
-        cache.save()
+    settler.save()
     report = Report()
     for inp in inputs:
         report.merge(results[id(inp)])
@@ -73,67 +51,13 @@ def check(files: list[tuple[Path, Settings]], rule_filter: RuleFilter = ALL_RULE
     return report
 
 
-def _analysed(pending: list[FolderInput], work: Callable[[FolderInput], T]) -> Iterator[tuple[FolderInput, T]]:
-    """Each pending folder with its result, on every core when there are enough; workers fork with the parser loaded."""
-    if not pending:
-        return iter(())
-    from ..hcl import load_parser
-    from . import analysis, parallel, visible  # noqa: F401  (imported once here, not in every worker)
-
-    load_parser()
-    return parallel.run(pending, work)
+def _failed(inp: FolderInput, why: str) -> FolderCheck:
+    return FolderCheck(failure_report(inp, why), frozenset())
 
 
 def _advance(progress: Progress | None, inp: FolderInput) -> None:
     if progress:
         progress(len(inp.targets))
-
-
-def _files(inp: FolderInput) -> list[str]:
-    """Every Terraform file of the folder (a folder's verdict depends on all of them), sorted."""
-    folder = str(inp.folder)
-    prefix = "" if folder == "." else folder.rstrip(os.sep) + os.sep
-    return sorted({*(prefix + name for name in folder_names(folder)), *map(str, inp.targets)})
-
-
-def _context(inp: FolderInput, rule_filter: RuleFilter) -> str:
-    """What besides file contents a folder's report depends on."""
-    return context_key(_run_context(inp.settings, rule_filter), sorted(p.name for p in inp.targets))
-
-
-@lru_cache(maxsize=64)
-def _run_context(settings: Settings, rule_filter: RuleFilter) -> str:
-    return context_key(tool_fingerprint(), settings, rule_filter, os.getcwd())
-
-
-def _store(cache: ResultCache | None, inp: FolderInput, rule_filter: RuleFilter, done: FolderCheck) -> None:
-    if cache is not None:
-        cache.put(inp.folder, _context(inp, rule_filter), _files(inp), set(done.outside), done.report.to_data())
-
-
-def quiet_folder(inp: FolderInput, rule_filter: RuleFilter = ALL_RULES) -> FolderCheck | None:
-    """The report of a folder none of whose files can call terraform-aws-eks; None when one can."""
-    report = Report()
-    contents: list[bytes] = []
-    targets = {str(p): p for p in inp.targets}
-    for name in _files(inp):
-        try:
-            with open(name, "rb") as handle:
-                raw = handle.read()
-        except OSError:
-            return None
-        if might_call_eks(raw, inp.folder):
-            return None
-        contents.append(raw)
-        if name in targets:
-            outcome = report.outcome(display_name(targets[name]))
-            error = None if name.endswith(YAML_SUFFIXES) else encoding_error(raw)
-            if error is not None:
-                outcome.errors.append(FileError(outcome.display, error.line, error.message))
-            elif b"eksproxy-gen:ignore" in raw:
-                text = source_from_bytes(targets[name], raw).text
-                report.notices += notices(parse_directives(text, outcome.display), rule_filter)
-    return FolderCheck(report, frozenset(outside_dependencies(inp.folder, contents)))
 
 
 def check_folder(inp: FolderInput, rule_filter: RuleFilter) -> FolderCheck:

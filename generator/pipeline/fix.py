@@ -27,9 +27,10 @@ from ..report import FileError, Report
 from ..source import SourceError, SourceFile, read_source
 from ..write import WriteError, atomic_write
 from .analysis import FolderResult, analyse
-from .check import Progress, _analysed, _context, _files, _store, quiet_folder
+from .check import Progress
 from .fix_report import Outcome, report_fixes
 from .inputs import FolderInput, display_name, folders
+from .settle import Settler, analysed, failure_report
 from .targets import NodeGroupTarget, PlanContext, Target
 from .trial import Candidate, Refusal, try_plans
 from .visible import Visible, visible
@@ -62,24 +63,19 @@ def fix(files: list[tuple[Path, Settings]], write_back: WriteBack, rule_filter: 
         progress: Progress | None = None, roots: tuple[Path, ...] = (), cache: ResultCache | None = None) -> Report:
     """Fix every folder; the report lists them in the order they were found, however their results arrive."""
     inputs = folders(files)
+    settler = Settler(rule_filter, cache)
     results: dict[int, Report] = {}
     pending: list[FolderInput] = []
     for inp in inputs:
-        stored = cache.get(inp.folder, _context(inp, rule_filter), _files(inp)) if cache else None
-        kept = Report.from_stored(stored) if stored is not None else None
-        if kept is not None and not any(f.fixable for f in kept.findings):
-            results[id(inp)] = kept
-        elif kept is None and (quiet := quiet_folder(inp, rule_filter)) is not None:
-            _store(cache, inp, rule_filter, quiet)
-            results[id(inp)] = quiet.report
-        else:
+        settled = settler.settle(inp, usable=lambda kept: not any(f.fixable for f in kept.findings))
+        if settled is None:
             pending.append(inp)
             continue
+        results[id(inp)] = settled
         if progress:
             progress(len(inp.targets))
-    if cache is not None:
-        cache.save()
-    done = list(_analysed(pending, partial(fix_folder, rule_filter=rule_filter, write_back=write_back)))
+    settler.save()
+    done = list(analysed(pending, partial(fix_folder, rule_filter=rule_filter, write_back=write_back), _failed))
     for inp, folder in done:
         if write_back is WriteBack.YES:
             _write(folder, roots)
@@ -91,6 +87,10 @@ def fix(files: list[tuple[Path, Settings]], write_back: WriteBack, rule_filter: 
         report.merge(results[id(inp)])
     report.sort()
     return report
+
+
+def _failed(inp: FolderInput, why: str) -> FolderFix:
+    return FolderFix(failure_report(inp, why))
 
 
 def _write(folder: FolderFix, roots: tuple[Path, ...]) -> None:
