@@ -13,6 +13,7 @@ from collections.abc import Callable
 from .edits import CannotEdit
 from .layout import common_indent
 from .policy.facts import GENERATED_MARKER
+from .policy.scripts import proxy_cut, read_script
 from .policy.values import dedent_heredoc
 
 
@@ -23,20 +24,71 @@ def merged_text(text: str, merge: Callable[[list[str]], list[str]]) -> str:
     return "\n".join(merge(lines[:-1] if trailing else lines)) + ("\n" if trailing else "")
 
 
-def merge_marked_block(block: str, begin: str, end: str) -> Callable[[list[str]], list[str]]:
-    """Replace the lines between ``begin`` and ``end`` markers, or put the block after a shebang line."""
+AL2_BEGIN = f"# >>> {GENERATED_MARKER}"
+AL2_END = f"# <<< {GENERATED_MARKER}"
+SHEBANG = "#!/bin/bash"
+
+
+def merge_al2_script(block: str, notes: list[str]) -> Callable[[list[str]], list[str]]:
+    """The AL2 script with the generated block in it, and the script's own proxy set-up cut out.
+
+    The block replaces an earlier one in place, or goes after the ``#!`` line;
+    a script without one gets ``#!/bin/bash`` first, since a shell part without
+    it does not run at all (cloud-init: "Exec format error"). The user's own
+    proxy lines (exports, /etc/environment, drop-ins, yum.conf) would run after
+    the block and override it, so they are cut as on AL2023, every other line
+    kept byte for byte; when they cannot be cut exactly the group is refused.
+    """
     def merge(lines: list[str]) -> list[str]:
         indent = common_indent(lines, "  ")
         new = [indent + ln if ln else ln for ln in block.rstrip("\n").split("\n")]
-        starts = [i for i, ln in enumerate(lines) if ln.strip().startswith(begin)]
-        ends = [i for i, ln in enumerate(lines) if ln.strip().startswith(end)]
-        if starts and ends and ends[0] > starts[0]:
-            return lines[: starts[0]] + new + lines[ends[0] + 1 :]
-        if starts or ends:
+        starts = [i for i, ln in enumerate(lines) if ln.strip().startswith(AL2_BEGIN)]
+        ends = [i for i, ln in enumerate(lines) if ln.strip().startswith(AL2_END)]
+        if bool(starts) != bool(ends) or (starts and ends[0] < starts[0]):
             raise CannotEdit("an eksproxy-gen marker is present without its pair; remove the partial block")
-        at = 1 if lines and lines[0].strip().startswith("#!") else 0
-        return lines[:at] + new + lines[at:]
+        if starts:
+            head, tail = lines[: starts[0]], lines[ends[0] + 1 :]
+        else:
+            at = 1 if lines and lines[0].strip().startswith("#!") else 0
+            head, tail = lines[:at], lines[at:]
+        head, tail = _cut_proxy(head, tail, notes)
+        if not (head and head[0].strip().startswith("#!")):
+            head = [indent + SHEBANG, *head]
+        return head + new + tail
     return merge
+
+
+def _cut_proxy(head: list[str], tail: list[str], notes: list[str]) -> tuple[list[str], list[str]]:
+    """The script's lines around the block without its own proxy set-up; CannotEdit when it cannot be cut."""
+    text = "\n".join([*head, *tail])
+    facts = read_script(text)
+    if not (facts.sets_proxy or facts.overwrites_etc_environment or facts.dropin_units or facts.writes_yum_conf):
+        return head, tail
+    cut = proxy_cut(text)
+    if cut.whole:
+        removed = set(cut.removable)
+    elif cut.kept is not None:
+        removed = set(cut.removable)
+        notes.append(f"proxy lines cut from pre_bootstrap_user_data (lines {_spans(cut.removable)} of the script); "
+                     "its other commands are kept")
+    else:
+        why = f" because {cut.reason}" if cut.reason else ""
+        raise CannotEdit(f"the script sets up the proxy itself on lines {_spans(cut.removable)}, which would run "
+                         f"after the generated block and override it, and they cannot be cut out exactly{why}; "
+                         "remove them by hand")
+    keep = [i not in removed for i in range(len(head) + len(tail))]
+    return ([ln for i, ln in enumerate(head) if keep[i]],
+            [ln for i, ln in enumerate(tail) if keep[len(head) + i]])
+
+
+def _spans(indexes: tuple[int, ...]) -> str:
+    spans: list[tuple[int, int]] = []
+    for index in indexes:
+        if spans and spans[-1][1] == index - 1:
+            spans[-1] = (spans[-1][0], index)
+        else:
+            spans.append((index, index))
+    return ", ".join(f"{a + 1}" if a == b else f"{a + 1}-{b + 1}" for a, b in spans)
 
 
 _NETWORK_HEADER = re.compile(r"^\s*\[\s*settings\.network\s*\]\s*(#.*)?$")

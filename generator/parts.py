@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from . import templates
 from .edits import CannotEdit
 from .policy import nodeconfig
+from .policy.bottlerocket import read_network
 from .policy.expected import Carry, carry_over
 from .policy.facts import ModuleFacts, Part
 from .policy.rules import Piece
@@ -87,7 +88,9 @@ def plan_layout(parts: tuple[Part, ...], wanted: frozenset[Piece], module: Modul
                 replaced_at.append(index)
                 old_no_proxy += _no_proxy_of(units)
             elif any(var in values for values in units.values() for var in PROXY_VARS):
+                # kept, but the generated part comes after it and wins every key it sets: carry its entries
                 after = index + 1
+                old_no_proxy += _no_proxy_of(units)
                 layout.units += [u for u, values in units.items()
                                  if u != "default" and u not in layout.units and any(v in values for v in PROXY_VARS)]
         elif part.is_shell or part.content_type is None:
@@ -111,8 +114,7 @@ def plan_layout(parts: tuple[Part, ...], wanted: frozenset[Piece], module: Modul
                                    f"exactly{why}: remove {_lines(part, cut.removable)} by hand")
     layout.insert_at = max(min(replaced_at) if replaced_at else 0, after)
     if touch_proxy:
-        carry = carry_over(list(dict.fromkeys(old_no_proxy)), module, settings)
-        layout.carried = list(carried(settings, notes, carry))
+        layout.carried = list(no_proxy_union(old_no_proxy, module, settings, notes))
     return layout
 
 
@@ -137,6 +139,29 @@ def _lines(part: Part, indexes: tuple[int, ...]) -> str:
     origin = part.origin
     shown = ", ".join(f"{origin.line(a)}" if a == b else f"{origin.line(a)}-{origin.line(b)}" for a, b in spans)
     return f"{origin.file} lines {shown}"
+
+
+def no_proxy_union(current: list[str], cluster: ModuleFacts, settings: Settings, notes: list[str]) -> tuple[str, ...]:
+    """The entries, beyond the required ones, that generated NO_PROXY keeps from the list it replaces.
+
+    The one rule for every place a NO_PROXY list lives (NodeConfig, the AL2
+    script, Bottlerocket's ``no-proxy``): the generated list is the union of
+    the required entries and the user's, never a replacement; only a blanket
+    ``.amazonaws.com`` and a reference to the module itself are dropped, and
+    ``notes`` names what is kept and what is dropped.
+    """
+    return carried(settings, notes, carry_over(list(dict.fromkeys(current)), cluster, settings))
+
+
+def al2_piece(current_no_proxy: list[str], cluster: ModuleFacts, settings: Settings, notes: list[str]) -> str:
+    """The marked AL2 block, its NO_PROXY the union of the required entries and the script's own."""
+    return templates.al2_block(cluster, settings, no_proxy_union(current_no_proxy, cluster, settings, notes))
+
+
+def network_piece(current_toml: str | None, cluster: ModuleFacts, settings: Settings, notes: list[str]) -> str:
+    """The Bottlerocket ``[settings.network]`` keys, ``no-proxy`` the union of the required entries and the TOML's."""
+    current = read_network(current_toml).no_proxy or ()
+    return templates.bottlerocket_keys(cluster, settings, no_proxy_union(list(current), cluster, settings, notes))
 
 
 def carried(settings: Settings, notes: list[str], carry: Carry) -> tuple[str, ...]:

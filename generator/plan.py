@@ -19,20 +19,15 @@ from . import templates
 from .edits import CannotEdit, Edit
 from .evaluate import FileSite, Known, ListV, MapV, Site
 from .hcl import Block, Document, HeredocExpr, ObjectExpr, TupleExpr
-from .merge import merge_marked_block, merge_network_table, merged_text
+from .merge import SHEBANG, merge_al2_script, merge_network_table, merged_text
 from .model import PARTS, ModuleCall, NodeGroup
-from .parts import Layout, carried, plan_parts
+from .parts import Layout, al2_piece, network_piece, plan_parts
 from .policy import template_text
-from .policy.expected import carry_over
-from .policy.facts import GENERATED_MARKER
 from .policy.family import Family, ami_family
 from .policy.judge import current_no_proxy
 from .policy.rules import HARMFUL_SCRIPT, Piece
 from .policy.settings import Settings
 from .policy.template_text import has_interpolations
-
-AL2_BEGIN = f"# >>> {GENERATED_MARKER}"
-AL2_END = f"# <<< {GENERATED_MARKER}"
 
 
 @dataclass(frozen=True)
@@ -82,14 +77,14 @@ def plan_group(ctx: Context, group: NodeGroup) -> Plan:
     if family is Family.AL2023:
         return _al2023(ctx, group)
     if family is Family.AL2:
-        carry = carry_over(current_no_proxy(group.facts), ctx.module.facts, ctx.settings)
-        extra = carried(ctx.settings, ctx.notes, carry)
-        block = templates.al2_block(ctx.module.facts, ctx.settings, extra)
-        edits = _text_setting(ctx, group, "pre_bootstrap_user_data", merge_marked_block(block, AL2_BEGIN, AL2_END),
-                              "#!/bin/bash\n" + block, block)
+        block = al2_piece(current_no_proxy(group.facts), ctx.module.facts, ctx.settings, ctx.notes)
+        edits = _text_setting(ctx, group, "pre_bootstrap_user_data", merge_al2_script(block, ctx.notes),
+                              f"{SHEBANG}\n" + block, block)
         return Plan(edits, tuple(ctx.notes))
     if family is Family.BOTTLEROCKET:
-        keys = templates.bottlerocket_keys(ctx.module.facts, ctx.settings)
+        current = group.facts.bootstrap_extra_args
+        keys = network_piece(current if isinstance(current, str) else None, ctx.module.facts, ctx.settings,
+                             ctx.notes)
         edits = _text_setting(ctx, group, "bootstrap_extra_args", merge_network_table(keys),
                               "[settings.network]\n" + keys, keys)
         return Plan(edits, tuple(ctx.notes))

@@ -18,10 +18,9 @@ from . import templates, yaml_text
 from .discover import SUFFIXES
 from .edits import CannotEdit, Edit
 from .karpenter import Controller, NodeClass, YamlPlace
-from .merge import merge_marked_block, merge_network_table, merged_text
-from .parts import Layout, carried, plan_parts
-from .plan import AL2_BEGIN, AL2_END, FileEdit, Plan
-from .policy.expected import carry_over
+from .merge import SHEBANG, merge_al2_script, merge_network_table, merged_text
+from .parts import Layout, al2_piece, network_piece, plan_parts
+from .plan import FileEdit, Plan
 from .policy.facts import NODECONFIG as NODECONFIG_TYPE
 from .policy.facts import ModuleFacts, Opaque, Part
 from .policy.family import Family
@@ -49,17 +48,16 @@ def plan_nodeclass(nodeclass: NodeClass, settings: Settings, wanted: frozenset[P
     if family is Family.AL2023:
         text, left = _al2023(facts.parts, facts.user_data, facts.mime, wanted, settings, module, notes)
     elif family is Family.BOTTLEROCKET:
-        keys = templates.bottlerocket_keys(module, settings)
+        current = facts.user_data if isinstance(facts.user_data, str) else None
+        keys = network_piece(current, module, settings, notes)
         text, left = _merged(facts.user_data, merge_network_table(keys), "[settings.network]\n" + keys), ""
     elif family is Family.AL2:
         if facts.mime:
             raise CannotEdit("spec.userData is a MIME document; add the proxy block printed by `eksproxy-gen "
                              "render` to its shell part by hand")
         group = boot_facts(facts, family)
-        extra = carried(settings, notes, carry_over(current_no_proxy(group), module, settings))
-        block = templates.al2_block(module, settings, extra)
-        merge = merge_marked_block(block, AL2_BEGIN, AL2_END)
-        text, left = _merged(facts.user_data, merge, "#!/bin/bash\n" + block), ""
+        block = al2_piece(current_no_proxy(group), module, settings, notes)
+        text, left = _merged(facts.user_data, merge_al2_script(block, notes), f"{SHEBANG}\n" + block), ""
     else:
         raise CannotEdit(f"eksproxy-gen does not write user data for {family or 'an unknown AMI family'}")
     edit = _set_user_data(place, spec, text)

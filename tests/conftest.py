@@ -101,17 +101,68 @@ def tool(name: str) -> str:
     return found
 
 
-def sandbox_bash(script: str, root: Path) -> subprocess.CompletedProcess[str]:
-    """Run a script with bash under bubblewrap, with ``root/etc`` as /etc and a stub ``systemctl``.
+# systemctl as systemd 252 answers the commands generated scripts use, for units that exist (active or
+# inactive) and units that do not: ``show -p LoadState`` prints loaded/not-found; ``try-restart`` and ``restart``
+# of a unit that does not exist fail with "Unit X not found." and exit 5 (measured with systemd 252; a
+# try-restart of an inactive unit does nothing and succeeds); ``is-active`` exits 0 active, 3 inactive, 4 no such
+# unit (systemctl(1), EXIT STATUS). Any other command fails loudly, so a script using one is noticed here.
+FAKE_SYSTEMCTL = r"""#!/bin/bash
+log=/etc/systemctl.log
+units=/etc/fake-systemd-units
+echo "$*" >> "$log"
+state() {
+  local name="${1%.service}"
+  [ -f "$units" ] || { echo missing; return; }
+  local found
+  found=$(awk -v u="$name" '$1 == u { print $2 }' "$units")
+  echo "${found:-missing}"
+}
+case "$1" in
+  daemon-reload) exit 0 ;;
+  show)
+    [ "$2" = "-p" ] && [ "$3" = "LoadState" ] || { echo "sandbox systemctl: unsupported: $*" >&2; exit 1; }
+    if [ "$(state "$4")" = missing ]; then echo "LoadState=not-found"; else echo "LoadState=loaded"; fi
+    exit 0 ;;
+  try-restart|restart)
+    command="$1"; shift; code=0
+    for unit in "$@"; do
+      name="${unit%.service}.service"
+      current=$(state "$unit")
+      if [ "$current" = missing ]; then
+        echo "Failed to $command $name: Unit $name not found." >&2; code=5
+      elif [ "$current" = active ] || [ "$command" = restart ]; then
+        echo "restarted $name" >> "$log"
+      fi
+    done
+    exit $code ;;
+  is-active)
+    case "$(state "$2")" in active) echo active; exit 0 ;; inactive) echo inactive; exit 3 ;;
+      *) echo inactive; exit 4 ;; esac ;;
+  *) echo "sandbox systemctl: unsupported: $*" >&2; exit 1 ;;
+esac
+"""
+
+
+def sandbox_bash(script: str, root: Path, units: dict[str, str] | None = None,
+                 programs: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a script with bash under bubblewrap, with ``root/etc`` as /etc and systemctl as systemd answers it.
 
     systemd cannot run as PID 1 in the sandbox, so ``systemctl`` is the one
-    stand-in: a script that records its arguments in /etc/systemctl.log.
+    stand-in (``FAKE_SYSTEMCTL``): ``units`` maps the units that exist to
+    "active" or "inactive"; every other unit does not exist. It records its
+    arguments, and each restart, in /etc/systemctl.log. ``programs`` adds other
+    stand-ins by name (a ``bootstrap.sh`` that records its environment).
     """
     bwrap = tool("bwrap")
     stub = root / "stub"
     stub.mkdir(exist_ok=True)
-    (stub / "systemctl").write_text('#!/bin/sh\necho "$@" >> /etc/systemctl.log\n')
+    (stub / "systemctl").write_text(FAKE_SYSTEMCTL)
     (stub / "systemctl").chmod(0o755)
+    for name, text in (programs or {}).items():
+        (stub / name).write_text(text)
+        (stub / name).chmod(0o755)
+    if units is not None:
+        (root / "etc" / "fake-systemd-units").write_text("".join(f"{u} {s}\n" for u, s in units.items()))
     command = [bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr",
                "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
                "--bind", str(root / "etc"), "/etc", "--ro-bind", "/etc/alternatives", "/etc/alternatives",

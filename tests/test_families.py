@@ -158,7 +158,7 @@ def test_al2_block_runs_writes_drop_ins_and_is_idempotent(cli, tmp_path: Path) -
     assert snapshots[0] == snapshots[1]
     files = snapshots[1]
     assert files["etc/yum.conf"] == "[main]\nproxy=http://proxy.corp.example:3128\ncachedir=/var/cache/yum\n"
-    assert "NO_PROXY=localhost,127.0.0.1,169.254.169.254,10.0.0.0/16,172.20.0.0/16" in \
+    assert "NO_PROXY='localhost,127.0.0.1,169.254.169.254,10.0.0.0/16,172.20.0.0/16" in \
         files["etc/eksproxy-gen/proxy.env"]
     for unit in ("containerd", "sandbox-image", "kubelet"):
         assert files[f"etc/systemd/system/{unit}.service.d/eksproxy-gen.conf"] == \

@@ -12,9 +12,9 @@ import pytest
 
 from eksproxy_gen import write
 from eksproxy_gen.edits import CannotEdit
-from eksproxy_gen.merge import merge_marked_block, merge_network_table
+from eksproxy_gen.merge import AL2_BEGIN, merge_al2_script, merge_network_table
 from eksproxy_gen.pipeline.analysis import FolderInput, analyse, display_name
-from eksproxy_gen.plan import AL2_BEGIN, AL2_END, Context, plan_group
+from eksproxy_gen.plan import Context, plan_group
 from eksproxy_gen.policy.settings import Settings
 
 from .conftest import copy_fixture, tool
@@ -160,7 +160,7 @@ def test_bottlerocket_toml_without_a_network_table_gets_one_and_keeps_the_rest()
 
 
 def test_an_unpaired_marker_is_refused() -> None:
-    merge = merge_marked_block("# >>> x\nnew\n# <<< x\n", AL2_BEGIN, AL2_END)
+    merge = merge_al2_script("# >>> x\nnew\n# <<< x\n", [])
     with pytest.raises(CannotEdit, match="without its pair"):
         merge(["#!/bin/bash", AL2_BEGIN + ": old", "echo old"])
 

@@ -63,8 +63,24 @@ def _expand(value: str, shell_vars: dict[str, str]) -> str:
     return value
 
 
+_LINE_HEAD = re.compile(r"^[ \t]*(?:export[ \t]+|declare[ \t]+-x[ \t]+)?")
+_WORD_ASSIGN = re.compile(r"""([A-Za-z_][A-Za-z0-9_]*)=("[^"\n]*"|'[^'\n]*'|[^\s;]*)(?:[ \t]+|(?=[;\n]|$))""")
+
+
+def assignments(text: str) -> list[tuple[str, str]]:
+    """Every ``NAME=value`` a line assigns at its start, ``export A=1 B=2`` giving both, values unquoted."""
+    found: list[tuple[str, str]] = []
+    for line in text.split("\n"):
+        at = _LINE_HEAD.match(line)
+        pos = at.end() if at else 0
+        while (match := _WORD_ASSIGN.match(line, pos)) is not None:
+            found.append((match.group(1), _unquote(match.group(2))))
+            pos = match.end()
+    return found
+
+
 def read_script(text: str) -> ScriptFacts:
-    shell_vars = {m.group(1): _unquote(m.group(2)) for m in _SHELL_ASSIGN.finditer(text)}
+    shell_vars = dict(assignments(text))
     env: dict[str, str] = {}
     for match in _ASSIGN.finditer(text):
         env[match.group(1)] = _expand(_unquote(match.group(2)), shell_vars)
@@ -191,7 +207,7 @@ def proxy_cut(text: str) -> Cut:
     cut_units = [u for u in units if u.kind == "proxy" or (u.kind == "support" and not uses_systemd)]
     removed = {i for u in cut_units for i in u.lines}
     removable = tuple(sorted(removed))
-    removed_vars = {m.group(1) for u in cut_units for m in _SHELL_ASSIGN.finditer(u.text)}
+    removed_vars = {name for u in cut_units for name, _value in assignments(u.text)}
     kept_text = "\n".join(line for i, line in enumerate(lines) if i not in removed)
     used = {m.group(1) or m.group(2) for m in _SHELL_REF.finditer(kept_text)}
     if removed_vars & used:

@@ -1,0 +1,176 @@
+"""The generated AL2 block never stops a node joining, on every AMI generation it claims to support.
+
+The block is run where it runs on a node: inside the module's self-managed template (``#!/bin/bash``, ``set -e``,
+then ``/etc/eks/bootstrap.sh``), and as the managed node group's own ``text/x-shellscript`` part, executed as
+cloud-init executes it (so a part without ``#!`` fails as it would: "Exec format error"). ``systemctl`` answers
+as systemd does for units that are missing, inactive or active (conftest.FAKE_SYSTEMCTL): AL2 AMIs for Kubernetes
+1.25 and later have no docker.service, and ``systemctl try-restart docker`` then exits 5.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from eksproxy_gen.policy.values import dedent_heredoc
+
+from .conftest import node_groups, sandbox_bash, tool
+
+PROXY = "http://proxy.corp.example:3128"
+FLAGS = ("--proxy", PROXY, "--vpc-cidr", "10.0.0.0/16", "--no-cache")
+
+# Units of the AL2 EKS AMI before bootstrap.sh runs, by generation (amazon-eks-ami: the docker runtime until
+# Kubernetes 1.23, containerd by default from 1.24 with docker still installed, no docker.service from 1.25).
+GENERATIONS = {
+    "1.23 (dockershim)": {"containerd": "active", "docker": "active", "kubelet": "inactive"},
+    "1.24 (containerd, docker installed)": {"containerd": "active", "sandbox-image": "inactive",
+                                            "kubelet": "inactive", "docker": "inactive"},
+    "1.25 and later (no docker)": {"containerd": "active", "sandbox-image": "inactive", "kubelet": "inactive"},
+}
+
+BOOTSTRAP = """#!/bin/bash
+printf 'HTTPS_PROXY=%s\\nNO_PROXY=%s\\n' "${HTTPS_PROXY:-}" "${NO_PROXY:-}" > /etc/bootstrapped
+"""
+
+TF = """module "eks" {
+  source  = "terraform-aws-modules/eks/aws"
+  version = "~> 20.0"
+
+  cluster_name              = "old"
+  cluster_service_ipv4_cidr = "172.20.0.0/16"
+
+  self_managed_node_groups = {
+    self = {
+      ami_type = "AL2_x86_64"
+
+      pre_bootstrap_user_data = <<-EOT
+        #!/bin/bash
+        echo "tuning" > /etc/tuned
+      EOT
+    }
+  }
+  eks_managed_node_groups = {
+    managed = {
+      ami_type = "AL2_x86_64"
+
+      pre_bootstrap_user_data = <<-EOT
+        echo "tuning" > /etc/tuned
+      EOT
+    }
+  }
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def scripts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The fixed groups' scripts, as the node gets them (heredoc indentation removed)."""
+    from eksproxy_gen import main
+
+    folder = tmp_path_factory.mktemp("al2")
+    (folder / "main.tf").write_text(TF, encoding="utf-8")
+    assert main.main(["fix", str(folder), *FLAGS]) == 0
+    return {g.facts.name: dedent_heredoc(g.facts.pre_bootstrap_user_data or "")
+            for g in node_groups(folder / "main.tf")}
+
+
+def _root(tmp_path: Path) -> Path:
+    root = tmp_path / "root"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc" / "yum.conf").write_text("[main]\ncachedir=/var/cache/yum\n")
+    return root
+
+
+def _restarted(root: Path) -> list[str]:
+    return [line.split()[1] for line in (root / "etc" / "systemctl.log").read_text().splitlines()
+            if line.startswith("restarted ")]
+
+
+@pytest.mark.parametrize("generation", sorted(GENERATIONS))
+def test_self_managed_template_runs_to_bootstrap_under_set_e(scripts: dict[str, str], tmp_path: Path,
+                                                             generation: str) -> None:
+    """The module's own template for self-managed AL2: ``set -e``, the script, then bootstrap.sh."""
+    units = GENERATIONS[generation]
+    root = _root(tmp_path)
+    user_data = f"#!/bin/bash\nset -e\n{scripts['self']}\nbootstrap.sh old --b64-cluster-ca x\n"
+    proc = sandbox_bash(user_data, root, units, {"bootstrap.sh": BOOTSTRAP})
+    assert proc.returncode == 0, proc.stderr
+    assert "not found" not in proc.stderr
+    bootstrapped = (root / "etc" / "bootstrapped").read_text()
+    assert f"HTTPS_PROXY={PROXY}\n" in bootstrapped and ".internal" in bootstrapped
+    assert _restarted(root) == sorted(f"{u}.service" for u, s in units.items()
+                                      if s == "active" and u in {"containerd", "docker"})
+    assert (root / "etc" / "yum.conf").read_text() == f"[main]\nproxy={PROXY}\ncachedir=/var/cache/yum\n"
+    assert (root / "etc" / "tuned").read_text() == "tuning\n"
+
+
+@pytest.mark.parametrize("generation", sorted(GENERATIONS))
+def test_managed_part_runs_as_cloud_init_runs_it(scripts: dict[str, str], tmp_path: Path, generation: str) -> None:
+    """A managed AL2 group's pre_bootstrap_user_data is its own text/x-shellscript part: executed, not sourced,
+    so it needs a ``#!`` line; the user's script had none and fix gave it one."""
+    units = GENERATIONS[generation]
+    root = _root(tmp_path)
+    (root / "etc" / "part").write_text(scripts["managed"])
+    (root / "etc" / "part").chmod(0o755)
+    proc = sandbox_bash("/etc/part", root, units)
+    assert proc.returncode == 0, proc.stderr
+    assert scripts["managed"].startswith("#!/bin/bash\n")
+    assert (root / "etc" / "tuned").read_text() == "tuning\n"
+    assert "proxy=" + PROXY in (root / "etc" / "yum.conf").read_text()
+    for unit in ("containerd", "sandbox-image", "kubelet", "docker"):
+        assert (root / "etc" / "systemd" / "system" / f"{unit}.service.d" / "eksproxy-gen.conf").read_text() == \
+            "[Service]\nEnvironmentFile=/etc/eksproxy-gen/proxy.env\n"
+
+
+def test_a_failing_set_up_is_reported_and_the_bootstrap_still_runs(scripts: dict[str, str], tmp_path: Path) -> None:
+    """/etc/eksproxy-gen cannot be created (a file is in the way): the block says so on stderr, and bootstrap.sh
+    still runs under ``set -e``."""
+    root = _root(tmp_path)
+    (root / "etc" / "eksproxy-gen").write_text("in the way\n")
+    user_data = f"#!/bin/bash\nset -e\n{scripts['self']}\nbootstrap.sh old\n"
+    proc = sandbox_bash(user_data, root, GENERATIONS["1.25 and later (no docker)"], {"bootstrap.sh": BOOTSTRAP})
+    assert proc.returncode == 0, proc.stderr
+    assert "eksproxy-gen: the proxy set-up did not complete (exit 1)" in proc.stderr
+    assert "Not a directory" not in proc.stderr  # it stopped at the first failure
+    assert (root / "etc" / "bootstrapped").exists()
+
+
+def test_the_sandbox_systemctl_fails_as_systemd_does_for_a_missing_unit(tmp_path: Path) -> None:
+    """The stand-in is only worth its verdicts if it fails where systemd fails: the old generated line
+    ``systemctl try-restart containerd sandbox-image docker`` exits 5 on a 1.25+ AMI and aborts ``set -e``."""
+    root = _root(tmp_path)
+    proc = sandbox_bash("set -e\nsystemctl try-restart containerd sandbox-image docker\necho after > /etc/after\n",
+                        root, GENERATIONS["1.25 and later (no docker)"])
+    assert proc.returncode == 5
+    assert "Unit docker.service not found." in proc.stderr
+    assert not (root / "etc" / "after").exists()
+
+
+def test_rerunning_the_block_changes_nothing_more(scripts: dict[str, str], tmp_path: Path) -> None:
+    root = _root(tmp_path)
+    units = GENERATIONS["1.24 (containerd, docker installed)"]
+    snapshots = []
+    for _ in range(2):
+        assert sandbox_bash(scripts["managed"], root, units).returncode == 0
+        snapshots.append({str(p.relative_to(root)): p.read_text() for p in sorted((root / "etc").rglob("*"))
+                          if p.is_file() and p.name != "systemctl.log"})
+    assert snapshots[0] == snapshots[1]
+
+
+def test_check_after_fix_finds_nothing_left_to_fix(cli, tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(TF, encoding="utf-8")
+    assert cli("fix", str(tmp_path), *FLAGS).code == 0
+    data = json.loads(cli("check", str(tmp_path), "--format", "json", "--no-cache").out)
+    assert sorted({f["rule"] for f in data["findings"]}) == ["EKSP017"]
+
+
+def test_the_generated_script_passes_shellcheck(scripts: dict[str, str], tmp_path: Path) -> None:
+    import subprocess
+
+    script = tmp_path / "part.sh"
+    script.write_text(scripts["managed"], encoding="utf-8")
+    proc = subprocess.run([tool("shellcheck"), "--severity=style", "--exclude=SC1091", str(script)],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout
