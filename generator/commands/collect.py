@@ -6,7 +6,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config import ConfigError, ConfigResolver
+from ..config import CONFIG_NAME, ConfigError, ConfigResolver
 from ..discover import Walked, forget, terraform_files
 from ..errors import UsageError
 from ..pipeline.inputs import display_name
@@ -43,7 +43,7 @@ def collect(paths: list[Path], resolver: ConfigResolver) -> Collected:
     forget()
     out = Collected()
     broken: set[Path] = set()
-    for path in terraform_files(paths, out.walked):
+    for path in terraform_files(governed(paths), out.walked):
         try:
             out.files.append((path, resolver.for_path(path)))
         except ConfigError as exc:
@@ -53,3 +53,13 @@ def collect(paths: list[Path], resolver: ConfigResolver) -> Collected:
                                             f"{exc.message}; the Terraform files it governs were not read"))
     out.settings_files, out.settings_absent = resolver.consulted()
     return out
+
+
+def governed(paths: list[Path]) -> list[Path]:
+    """Each path to read; a settings file given as a path stands for its folder, and every folder below it.
+
+    pre-commit passes a changed ``.eksproxy-gen.toml`` like any other file
+    name: a new proxy changes what every group it governs needs, so the hooks
+    must judge (and fix) those groups, not read the settings file as Terraform.
+    """
+    return [path.parent if path.name == CONFIG_NAME and path.is_file() else path for path in paths]
