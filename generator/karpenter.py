@@ -139,6 +139,8 @@ def with_user_data(facts: NodeClassFacts, text: str, origin: Origin | None) -> N
     if nodeconfig.templated(text):
         opaque = Opaque("spec.userData", "a template with %{ } directives", facts.file)
         return replace(facts, user_data=opaque, parts=opaque)
+    if not text.strip():  # an empty userData adds no part
+        return replace(facts, user_data=text, user_data_origin=origin, parts=())
     mime = is_mime(text)
     if mime:
         document = split(text)

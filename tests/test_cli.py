@@ -160,7 +160,7 @@ def test_rule_prints_its_documentation_and_rules_lists_them() -> None:
     unknown = console("rule", "EKSP999")
     assert unknown.returncode == 2 and "no rule EKSP999" in unknown.stderr
     listed = console("rules").stdout.splitlines()
-    assert len(listed) == 26 and listed[5].split()[:3] == ["EKSP006", "error", "fix"]
+    assert len(listed) == 27 and listed[5].split()[:3] == ["EKSP006", "error", "fix"]
     table = json.loads(console("rules", "--format", "json").stdout)
     assert table[5]["checkov_id"] == "CKV_EKSPROXY_6" and table[5]["help_uri"].endswith("#eksp006-no-proxy-incomplete")
 

@@ -77,7 +77,7 @@ def analyse(parts: tuple[Part, ...]) -> Coverage:
             continue
         if part.is_nodeconfig:
             documents += [doc for doc in nodeconfig.read(text).items[:1] if nodeconfig.is_nodeconfig(doc)]
-        elif part.is_shell or part.content_type is None:
+        elif (part.is_shell or part.content_type is None) and part.runs:  # a part that cannot run sets nothing
             scripts.append(read_script(text))
     env = nodeconfig.environment(nodeconfig.Documents((nodeconfig.merged(documents),))) if documents else {}
     return Coverage(env, tuple(scripts))

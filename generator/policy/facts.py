@@ -72,6 +72,21 @@ class Part:
             return True
         return self.content_type is None and (self.text or "").lstrip().startswith("#!")
 
+    @property
+    def runs(self) -> bool:
+        """Whether cloud-init can run this shell part: it executes a text/x-shellscript part as a program, so
+        without a ``#!`` first line it fails with "Exec format error" and nothing in it happens."""
+        kind = self.content_type.split(";")[0].strip() if isinstance(self.content_type, str) else None
+        return kind != SCRIPT_TYPE or starts_with_shebang(self.text or "")
+
+
+SCRIPT_TYPE = "text/x-shellscript"
+
+
+def starts_with_shebang(text: str) -> bool:
+    """Whether a script's first line is a ``#!`` line, as the kernel needs to execute it."""
+    return text.startswith("#!")
+
 
 @dataclass(frozen=True)
 class ModuleFacts:

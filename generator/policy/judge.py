@@ -13,7 +13,7 @@ import re
 from . import expected, nodeconfig
 from .bottlerocket import read_network
 from .coverage import Coverage, analyse
-from .facts import GroupFacts, ModuleFacts, Opaque, Origin, Part
+from .facts import GroupFacts, ModuleFacts, Opaque, Origin, Part, starts_with_shebang
 from .family import Family, FamilyVerdict, ami_family
 from .nodeconfig_lint import lint
 from .rules import (
@@ -32,6 +32,7 @@ from .rules import (
     PROXY_DIFFERS,
     PROXY_INEFFECTIVE,
     PROXY_MISSING,
+    SCRIPT_NOT_RUN,
     UNSUPPORTED,
     VARIABLES_INCONSISTENT,
     VPC_CIDR_UNKNOWN,
@@ -136,6 +137,7 @@ def _al2023(module: ModuleFacts, group: GroupFacts, settings: Settings, sink: Si
     if parts is None:
         return
     _lint_nodeconfig(group, _named(group, "cloudinit_pre_nodeadm"), parts, sink)
+    _not_run(group, parts, sink)
     if isinstance(group.post_parts, tuple):
         _lint_nodeconfig(group, "cloudinit_post_nodeadm", group.post_parts, sink)
     coverage = analyse(parts)
@@ -171,7 +173,13 @@ def _al2(module: ModuleFacts, group: GroupFacts, settings: Settings, sink: Sink)
         _opaque(group.pre_bootstrap_user_data, sink)
         return
     script = group.pre_bootstrap_user_data or ""
-    coverage = Coverage(scripts=(read_script(script),)) if script else Coverage()
+    runs = not script or starts_with_shebang(script) or not _own_part(group)
+    if not runs:
+        sink(SCRIPT_NOT_RUN, f"{_named(group, 'pre_bootstrap_user_data')} has no #! first line: "
+                             f"{_own_part_why(group)}, which cloud-init runs as a program and cannot run without "
+                             "one (\"Exec format error\"), so nothing in it happens; start it with #!/bin/bash",
+             *_at(group.pre_bootstrap_origin, 0))
+    coverage = Coverage(scripts=(read_script(script),)) if script and runs else Coverage()
     if not coverage.any_proxy:
         sink(PROXY_MISSING, f"no proxy in {_named(group, 'pre_bootstrap_user_data')}; containerd, kubelet and yum "
                             "will try to reach AWS and registries directly")
@@ -187,6 +195,29 @@ def _al2(module: ModuleFacts, group: GroupFacts, settings: Settings, sink: Sink)
             if "yum.conf" not in why:
                 sink(HARMFUL_SCRIPT, f"{_named(group, 'pre_bootstrap_user_data')} line {index + 1} {why}",
                      *_at(group.pre_bootstrap_origin, index))
+
+
+def _own_part(group: GroupFacts) -> bool:
+    """Whether an AL2 script is a user-data part of its own: a managed node group on the EKS AMI (the module puts
+    it in a text/x-shellscript part before EKS's own), or a Karpenter node class (Karpenter does the same);
+    elsewhere the module's template puts it after its own ``#!/bin/bash``."""
+    return group.kind == "karpenter" or (group.kind == "eks_managed" and not group.custom_ami)
+
+
+def _own_part_why(group: GroupFacts) -> str:
+    if group.kind == "karpenter":
+        return "Karpenter passes it on as a text/x-shellscript part of the node's user data"
+    return "for a managed node group on the EKS AMI the module passes it on as a text/x-shellscript part"
+
+
+def _not_run(group: GroupFacts, parts: tuple[Part, ...], sink: Sink) -> None:
+    """EKSP027 for every shell part cloud-init cannot run."""
+    for index, part in enumerate(parts):
+        if part.is_shell and not part.runs:
+            sink(SCRIPT_NOT_RUN, f"{_named(group, 'cloudinit_pre_nodeadm')}[{index}] is a text/x-shellscript part "
+                                 "without a #! first line: cloud-init runs it as a program and cannot (\"Exec format "
+                                 "error\"), so nothing in it happens; start it with #!/bin/bash",
+                 *_at(part.origin, 0))
 
 
 def _bottlerocket(module: ModuleFacts, group: GroupFacts, settings: Settings, sink: Sink) -> None:
