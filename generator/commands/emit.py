@@ -1,7 +1,9 @@
 """Showing a report: the chosen format on stdout or in files, messages and the summary on stderr.
 
 Every command and format sends its summary to the same place (stderr), so
-stdout holds only the report a tool or a person asked for.
+stdout holds only the report a tool or a person asked for. What is shown is
+the report with every credential hidden (``formats.redact``), so no format,
+output file, note or job summary can print one.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 from ..errors import UsageError
 from ..formats import text as plain
 from ..formats.escape import printable
+from ..formats.redact import redacted
 from ..options import Output
 from ..report import EXIT_INTERNAL, EXIT_OK, Report
 
@@ -51,6 +54,7 @@ def coloured(output: Output) -> bool:
 
 def emit(report: Report, output: Output, kind: str) -> None:
     """Write the report where it was asked for; then notes, statistics and the summary on stderr."""
+    report = redacted(report)
     redirected = False
     for name, path in output.files:
         _write(path, render(name or output.format, report, kind))
