@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from .formats import text as formats
+from .formats.escape import printable
 from .policy.rules import Severity
 from .report import Report
 
@@ -20,14 +21,19 @@ def console(colour: bool, stderr: bool = False) -> Console:
     return Console(stderr=stderr, color_system="auto" if colour else None, force_terminal=True, highlight=False)
 
 
+def _shown(text: str) -> str:
+    """Text from the repository as rich must print it: control characters visible, markup taken literally."""
+    return escape(printable(text))
+
+
 def print_findings(report: Report) -> None:
     out = console(colour=True)
     for error in report.errors:
-        out.print(f"[bold]{escape(error.file)}:{error.line}[/]: [bold red]error[/]: {escape(error.message)}")
+        out.print(f"[bold]{_shown(error.file)}:{error.line}[/]: [bold red]error[/]: {_shown(error.message)}")
     for f in report.findings:
         colour = "red" if f.severity is Severity.ERROR else "yellow"
-        out.print(f"[bold]{escape(f.file)}:{f.line}[/]: [{colour}]{f.rule} {f.severity.value}[/] "
-                  f"[cyan]{escape(f.location)}[/]: {escape(f.message)}")
+        out.print(f"[bold]{_shown(f.file)}:{f.line}[/]: [{colour}]{f.rule} {f.severity.value}[/] "
+                  f"[cyan]{_shown(f.location)}[/]: {_shown(f.message)}")
 
 
 def print_table(report: Report, colour: bool) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -27,6 +28,19 @@ from checkov.terraform.checks.resource.base_resource_check import BaseResourceCh
 
 ENV_COMMAND = "EKSPROXY_GEN"
 TIMEOUT = 600
+# The user-info of a URL: from "://" to the last "@" before a space or quote (as the CLI hides it).
+_USERINFO = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^\s\"'`]*@")
+
+
+def _hidden(text: str) -> str:
+    """Text for checkov's details with any URL's credentials hidden.
+
+    The CLI hides credentials in its report, but details outlive the run in
+    checkov's own outputs (CLI, JSON, SARIF uploaded to dashboards), and the
+    text may also be an error line of another eksproxy-gen version, so they
+    are hidden here too.
+    """
+    return _USERINFO.sub(lambda m: m.group(1) + "***@", text)
 
 
 def command() -> list[str]:
@@ -171,11 +185,12 @@ class _Verdicts:
             return CheckResult.UNKNOWN
         report, problem = REPORTS.report(file)
         if report is None:
-            self.details = [f"eksproxy-gen could not run: {problem}"]
+            self.details = [_hidden(f"eksproxy-gen could not run: {problem}")]
             return CheckResult.FAILED
         problems = report.problems(file)
         if problems:
-            self.details = [f"eksproxy-gen could not read {p['file']}:{p['line']}: {p['message']}" for p in problems]
+            self.details = [_hidden(f"eksproxy-gen could not read {p['file']}:{p['line']}: {p['message']}")
+                            for p in problems]
             return CheckResult.FAILED
         if not known(report, file):
             return CheckResult.UNKNOWN
@@ -184,7 +199,7 @@ class _Verdicts:
             return CheckResult.PASSED
         where = ", ".join(dict.fromkeys(_location(f) for f in found))
         self.name = f"{self.base_name}: {where}"
-        self.details = [f"{_location(f)} ({f['file']}:{f['line']}): {f['message']}" for f in found]
+        self.details = [_hidden(f"{_location(f)} ({f['file']}:{f['line']}): {f['message']}") for f in found]
         return CheckResult.FAILED
 
 
@@ -254,7 +269,7 @@ class SetupCheck(BaseModuleCheck):
         text = source[0] if isinstance(source, list) and source else source
         if not isinstance(text, str) or ("eks/aws" not in text and "terraform-aws-eks" not in text):
             return CheckResult.UNKNOWN
-        self.details = [self.problem]
+        self.details = [_hidden(self.problem)]
         return CheckResult.FAILED
 
 

@@ -20,7 +20,7 @@ def settings(proxy: str | None = "http://proxy:3128", vpc: list[str] | None = No
 
 @pytest.mark.parametrize("url", [
     "http://proxy.corp.example:3128", "https://proxy:443", "http://10.0.0.5:8080", "http://user:pa%40ss@proxy:3128",
-    "http://proxy.corp.example",
+    "http://[fd00::1]:3128", "http://u:p%3C%3E%23%2F%3F%40%25%3A!$&()*+,;=~@proxy:3128", "http://token@proxy:3128",
 ])
 def test_good_proxy_urls(url: str) -> None:
     assert settings(url).proxy == url
@@ -37,6 +37,11 @@ def test_good_proxy_urls(url: str) -> None:
     ("http://proxy:3128/%{if true}", "break out"),
     ("http://proxy:3128/path", "path"),
     ("http://prox y:3128", "spaces"),
+    ("http://proxy.corp.example", "no port in the URL"),
+    ("https://proxy.corp.example", "no port in the URL"),
+    ("http://proxy:", "port out of range or not a number"),
+    ("http://[fd00::1]", "no port in the URL"),
+    ("http://pro_xy!:3128", "not a host name"),
 ])
 def test_bad_proxy_urls_are_refused(url: str, why: str) -> None:
     with pytest.raises(SettingError, match=why):

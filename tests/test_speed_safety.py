@@ -28,6 +28,7 @@ from eksproxy_gen import cache as cache_module
 from eksproxy_gen import main
 from eksproxy_gen.discover import sources
 
+from .cache_files import entries, rewrite_entries, signed_entry, signed_snapshot
 from .conftest import FIXTURES, generate, in_ci
 from .strategies import Doc, terraform_files
 
@@ -220,8 +221,10 @@ def test_an_unchanged_folder_is_served_from_the_cache_with_the_same_report(cli, 
     assert seen == [stack]
 
 
-def test_a_change_to_a_local_in_a_sibling_file_is_seen(cli, stack: Path) -> None:
+def test_a_change_to_a_local_in_a_sibling_file_is_seen(cli, stack: Path, settled) -> None:
     assert [f["rule"] for f in cached(cli, stack)["findings"]] == ["EKSP001"]
+    assert str(stack) in entries(), "the folder was stored, so the change is seen by the cache"
+    settled()
     (stack / "locals.tf").write_text(SIBLING % "BOTTLEROCKET_x86_64")
     assert [f["rule"] for f in cached(cli, stack)["findings"]] == ["EKSP009"]
 
@@ -259,9 +262,11 @@ module "eks" {
                                       ".internal", ".eks.amazonaws.com"]))
 
 
-def test_a_change_to_the_settings_file_is_seen(cli, tmp_path: Path) -> None:
+def test_a_change_to_the_settings_file_is_seen(cli, tmp_path: Path, settled) -> None:
     (tmp_path / "main.tf").write_text(WITH_PROXY)
     assert [f["rule"] for f in cached(cli, tmp_path)["findings"]] == ["EKSP013", "EKSP016"]
+    assert str(tmp_path) in entries(), "the folder was stored, so the change is seen by the cache"
+    settled()
     (tmp_path / ".eksproxy-gen.toml").write_text("vpc_cidrs = [\n")
     broken = cli("check", str(tmp_path))
     assert broken.code == 1 and broken.out.startswith(".eksproxy-gen.toml:1: error: Invalid value")
@@ -269,12 +274,20 @@ def test_a_change_to_the_settings_file_is_seen(cli, tmp_path: Path) -> None:
     found = cached(cli, tmp_path)["findings"]
     assert [(f["rule"], f["message"]) for f in found if f["rule"] != "EKSP013"] == \
         [("EKSP006", "NO_PROXY lacks 10.9.0.0/16 (VPC CIDR)")]
+    settled()
+    (tmp_path / ".eksproxy-gen.toml").write_text('proxy = "http://other-proxy.corp.example:3128"\n')
+    found = cached(cli, tmp_path)["findings"]
+    assert [f["rule"] for f in found] == ["EKSP011", "EKSP013", "EKSP016"]
+    settled()
+    assert cached(cli, tmp_path / "main.tf")["findings"] == found, "the same verdict from the folder cache alone"
 
 
-def test_a_new_tool_version_starts_afresh(cli, stack: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_new_tool_version_starts_afresh(cli, stack: Path, settled, monkeypatch: pytest.MonkeyPatch) -> None:
     from eksproxy_gen.pipeline import settle as settle_module
 
     cached(cli, stack)
+    assert str(stack) in entries() and list(Path(os.environ["EKSPROXY_GEN_CACHE_DIR"]).glob("tree-*.json"))
+    settled()
     seen = _parses(monkeypatch)
     for module in (cache_module, settle_module):
         monkeypatch.setattr(module, "tool_fingerprint", lambda: "0" * 20)
@@ -290,6 +303,7 @@ def test_a_same_size_change_within_the_same_timestamp_is_still_seen(cli, stack: 
     """A change that keeps size and modification time still moves the inode's change time, which no tool sets."""
     locals_file = stack / "locals.tf"
     assert [f["rule"] for f in cached(cli, stack)["findings"]] == ["EKSP001"]
+    assert str(stack) in entries()
     before = locals_file.stat()
     changed = SIBLING % "BOTTLEROCKET_x86_64"
     changed += "#" * (before.st_size - len(changed) - 1) + "\n"
@@ -327,10 +341,10 @@ def test_a_folder_is_cached_only_once_its_files_are_older_than_the_window(cli, s
     assert not stored.exists()
     time.sleep(cache_module.RACY_NS / 1e9)
     cached(cli, stack)
-    assert list(json.loads(stored.read_text())["entries"]) == [str(stack)]
+    assert list(entries()) == [str(stack)]
 
 
-def test_a_template_outside_the_folder_is_a_dependency(cli, tmp_path: Path) -> None:
+def test_a_template_outside_the_folder_is_a_dependency(cli, tmp_path: Path, settled) -> None:
     stack = tmp_path / "stack"
     (stack / "templates").mkdir(parents=True)
     template = stack / "templates" / "proxy.yaml"
@@ -341,6 +355,8 @@ def test_a_template_outside_the_folder_is_a_dependency(cli, tmp_path: Path) -> N
         '        content_type = "application/node.eks.aws"\n'
         '        content      = file("${path.module}/templates/proxy.yaml")\n      }]\n    }\n  }\n}\n')
     assert "EKSP020" not in {f["rule"] for f in cached(cli, stack)["findings"]}
+    assert str(stack) in entries(), "the folder was stored, so the change is seen by the cache"
+    settled()
     template.write_text("apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  kubelet:\n    flag: []\n")
     assert "EKSP020" in {f["rule"] for f in cached(cli, stack)["findings"]}
 
@@ -526,15 +542,15 @@ def test_named_files_get_no_snapshot(cli, tree: Path, settled) -> None:
     assert not list(Path(os.environ["EKSPROXY_GEN_CACHE_DIR"]).glob("tree-*.json"))
 
 
-def test_fix_reads_a_damaged_folder_cache_as_a_miss(cli, tree: Path) -> None:
+def test_fix_reads_a_damaged_folder_cache_as_a_miss(cli, tree: Path, settled) -> None:
     """``fix`` consults the folder cache too: a damaged entry must give the same diff as no cache at all."""
     (tree / ".eksproxy-gen.toml").write_text('proxy = "http://proxy.corp.example:3128"\n')
     args = ("fix", str(tree), "--diff")
     fresh = cli(*args, "--no-cache")
     cached(cli, tree)
-    for path in Path(os.environ["EKSPROXY_GEN_CACHE_DIR"]).glob("check-*.json"):
-        path.write_text(json.dumps(_entries(json.loads(path.read_text()), lambda entry: {**entry,
-                                                                                          "report": {"files": 3}})))
+    assert entries()
+    rewrite_entries(lambda folder, entry: signed_entry(folder, entry["used"], {
+        **json.loads(entry["data"]), "report": {"files": 3}}))
     damaged = cli(*args)
     assert (damaged.code, damaged.out) == (fresh.code, fresh.out)
     assert fresh.code == 0 and fresh.out.startswith("---")
@@ -562,21 +578,42 @@ def _entries(data: dict, change) -> dict | None:
     """The folder cache with every entry changed; a tree snapshot removed, so that the folder cache is read."""
     if "entries" not in data:
         return None
-    return {**data, "entries": {folder: change(entry) for folder, entry in data["entries"].items()}}
+    return {**data, "entries": {folder: change(folder, entry) for folder, entry in data["entries"].items()}}
+
+
+def _snapshot(data: dict, change) -> dict | None:
+    """A tree snapshot changed and signed again (an authentic but damaged snapshot); the folder cache kept."""
+    if "entries" in data:
+        return data
+    return signed_snapshot(change(json.loads(data["data"])))
+
+
+def _signed(change):
+    """Every entry changed and signed again: JSON the cache signed that is still not what it wrote."""
+    return lambda data: _entries(data, lambda folder, entry: signed_entry(folder, entry["used"],
+                                                                          change(json.loads(entry["data"]))))
 
 
 @pytest.mark.parametrize("damage", [
-    lambda data: {**data, "report": {"files": [{"display": 1}]}},
-    lambda data: {**data, "folders": [1, 2]},
+    lambda data: _snapshot(data, lambda snap: {**snap, "report": {"files": [{"display": 1}]}}),
+    lambda data: _snapshot(data, lambda snap: {**snap, "folders": [1, 2]}),
+    lambda data: _snapshot(data, lambda snap: [snap]),
+    lambda data: {**data, "data": data["data"].replace("EKSP", "EKSQ")} if "data" in data else None,
+    lambda data: {**data, "sig": None} if "sig" in data else None,
     lambda data: [data],
-    lambda data: _entries(data, lambda entry: {**entry, "report": {"files": 3}}),
-    lambda data: _entries(data, lambda entry: {**entry, "outside": None}),
-    lambda data: _entries(data, lambda entry: [entry]),
+    _signed(lambda entry: {**entry, "report": {"files": 3}}),
+    _signed(lambda entry: {**entry, "outside": None}),
+    _signed(lambda entry: {**entry, "files": {"a": "b"}}),
+    _signed(lambda entry: [entry]),
+    lambda data: _entries(data, lambda folder, entry: {**entry, "data": entry["data"].replace("EKSP", "EKSQ")}),
+    lambda data: _entries(data, lambda folder, entry: {**entry, "data": 7, "used": "x"}),
+    lambda data: _entries(data, lambda folder, entry: [entry]),
     lambda data: {**data, "entries": [data["entries"]]} if "entries" in data else None,
-], ids=["snapshot report", "snapshot folders", "not an object", "folder report", "folder states", "folder entry",
-        "folder entries"])
+], ids=["signed snapshot report", "signed snapshot folders", "signed snapshot not an object", "snapshot edited",
+        "snapshot unsigned", "not an object", "signed folder report", "signed folder states", "signed folder files",
+        "signed folder entry", "folder entry edited", "folder entry fields", "folder entry", "folder entries"])
 def test_a_damaged_cache_is_only_a_miss(cli, tree: Path, settled, damage) -> None:
-    """JSON that parses but is not what the cache wrote gives the fresh verdict, never an internal error."""
+    """JSON that parses but is not what the cache wrote (signed or not) gives the fresh verdict, never an error."""
     fresh = cached(cli, tree, "--no-cache")
     cached(cli, tree)
     stored = list(Path(os.environ["EKSPROXY_GEN_CACHE_DIR"]).glob("*.json"))

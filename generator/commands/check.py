@@ -64,10 +64,10 @@ def _store(snapshot: TreeSnapshot, started: int, collected: Collected, cache: Re
     others.update(path for path in collected.settings_absent if os.path.dirname(path) not in absolute)
     known: dict[str, list[int]] = {}
     for folder in folders:
-        entry = cache.entries.get(folder)
-        if entry is None:
+        states = cache.file_states(folder)
+        if states is None:
             return
-        known.update((path, state[:4]) for path, state in (*entry["files"].items(), *entry["outside"].items()))
+        known.update(states)
     snapshot.put(started, sorted(listed), known, others, result.to_data())
 
 

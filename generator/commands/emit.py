@@ -1,7 +1,9 @@
 """Showing a report: the chosen format on stdout or in files, messages and the summary on stderr.
 
 Every command and format sends its summary to the same place (stderr), so
-stdout holds only the report a tool or a person asked for.
+stdout holds only the report a tool or a person asked for. What is shown is
+the report with every credential hidden (``formats.redact``), so no format,
+output file, note or job summary can print one.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..formats import text as plain
+from ..formats.escape import printable
+from ..formats.redact import redacted
 from ..options import Output
 from ..report import EXIT_INTERNAL, EXIT_OK, Report
 
@@ -50,6 +54,7 @@ def coloured(output: Output) -> bool:
 
 def emit(report: Report, output: Output, kind: str) -> None:
     """Write the report where it was asked for; then notes, statistics and the summary on stderr."""
+    report = redacted(report)
     redirected = False
     for name, path in output.files:
         _write(path, render(name or output.format, report, kind))
@@ -61,7 +66,7 @@ def emit(report: Report, output: Output, kind: str) -> None:
     _github_summary(report, output)
     for notice in report.notices:
         if notice.kind != "unused" or output.unused_ignores:
-            print(f"{notice.file}:{notice.line}: warning: {notice.message}", file=sys.stderr)
+            print(plain.notice_line(notice), file=sys.stderr)
     at_terminal = sys.stdout.isatty() or output.color == "always"
     if not output.quiet and not output.statistics and output.format == "text" and at_terminal and report.findings:
         from .. import terminal
@@ -74,7 +79,7 @@ def emit(report: Report, output: Output, kind: str) -> None:
 def _stdout(report: Report, output: Output, kind: str) -> None:
     if kind == "fix" and output.format == "text":
         for outcome in report.changed:
-            sys.stdout.write(outcome.diff)
+            sys.stdout.write(_diff(outcome.diff, outcome.display))
         lines = plain.fix_lines(report)
         if lines:
             print(lines, file=sys.stderr)
@@ -87,6 +92,20 @@ def _stdout(report: Report, output: Output, kind: str) -> None:
     shown = render(output.format, report, kind)
     if shown:
         print(shown)
+
+
+def _diff(diff: str, display: str) -> str:
+    """A diff whose ``---``/``+++`` lines name the file printably: a line break in a file name starts no new line.
+
+    The lines of the file stay as they are (as ``git diff`` shows them): each
+    begins with its own ``+``, ``-`` or space, and a patch must apply.
+    """
+    shown = printable(display)
+    if shown == display:
+        return diff
+    for side in ("--- a/", "+++ b/"):
+        diff = diff.replace(f"{side}{display}", f"{side}{shown}", 1)
+    return diff
 
 
 def _write(path: Path, text: str) -> None:

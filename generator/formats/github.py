@@ -7,11 +7,13 @@ lists every finding as well.
 from __future__ import annotations
 
 from ..report import Report
+from .escape import markdown_cell, printable
 from .text import rule_counts, summary
 
 
 def _escape_data(value: str) -> str:
-    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """Workflow-command data: printable text (no line break can start a command of its own), ``%`` encoded."""
+    return printable(value).replace("%", "%25")
 
 
 def _escape_property(value: str) -> str:
@@ -29,8 +31,9 @@ def github(report: Report) -> str:
     return "\n".join(lines)
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def _row(*cells: object) -> str:
+    """A Markdown table row; every cell's text is taken literally (no line break, markup or HTML gets through)."""
+    return "| " + " | ".join(markdown_cell(str(cell)) for cell in cells) + " |"
 
 
 def step_summary(report: Report) -> str:
@@ -39,11 +42,10 @@ def step_summary(report: Report) -> str:
     counts = rule_counts(report)
     if counts:
         lines += ["| rule | severity | count | what it means |", "| --- | --- | ---: | --- |"]
-        lines += [f"| {rule} | {severity} | {count} | {_cell(title)} |" for rule, severity, count, title in counts]
+        lines += [_row(rule, severity, count, title) for rule, severity, count, title in counts]
         lines += ["", "| file | line | rule | node group | message |", "| --- | ---: | --- | --- | --- |"]
-        lines += [f"| {_cell(f.file)} | {f.line} | {f.rule} | {_cell(f.location)} | {_cell(f.message)} |"
-                  for f in report.findings]
+        lines += [_row(f.file, f.line, f.rule, f.location, f.message) for f in report.findings]
     if report.errors:
         lines += ["", "| file | line | error |", "| --- | ---: | --- |"]
-        lines += [f"| {_cell(e.file)} | {e.line} | {_cell(e.message)} |" for e in report.errors]
+        lines += [_row(e.file, e.line, e.message) for e in report.errors]
     return "\n".join(lines) + "\n"

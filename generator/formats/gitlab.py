@@ -6,6 +6,7 @@ import hashlib
 import json
 
 from ..report import Report
+from .escape import printable
 from .fingerprint import fingerprint
 
 _SEVERITY = {"error": "major", "warning": "minor"}
@@ -17,7 +18,7 @@ def gitlab(report: Report) -> str:
         issues.append({
             "type": "issue",
             "check_name": f.rule,
-            "description": f"{f.rule} {f.location}: {f.message}",
+            "description": printable(f"{f.rule} {f.location}: {f.message}"),
             "categories": ["Security"],
             "severity": _SEVERITY[f.severity.level],
             "fingerprint": fingerprint(f),
@@ -25,7 +26,8 @@ def gitlab(report: Report) -> str:
         })
     for e in report.errors:
         issues.append({
-            "type": "issue", "check_name": "eksproxy-gen", "description": e.message, "categories": ["Bug Risk"],
+            "type": "issue", "check_name": "eksproxy-gen", "description": printable(e.message),
+            "categories": ["Bug Risk"],
             "severity": "blocker" if e.internal else "critical",
             "fingerprint": hashlib.sha256(f"{e.file}\0{e.message}".encode()).hexdigest(),
             "location": {"path": e.file, "lines": {"begin": e.line}},

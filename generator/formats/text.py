@@ -1,19 +1,29 @@
-"""The plain text lines: ``file:line: RULE severity module.group: message``, statistics and summaries."""
+"""The plain text lines: ``file:line: RULE severity module.group: message``, statistics and summaries.
+
+Every line is passed through ``printable``: names and messages come from the
+repository checked, and a newline or escape sequence in them must not reach a
+terminal or a CI log as one.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 
 from ..policy.rules import RULES_BY_ID, Finding, Severity
-from ..report import FileError, Report
+from ..report import FileError, Notice, Report
+from .escape import printable
 
 
 def finding_line(f: Finding) -> str:
-    return f"{f.file}:{f.line}: {f.rule} {f.severity.value} {f.location}: {f.message}"
+    return printable(f"{f.file}:{f.line}: {f.rule} {f.severity.value} {f.location}: {f.message}")
 
 
 def error_line(e: FileError) -> str:
-    return f"{e.file}:{e.line}: error: {e.message}"
+    return printable(f"{e.file}:{e.line}: error: {e.message}")
+
+
+def notice_line(n: Notice) -> str:
+    return printable(f"{n.file}:{n.line}: warning: {n.message}")
 
 
 def plural(n: int, word: str) -> str:
@@ -73,10 +83,10 @@ def fix_lines(report: Report) -> str:
         complete = sorted(g.location for g in outcome.fixed if g.complete)
         partial = sorted(g.location for g in outcome.fixed if not g.complete)
         if complete:
-            lines.append(f"{outcome.display}: {verb} {', '.join(complete)}")
+            lines.append(printable(f"{outcome.display}: {verb} {', '.join(complete)}"))
         if partial:
-            lines.append(f"{outcome.display}: changed, errors left in {', '.join(partial)}")
-    notes = dict.fromkeys(f"{o.display}: note: {note}" for o in report.files for note in o.notes)
+            lines.append(printable(f"{outcome.display}: changed, errors left in {', '.join(partial)}"))
+    notes = dict.fromkeys(printable(f"{o.display}: note: {note}") for o in report.files for note in o.notes)
     lines += list(notes)
     lines += [error_line(e) for e in report.errors]
     lines += [finding_line(f) for f in report.findings]

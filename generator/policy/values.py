@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
-from urllib.parse import urlsplit
+from collections.abc import Iterable, Mapping
+from urllib.parse import quote, unquote
 
 EXPR_PREFIX = "tf:"
 _REFERENCE = re.compile(r"(?:var|local|module|data)(?:\.[A-Za-z_][A-Za-z0-9_-]*|\[[0-9]+\])+")
 _INTERP = re.compile(r"\$\{\s*(.*?)\s*\}", re.S)
-_USERINFO = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)([^\s/?#\"'<>]*)@(?=[^\s@/?#\"'<>]*(?:[/?#\s\"'<>]|$))")
+_USERINFO = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^\s\"'`]*@")
+MASK = "***"
+MIN_SECRET = 3
+_USERINFO_SAFE = "!$&'()*+,;=:"
 MESSAGE_WIDTH = 60
 
 
@@ -63,22 +66,83 @@ def split_no_proxy(value: str) -> list[str]:
 
 
 def mask_credentials(text: str) -> str:
-    """Replace the whole user-info of any ``scheme://user:pass@host`` in text with ``***``.
+    """Text with every credential hidden: the user-info of any ``scheme://user:pass@host``, and known secrets.
 
-    The last ``@`` before the host ends the user-info, so an unencoded ``@`` in a
-    password is masked too: no part of a password is ever printed.
+    The user-info runs from ``://`` to the last ``@`` before the next space or
+    quote, so a password with an unencoded ``@``, ``/``, ``#`` or ``<`` is hidden
+    whole (a path holding an ``@`` is hidden too: too much, never too little).
+    Secrets remembered from the settings (``remember_credentials``) are hidden
+    wherever they appear, in every spelling the tool may print.
     """
-    return _USERINFO.sub(lambda m: m.group(1) + "***@", text)
+    return SECRETS.mask(_USERINFO.sub(lambda m: m.group(1) + MASK + "@", text))
+
+
+def userinfo(url: str) -> str | None:
+    """The user-info of a URL: everything between ``://`` and the last ``@``; None without one.
+
+    Found by hand, so no URL library's error message can ever quote it.
+    """
+    _scheme, found, rest = url.partition("://")
+    if not found or "@" not in rest:
+        return None
+    return rest.rpartition("@")[0]
 
 
 def has_credentials(url: str) -> bool:
     if "${" in url:
         return False
-    try:
-        parts = urlsplit(url)
-        return parts.password is not None or parts.username is not None
-    except ValueError:
-        return "@" in url
+    return userinfo(url) is not None
+
+
+def remember_credentials(url: str) -> None:
+    """Hide this URL's password (or its whole user-info, a token, when it has no ``:``) in everything printed."""
+    info = userinfo(url)
+    if info is not None:
+        user, colon, password = info.partition(":")
+        SECRETS.add(password if colon else user)
+
+
+class Secrets:
+    """The secrets this process was configured with, hidden literally in every text it prints.
+
+    A password is hidden as written, percent-decoded and percent-encoded (upper
+    and lower case hex, with and without the characters a user-info may hold
+    unencoded), so no spelling of it leaks. Shorter secrets than ``MIN_SECRET``
+    are left to the URL pattern: hiding every "a" would garble the output and
+    hide nothing. A process runs one command, so the set only grows.
+    """
+
+    def __init__(self) -> None:
+        self._known: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+
+    def add(self, secret: str) -> None:
+        forms = set(spellings(secret)) - self._known
+        if forms:
+            self._known |= forms
+            ordered = sorted(self._known, key=len, reverse=True)
+            self._pattern = re.compile("|".join(map(re.escape, ordered)))
+
+    def mask(self, text: str) -> str:
+        return text if self._pattern is None else self._pattern.sub(MASK, text)
+
+    def forget(self) -> None:
+        """Forget every secret: for a process that runs several commands, between them (as the tests do)."""
+        self._known.clear()
+        self._pattern = None
+
+
+def spellings(secret: str) -> Iterable[str]:
+    """A secret as written, decoded and encoded: every form of it the tool could print."""
+    decoded = unquote(secret)
+    forms = {secret, decoded}
+    for safe in ("", _USERINFO_SAFE):
+        encoded = quote(decoded, safe=safe)
+        forms |= {encoded, re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), encoded)}
+    return sorted(form for form in forms if len(form) >= MIN_SECRET)
+
+
+SECRETS = Secrets()
 
 
 def one_line(text: str) -> str:
