@@ -13,6 +13,7 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from .. import fsguard
 from ..cache import ResultCache, context_key, tool_fingerprint
 from ..discover import YAML_SUFFIXES, folder_names, might_call_eks, outside_dependencies
 from ..filters import ALL_RULES, RuleFilter, parse_directives
@@ -102,7 +103,7 @@ def _context(inp: FolderInput, rule_filter: RuleFilter) -> str:
 
 @lru_cache(maxsize=64)
 def _run_context(settings: Settings, rule_filter: RuleFilter) -> str:
-    return context_key(tool_fingerprint(), settings, rule_filter, os.getcwd())
+    return context_key(tool_fingerprint(), settings, rule_filter, os.getcwd(), fsguard.roots())
 
 
 def _store(cache: ResultCache | None, inp: FolderInput, rule_filter: RuleFilter, done: FolderCheck) -> None:
@@ -117,9 +118,8 @@ def quiet_folder(inp: FolderInput, rule_filter: RuleFilter = ALL_RULES) -> Folde
     targets = {str(p): p for p in inp.targets}
     for name in _files(inp):
         try:
-            with open(name, "rb") as handle:
-                raw = handle.read()
-        except OSError:
+            raw = fsguard.read_bytes(name)
+        except OSError:  # refused too: the folder is analysed, which says why
             return None
         if might_call_eks(raw, inp.folder):
             return None
