@@ -16,6 +16,7 @@ from enum import Enum
 from functools import partial
 from pathlib import Path
 
+from .. import fsguard
 from ..cache import ResultCache
 from ..edits import CannotEdit
 from ..errors import UsageError
@@ -29,7 +30,7 @@ from ..policy.settings import Settings
 from ..policy.values import mask_credentials, shorten
 from ..report import FileError, GroupFix, Report
 from ..source import SourceError, SourceFile, read_source
-from ..write import WriteError, atomic_write
+from ..write import FolderNotWritten, replace_all, uninterrupted
 from .analysis import ControllerResult, FolderResult, GroupResult, NodeClassResult, analyse
 from .check import Progress, _analysed, _context, _files, _store, add_folder, quiet_folder
 from .fix_karpenter import KarpenterFix, fix_karpenter
@@ -57,13 +58,19 @@ class Write:
 
 @dataclass(frozen=True)
 class FolderFix:
+    """A folder's fix report, its writes, and its check report: what stands when the writes cannot all be made."""
+
     report: Report
     writes: tuple[Write, ...] = ()
+    on_disk: Report | None = None
 
 
 def fix(files: list[tuple[Path, Settings]], write_back: WriteBack, rule_filter: RuleFilter = ALL_RULES,
         progress: Progress | None = None, roots: tuple[Path, ...] = (), cache: ResultCache | None = None) -> Report:
-    """Fix every folder; the report lists them in the order they were found, however their results arrive."""
+    """Fix every folder; the report lists them in the order they were found, however their results arrive.
+
+    ``roots`` is no longer used: what may be written is fsguard's to say, from the paths the run was given.
+    """
     inputs = folders(files)
     results: dict[int, Report] = {}
     pending: list[FolderInput] = []
@@ -84,9 +91,7 @@ def fix(files: list[tuple[Path, Settings]], write_back: WriteBack, rule_filter: 
         cache.save()
     done = list(_analysed(pending, partial(fix_folder, rule_filter=rule_filter, write_back=write_back)))
     for inp, folder in done:
-        if write_back is WriteBack.YES:
-            _write(folder, roots)
-        results[id(inp)] = folder.report
+        results[id(inp)] = _write(folder) if write_back is WriteBack.YES else folder.report
         if progress:
             progress(len(inp.targets))
     report = Report(mode=write_back.value)
@@ -96,14 +101,30 @@ def fix(files: list[tuple[Path, Settings]], write_back: WriteBack, rule_filter: 
     return report
 
 
-def _write(folder: FolderFix, roots: tuple[Path, ...]) -> None:
-    for write in folder.writes:
+def _write(folder: FolderFix) -> Report:
+    """Write a folder's files, all or none; the report of what stands afterwards.
+
+    When one file cannot be written, the others are put back and the folder
+    is reported as it is on disk: its findings, not fixed, and why.
+    Ctrl-C and SIGTERM wait until the folder is written or put back.
+    """
+    if not folder.writes:
+        return folder.report
+    with uninterrupted():
         try:
-            atomic_write(write.path, write.data, write.expected, roots)
-        except WriteError as exc:
-            outcome = folder.report.outcome(display_name(write.path))
-            outcome.changed = False
-            outcome.errors.append(FileError(outcome.display, 1, str(exc)))
+            replace_all([(w.path, w.data, w.expected) for w in folder.writes])
+        except FolderNotWritten as exc:
+            report = folder.on_disk or Report(mode=folder.report.mode)
+            others = [display_name(w.path) for w in folder.writes if w.path != exc.path]
+            why = exc.why + (f"; so {', '.join(others)} of the same folder kept their bytes too" if others else "")
+            report.outcome(display_name(exc.path)).errors.append(FileError(display_name(exc.path), 1, why))
+            for path, problem in exc.not_restored:
+                report.outcome(display_name(path)).errors.append(
+                    FileError(display_name(path), 1, f"rewritten, and could not be put back: {problem}"))
+            return report
+        for write in folder.writes:
+            fsguard.note_rewritten(display_name(write.path))
+    return folder.report
 
 
 def fix_folder(inp: FolderInput, rule_filter: RuleFilter, write_back: WriteBack) -> FolderFix:
@@ -111,7 +132,11 @@ def fix_folder(inp: FolderInput, rule_filter: RuleFilter, write_back: WriteBack)
     planned = _plan_folder(inp, rule_filter)
     report = Report(mode=write_back.value)
     writes = _report_folder(report, planned, write_back)
-    return FolderFix(report, tuple(writes))
+    on_disk = None
+    if writes:
+        on_disk = Report(mode=write_back.value)
+        add_folder(on_disk, planned.before, planned.seen)
+    return FolderFix(report, tuple(writes), on_disk)
 
 
 @dataclass
