@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import generate, tool
+from .conftest import generate, require, tool
 
 CLI = Path(sys.executable).parent / "eksproxy-gen"
 FLAGS = ("--proxy", "http://proxy.corp.example:3128", "--vpc-cidr", "10.0.0.0/16")
@@ -82,8 +82,7 @@ def shared(tmp_path: Path) -> Path:
 
 def as_user(uid: int, *groups: int) -> tuple[str, ...]:
     """``setpriv`` arguments to run as ``uid`` (root is needed to switch; skipped when not root)."""
-    if os.geteuid() != 0:
-        pytest.skip("switching to another user needs root")
+    require(os.geteuid() == 0, "switching to another user needs root")
     setpriv = tool("setpriv")
     extra = ("--groups", ",".join(map(str, groups))) if groups else ("--clear-groups",)
     return (setpriv, f"--reuid={uid}", f"--regid={uid}", *extra, "--")
@@ -273,7 +272,7 @@ def test_extended_attributes_are_kept(tmp_path: Path) -> None:
     try:
         os.setxattr(main, "user.origin", b"reviewed")
     except OSError as exc:
-        pytest.skip(f"this file system keeps no extended attributes ({exc.strerror})")
+        require(False, f"this file system keeps no extended attributes ({exc.strerror})")
     assert run("fix", "main.tf", *FLAGS, cwd=tmp_path).returncode == 0
     assert "eksproxy-gen-proxy.yaml" in main.read_text()
     assert os.getxattr(main, "user.origin") == b"reviewed"
