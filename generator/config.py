@@ -8,8 +8,10 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import fsguard
 from .discover import SUFFIXES
 from .errors import EksproxyError, UsageError
+from .limits import deepest_line
 from .policy.settings import SettingError, Settings, validate
 
 CONFIG_NAME = ".eksproxy-gen.toml"
@@ -51,6 +53,7 @@ class ConfigResolver:
         self._by_config: dict[Path | None, Settings | ConfigError] = {}
         self._config_by_dir: dict[str, Path | None] = {}
         self._config_by_name: dict[str, Path | None] = {}
+        self._regions: dict[Path, tuple[str, str]] = {}
         if explicit is not None and not explicit.is_file():
             raise UsageError(f"--config {explicit}: no such file")
         self._by_config[explicit] = self._load(explicit)
@@ -93,7 +96,15 @@ class ConfigResolver:
         return found
 
     def _search(self, folder: Path) -> Path | None:
-        """Walk up from a folder to the nearest settings file, remembering every folder passed."""
+        """Walk up from a folder to the nearest settings file, remembering every folder passed.
+
+        The walk ends at the repository's root: the first folder upward that
+        holds ``.git`` (a folder, or a worktree's file). Outside any repository
+        a settings file counts only at or below the root the path was given
+        under (fsguard), so one in a parent folder of a checkout, or a
+        world-writable ``/tmp/.eksproxy-gen.toml``, never decides which proxy
+        ``fix`` writes.
+        """
         trail: list[str] = []
         found: Path | None = None
         current = str(folder)
@@ -103,11 +114,14 @@ class ConfigResolver:
                 break
             trail.append(current)
             candidate = os.path.join(current, CONFIG_NAME)
-            if os.path.isfile(candidate):
-                found = Path(candidate)
+            if os.path.lexists(candidate):
+                region = _region(current, str(folder))
+                if region is not None:
+                    found = Path(candidate)
+                    self._regions[found] = region
                 break
             parent = os.path.dirname(current)
-            if parent == current:
+            if parent == current or os.path.lexists(os.path.join(current, fsguard.GIT)):
                 break
             current = parent
         for visited in trail:
@@ -115,7 +129,9 @@ class ConfigResolver:
         return found
 
     def _load(self, config: Path | None) -> Settings:
-        values: dict[str, object] = read_config(config) if config is not None else {}
+        values: dict[str, object] = {}
+        if config is not None:
+            values = read_config(config, None if config == self._explicit else self._regions[config])
         given = {key: getattr(self._overrides, key) for key in (*_STR_KEYS, *_LIST_KEYS)}
         given = {key: list(v) if isinstance(v, tuple) else v for key, v in given.items() if v is not None}
         values.update(given)
@@ -145,13 +161,46 @@ def _line_of(message: str) -> int:
     return int(match.group(1)) if match else 1
 
 
-def read_config(path: Path) -> dict[str, object]:
-    """Read and type-check a config file; unknown keys are errors, so typos never go unnoticed."""
+def _region(folder: str, start: str) -> tuple[str, str] | None:
+    """Where a settings file in ``folder`` may lie for files in ``start``, and what to call outside it.
+
+    The repository's root is the nearest folder at or above ``folder`` that
+    holds ``.git``; outside any repository, the outermost root ``start`` lies
+    under, and then only if ``folder`` lies under it too. None: not usable.
+    """
+    current = folder
+    while True:
+        if os.path.lexists(os.path.join(current, fsguard.GIT)):
+            return os.path.realpath(current), "outside the repository"
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    bound = fsguard.outermost_root(start)
+    if bound is None or not fsguard.inside(os.path.realpath(folder), bound):
+        return None
+    return bound, "outside the paths given"
+
+
+def read_config(path: Path, region: tuple[str, str] | None = None) -> dict[str, object]:
+    """Read and type-check a config file; unknown keys are errors, so typos never go unnoticed.
+
+    It is read through fsguard: a regular file within the size limit, and,
+    for one found by looking upward, inside ``region`` (its repository, or
+    the root given, and what to call outside it). A settings file given with
+    ``--config`` may lie anywhere.
+    """
+    within, outside = region if region is not None else (os.sep, "")
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        raw = fsguard.read_bytes(path, (within,), outside)
+        text = raw.decode("utf-8-sig")
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: {exc}") from None
+    except RecursionError:
+        raise UsageError(f"{path}: nested too deeply to read (line {deepest_line(text, '[{', ']}')})") from None
+    except fsguard.Refused as exc:
+        raise UsageError(f"{path}: {exc.message}; not read") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: cannot read ({exc})") from None
 

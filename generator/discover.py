@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from . import module_source
+from . import fsguard, module_source
 
 SUFFIXES = (".tf", ".tofu")
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -37,6 +37,7 @@ class Walked:
     folders: list[str] = field(default_factory=list)
     yaml_left_out: list[str] = field(default_factory=list)
     json_files: list[Path] = field(default_factory=list)
+    refused: list[tuple[Path, str]] = field(default_factory=list)
 
 
 def terraform_files(paths: list[Path], walked: Walked) -> Iterator[Path]:
@@ -44,7 +45,9 @@ def terraform_files(paths: list[Path], walked: Walked) -> Iterator[Path]:
 
     A file reached twice (named twice, or through a symbolic link) is read once.
     ``walked`` collects the folders listed, the YAML files read and left out,
-    and the ``.tf.json`` files met, which are not read.
+    the ``.tf.json`` files met, which are not read, and what could not be
+    listed or may not be read (fsguard), each with the reason: a tree that
+    cannot be read whole must never pass as a clean one.
     """
     seen: set[tuple[int, int]] = set()
     for path in paths:
@@ -60,6 +63,10 @@ def _identity(stat: os.stat_result) -> tuple[int, int]:
 
 def _walk(path: Path, walked: Walked) -> Iterator[tuple[Path, tuple[int, int]]]:
     if not path.is_dir():
+        why = refusal(str(path))
+        if why is not None:
+            walked.refused.append((path, why))
+            return
         try:
             yield path, _identity(path.stat())
         except OSError:
@@ -72,7 +79,8 @@ def _walk(path: Path, walked: Walked) -> Iterator[tuple[Path, tuple[int, int]]]:
         try:
             device = os.stat(folder).st_dev
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError:
+        except OSError as exc:
+            walked.refused.append((Path(folder), f"cannot be listed ({exc.strerror or exc}); its files were not read"))
             continue
         subfolders: list[str] = []
         names: list[str] = []
@@ -83,15 +91,19 @@ def _walk(path: Path, walked: Walked) -> Iterator[tuple[Path, tuple[int, int]]]:
                         subfolders.append(entry.path)
                 elif entry.name.endswith(".tf.json"):
                     walked.json_files.append(Path(entry.path))
-                elif entry.name.endswith(SUFFIXES) and entry.is_file():
-                    names.append(entry.name)
-                    # a link is known by what it points at; a plain file by its folder's device and its inode
-                    key = _identity(entry.stat()) if entry.is_symlink() else (device, entry.inode())
-                    yield Path(entry.path), key
-                elif entry.name.endswith(YAML_SUFFIXES) and entry.is_file():
-                    if not _holds_nodeclass(entry.path):
+                elif entry.name.endswith((*SUFFIXES, *YAML_SUFFIXES)):
+                    why = _entry_refusal(entry)
+                    if why is not None:
+                        walked.refused.append((Path(entry.path), why))
+                        continue
+                    if not entry.is_file():
+                        continue  # a link to nothing
+                    if entry.name.endswith(SUFFIXES):
+                        names.append(entry.name)
+                    elif not _holds_nodeclass(entry.path, walked):
                         walked.yaml_left_out.append(entry.path)
                         continue
+                    # a link is known by what it points at; a plain file by its folder's device and its inode
                     key = _identity(entry.stat()) if entry.is_symlink() else (device, entry.inode())
                     yield Path(entry.path), key
             except OSError:
@@ -100,11 +112,41 @@ def _walk(path: Path, walked: Walked) -> Iterator[tuple[Path, tuple[int, int]]]:
         stack.extend(reversed(subfolders))
 
 
-def _holds_nodeclass(path: str) -> bool:
-    """A YAML file worth reading: it names a Karpenter node class and is not a Helm template."""
+def refusal(path: str) -> str | None:
+    """Why a file may not be read (fsguard: outside the paths given, in .git, not a regular file); None if it may.
+
+    A path that does not exist is no refusal: whoever reads it says so.
+    """
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
+        real = fsguard.check(path)
+        what = fsguard.kind(os.stat(real).st_mode)
+    except fsguard.Refused as exc:
+        return f"{exc.message}; not read"
+    except OSError:
+        return None
+    return None if what is None else f"is {what}, not a regular file; not read"
+
+
+def _entry_refusal(entry: os.DirEntry[str]) -> str | None:
+    """refusal() for a folder entry; a plain regular file in a walked folder costs no system call."""
+    if entry.is_symlink():
+        return refusal(entry.path)
+    if entry.is_file(follow_symlinks=False):
+        return None
+    what = fsguard.kind(entry.stat(follow_symlinks=False).st_mode)
+    return None if what is None else f"is {what}, not a regular file; not read"
+
+
+def _holds_nodeclass(path: str, walked: Walked) -> bool:
+    """A YAML file worth reading: it names a Karpenter node class and is not a Helm template.
+
+    One that may not be read (too large) is reported, since it could hold one.
+    """
+    try:
+        raw = fsguard.read_bytes(path)
+    except fsguard.Refused as exc:
+        walked.refused.append((Path(path), f"{exc.message}; not read"))
+        return False
     except OSError:
         return False
     return _KARPENTER_YAML in raw and b"{{" not in raw
@@ -138,9 +180,11 @@ def forget() -> None:
 
 
 def _folder_names(folder: str) -> tuple[str, ...]:
+    """The folder's Terraform files that may be read: a link leading outside the paths given is left out."""
     try:
         with os.scandir(folder) as entries:
-            return tuple(sorted(e.name for e in entries if e.name.endswith(SUFFIXES) and e.is_file()))
+            return tuple(sorted(e.name for e in entries if e.name.endswith(SUFFIXES) and e.is_file()
+                                and (not e.is_symlink() or refusal(e.path) is None)))
     except OSError:
         return ()
 
@@ -214,4 +258,4 @@ def outside_dependencies(folder: Path, contents: list[bytes]) -> set[Path]:
     found: set[Path] = set()
     for root in roots:
         found |= {root / "node_groups.tf", root / "variables.tf", root / "modules" / "eks-managed-node-group"}
-    return found
+    return {path for path in found if fsguard.trackable(path)}  # the cache reads them: never outside, or a FIFO

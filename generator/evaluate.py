@@ -12,11 +12,13 @@ keeps its ``Site`` (file and syntax), so a fix can edit it where it lives.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .fsguard import Refused
 from .hcl import (
     Block,
     Call,
@@ -34,7 +36,7 @@ from .hcl import (
 )
 from .policy import template_text
 from .policy.template_text import Kind
-from .policy.values import dedent_heredoc, one_line
+from .policy.values import MESSAGE_WIDTH, dedent_heredoc, one_line
 
 
 @dataclass(frozen=True)
@@ -471,13 +473,24 @@ def _file(scope: Scope, args: list[Value], site: Site, template: bool) -> Value:
     if not (wanted == folder or wanted.startswith(folder + "/")) or "${" in wanted:
         return Unknown(_text(site), site)
     path = Path(wanted)
-    text = scope.read_text(path)
+    try:
+        text = scope.read_text(path)
+    except Refused as exc:  # outside the paths given, in .git, not a regular file, too large: never read
+        written = os.path.normpath(wanted[len(folder) + 1:]) if wanted != folder else "."
+        return Unknown(_refused(f"{'templatefile' if template else 'file'}() reads", written, exc.short), site)
     if text is None:
         return Unknown(_text(site), site)
     where = FileSite(path, site, template)
     if not template:  # literal text; ``written`` is template source like every other text value
         return Known(text, where, template_text.escaped(text))
     return scope._template(text, where, quoted=False, opaque=True)
+
+
+def _refused(what: str, written: str, reason: str, width: int = MESSAGE_WIDTH) -> str:
+    """``file() reads PATH, REASON``, the path shortened from the left so the reason always shows."""
+    room = width - len(what) - len(reason) - 3
+    shown = written if len(written) <= room else "…" + written[-max(room - 1, 8):]
+    return f"{what} {shown}, {reason}"
 
 
 def _join(_scope: Scope, args: list[Value], site: Site) -> Value:

@@ -21,6 +21,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import LarkError
 
 from .errors import ParseError
+from .limits import MAX_NESTING, deepest_line
 from .parse_errors import describe
 from .startup import collect_from_now
 
@@ -218,7 +219,13 @@ def parse(text: str) -> Document:
         raise ParseError(line, message) from None
     starts = [0] + [m.end() for m in _NEWLINE.finditer(text)]
     body_tree = _child_trees(tree, "body")
-    body = _body(body_tree[0]) if body_tree else Body()
+    try:
+        body = _body(body_tree[0], 0) if body_tree else Body()
+    except _TooDeep as exc:
+        raise ParseError(_line(text, exc.offset), f"nested more than {MAX_NESTING} levels deep (brackets, braces, "
+                                                  "calls, blocks); eksproxy-gen does not read it") from None
+    except RecursionError:  # a shape nested past the stack that the depth count above does not see
+        raise ParseError(deepest_line(text), "nested too deeply for eksproxy-gen to read") from None
     return Document(text=text, body=body, _line_starts=starts)
 
 
@@ -227,25 +234,31 @@ def _child_trees(tree: Tree[Token], name: str) -> list[Tree[Token]]:
 
 
 def _tokens(node: Tree[Token] | Token) -> list[Token]:
-    if isinstance(node, Token):
-        return [node]
+    """Every token of a subtree, in order; iterative, since a subtree may be nested thousands deep."""
     out: list[Token] = []
-    for child in node.children:
-        if isinstance(child, (Tree, Token)):
-            out.extend(_tokens(child))
+    stack: list[Tree[Token] | Token | None] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, Token):
+            out.append(current)
+        elif isinstance(current, Tree):
+            stack.extend(reversed(current.children))
     return out
 
 
 def _edge_token(node: Tree[Token] | Token, last: bool) -> Token | None:
-    """The first (or last) token of a subtree that is not a newline or comment, without flattening it."""
-    if isinstance(node, Token):
-        return None if node.type in _TRIVIA else node
-    children = reversed(node.children) if last else node.children
-    for child in children:
-        if isinstance(child, (Tree, Token)):
-            found = _edge_token(child, last)
-            if found is not None:
-                return found
+    """The first (or last) token of a subtree that is not a newline or comment, without flattening it.
+
+    Iterative: ``1 + 1 + ...`` is a left-nested chain as long as the sum.
+    """
+    stack: list[Tree[Token] | Token | None] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, Token):
+            if current.type not in _TRIVIA:
+                return current
+        elif isinstance(current, Tree):
+            stack.extend(current.children if last else reversed(current.children))
     return None
 
 
@@ -260,27 +273,47 @@ def _span(node: Tree[Token] | Token) -> Span:
     return Span(start, end)
 
 
-def _body(tree: Tree[Token]) -> Body:
+class _TooDeep(Exception):
+    """Nesting past MAX_NESTING at a character offset: the recursive readers below, and the evaluation after
+    them, would exhaust Python's stack."""
+
+    def __init__(self, node: Tree[Token] | Token) -> None:
+        super().__init__()
+        first = _edge_token(node, False)
+        self.offset = first.start_pos if first is not None and first.start_pos is not None else 0
+
+
+def _line(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def _deeper(node: Tree[Token] | Token, depth: int) -> int:
+    if depth >= MAX_NESTING:
+        raise _TooDeep(node)
+    return depth + 1
+
+
+def _body(tree: Tree[Token], depth: int) -> Body:
     attrs: list[Attribute] = []
     blocks: list[Block] = []
     for child in tree.children:
         if not isinstance(child, Tree):
             continue
         if child.data == "attribute":
-            attrs.append(_attribute(child))
+            attrs.append(_attribute(child, depth))
         elif child.data == "block":
-            blocks.append(_block(child))
+            blocks.append(_block(child, _deeper(child, depth)))
     return Body(tuple(attrs), tuple(blocks))
 
 
-def _attribute(tree: Tree[Token]) -> Attribute:
+def _attribute(tree: Tree[Token], depth: int) -> Attribute:
     significant = _significant(tree)
     name_node, value_node = significant[0], significant[-1]
-    value = _expr(value_node)
+    value = _expr(value_node, depth)
     return Attribute(_identifier(name_node), value, Span(_span(name_node).start, value.span.end))
 
 
-def _block(tree: Tree[Token]) -> Block:
+def _block(tree: Tree[Token], depth: int) -> Block:
     kids = [c for c in tree.children if isinstance(c, (Tree, Token))]
     block_type = _identifier(kids[0])
     labels: list[str] = []
@@ -291,7 +324,7 @@ def _block(tree: Tree[Token]) -> Block:
         elif isinstance(child, Tree) and child.data == "identifier":
             labels.append(_identifier(child))
         elif isinstance(child, Tree) and child.data == "body":
-            body = _body(child)
+            body = _body(child, depth)
     return Block(block_type, tuple(labels), body, _span(tree))
 
 
@@ -332,16 +365,17 @@ def _unwrap(node: Tree[Token] | Token) -> Tree[Token] | Token:
 _LITERALS: dict[str, bool | None] = {"true": True, "false": False, "null": None}
 
 
-def _expr(node: Tree[Token] | Token) -> Expr:
+def _expr(node: Tree[Token] | Token, depth: int) -> Expr:
+    depth = _deeper(node, depth)
     inner = _unwrap(node)
     span = _span(node)
     if isinstance(inner, Token):
         return Expr(inner.type.lower(), span)
     data = inner.data
     if data == "object":
-        return ObjectExpr("object", span, tuple(_object_elem(e) for e in _child_trees(inner, "object_elem")))
+        return ObjectExpr("object", span, tuple(_object_elem(e, depth) for e in _child_trees(inner, "object_elem")))
     if data == "tuple":
-        return TupleExpr("tuple", span, tuple(_expr(i) for i in _significant(inner) if not isinstance(i, Token)))
+        return TupleExpr("tuple", span, tuple(_expr(i, depth) for i in _significant(inner) if not isinstance(i, Token)))
     if data == "string":
         raw, templated = _string_parts(inner)
         return StringExpr("string", span, raw, None if templated else unescape(raw))
@@ -359,30 +393,31 @@ def _expr(node: Tree[Token] | Token) -> Expr:
     if data == "identifier":
         return Traversal("traversal", span, _identifier(inner), ())
     if data in {"get_attr_expr_term", "index_expr_term"}:
-        return _traversal(inner, span)
+        return _traversal(inner, span, depth)
     if data == "function_call":
-        return _call(inner, span)
+        return _call(inner, span, depth)
     if data == "conditional":
         parts = [c for c in _significant(inner) if isinstance(c, Tree) or c.type != "QMARK"]
         if len(parts) == 3:
-            return Conditional("conditional", span, _expr(parts[0]), _expr(parts[1]), _expr(parts[2]))
+            return Conditional("conditional", span, _expr(parts[0], depth), _expr(parts[1], depth),
+                               _expr(parts[2], depth))
     return Expr(data, span)
 
 
-def _traversal(tree: Tree[Token], span: Span) -> Expr:
+def _traversal(tree: Tree[Token], span: Span, depth: int) -> Expr:
     steps: list[str | int | None] = []
     node: Tree[Token] | Token = tree
     while isinstance(node, Tree) and node.data in {"get_attr_expr_term", "index_expr_term"}:
         significant = _significant(node)
         base, step = significant[0], significant[-1]
-        steps.append(_step(step))
+        steps.append(_step(step, depth))
         node = _unwrap(base)
     if not (isinstance(node, Tree) and node.data == "identifier"):
         return Expr(tree.data, span)
     return Traversal("traversal", span, _identifier(node), tuple(reversed(steps)))
 
 
-def _step(node: Tree[Token] | Token) -> str | int | None:
+def _step(node: Tree[Token] | Token, depth: int) -> str | int | None:
     if not isinstance(node, Tree):
         return None
     if node.data == "get_attr":
@@ -391,7 +426,7 @@ def _step(node: Tree[Token] | Token) -> str | int | None:
         text = _identifier(node).lstrip(".")
         return int(text) if text.isdigit() else None
     if node.data == "braces_index":
-        key = _expr(_significant(node)[0])
+        key = _expr(_significant(node)[0], depth)
         if isinstance(key, StringExpr):
             return key.value
         if isinstance(key, Literal) and isinstance(key.value, int) and not isinstance(key.value, bool):
@@ -399,14 +434,14 @@ def _step(node: Tree[Token] | Token) -> str | int | None:
     return None
 
 
-def _call(tree: Tree[Token], span: Span) -> Call:
+def _call(tree: Tree[Token], span: Span, depth: int) -> Call:
     sig = _significant(tree)
     name = _identifier(sig[0])
     args_tree = next((c for c in sig[1:] if isinstance(c, Tree) and c.data == "arguments"), None)
     args: tuple[Expr, ...] = ()
     expand = False
     if args_tree is not None:
-        args = tuple(_expr(a) for a in _significant(args_tree) if isinstance(a, Tree))
+        args = tuple(_expr(a, depth) for a in _significant(args_tree) if isinstance(a, Tree))
         expand = any(isinstance(c, Token) and c.type == "ELLIPSIS" for c in args_tree.children)
     return Call("call", span, name, args, expand)
 
@@ -422,7 +457,7 @@ def _heredoc(tree: Tree[Token], span: Span) -> HeredocExpr:
     return HeredocExpr("heredoc", span, marker, trim, body)
 
 
-def _object_elem(tree: Tree[Token]) -> ObjectElem:
+def _object_elem(tree: Tree[Token], depth: int) -> ObjectElem:
     sig = _significant(tree)
     key_node, value_node = sig[0], sig[-1]
     key_inner = _unwrap(_significant(key_node)[0]) if isinstance(key_node, Tree) else key_node
@@ -434,7 +469,7 @@ def _object_elem(tree: Tree[Token]) -> ObjectElem:
         key = None if templated else unescape(raw)
     else:
         key = None
-    value = _expr(value_node)
+    value = _expr(value_node, depth)
     key_span = _span(key_node)
     return ObjectElem(key, key_span, value, Span(key_span.start, value.span.end))
 

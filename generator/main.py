@@ -7,10 +7,14 @@ load no parser, template engine or YAML library.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -137,6 +141,15 @@ def _output(output_format: str, quiet: bool, fail_on: FailOn, select: str | None
                   tuple(files), not no_cache, unused)
 
 
+def _guarded(paths: list[Path] | None) -> list[Path]:
+    """The paths to read (the current folder when none is given), which are also all that may be read or written."""
+    from . import fsguard
+
+    given = paths or [Path(".")]
+    fsguard.configure(given)
+    return given
+
+
 def _overrides(proxy: str | None, vpc_cidr: list[str] | None, no_proxy: list[str] | None,
                service_cidr: str | None) -> Overrides:
     from .config import Overrides
@@ -157,7 +170,7 @@ def check(paths: Paths = None,
 
     output = _output(output_format.value, quiet, fail_on, select, ignore, output_file, exit_zero, statistics,
                      color, no_cache, warn_unused_ignores, tuple(CheckFormat))
-    raise typer.Exit(command.run(paths or [Path(".")], config, output))
+    raise typer.Exit(command.run(_guarded(paths), config, output))
 
 
 @app.command(epilog="Example: eksproxy-gen fix infra/ --proxy http://proxy.corp.example:3128 --diff\n\n"
@@ -180,7 +193,7 @@ def fix(paths: Paths = None, proxy: ProxyOpt = None, vpc_cidr: VpcOpt = None, no
     write_back = WriteBack.DIFF if diff else WriteBack.CHECK if check_only else WriteBack.YES
     output = _output(output_format.value, quiet, fail_on, select, ignore, output_file, exit_zero, False, color,
                      no_cache, False, tuple(FixFormat))
-    raise typer.Exit(command.run(paths or [Path(".")], _overrides(proxy, vpc_cidr, no_proxy, service_cidr),
+    raise typer.Exit(command.run(_guarded(paths), _overrides(proxy, vpc_cidr, no_proxy, service_cidr),
                                  config, write_back, output))
 
 
@@ -206,6 +219,7 @@ def render(proxy: ProxyOpt = None, vpc_cidr: VpcOpt = None, no_proxy: NoProxyOpt
     """Print the generated parts for an AL2023 node group, or the whole user data a group's nodes receive."""
     from .commands import render as command
 
+    _guarded([Path(group.rpartition(":")[0] or ".")] if group else None)
     raise typer.Exit(command.run(_overrides(proxy, vpc_cidr, no_proxy, service_cidr), config, ipv6,
                                  output_format.value, group))
 
@@ -238,24 +252,75 @@ def rules_path() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command line and return its exit code; expected errors become one line on stderr, never a traceback."""
+    """Run one command line and return its exit code; expected errors become one line on stderr, never a traceback.
+
+    SIGTERM (a CI job cancelled, a container stopped) ends the run as Ctrl-C
+    does: temporary files are removed, and the files already rewritten are
+    listed, so nobody has to guess what a stopped ``fix`` changed.
+    """
+    from . import fsguard
+
     args = list(sys.argv[1:] if argv is None else argv)
     if not args:
         args = ["--help"]
+    previous = _on_signals()
     try:
         app(args=args, prog_name="eksproxy-gen")
     except SystemExit as exc:
+        if _stopped_by is not None:  # Typer turns KeyboardInterrupt into exit 130, saying nothing
+            return _interrupted(_stopped_by)
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except EksproxyError as exc:
         print(f"eksproxy-gen: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("eksproxy-gen: interrupted", file=sys.stderr)
-        return 130
+        return _interrupted(_stopped_by or signal.SIGINT)
     except Exception as exc:
+        if _stopped_by is not None:  # a forked worker stopped by the same signal broke the pool first
+            return _interrupted(_stopped_by)
         if os.environ.get("EKSPROXY_GEN_DEBUG"):
             raise
         print(f"eksproxy-gen: internal error: {type(exc).__name__}: {exc} "
               "(set EKSPROXY_GEN_DEBUG=1 for a traceback; please report it)", file=sys.stderr)
         return 3
+    finally:
+        fsguard.remove_temporaries()
+        fsguard.reset()
+        _restore_signals(previous)
     return 0
+
+
+def _interrupted(signum: int) -> int:
+    """One line for a stopped run, then the files it had already rewritten; exit 128 + the signal's number."""
+    from . import fsguard
+
+    fsguard.remove_temporaries()
+    print("eksproxy-gen: interrupted", file=sys.stderr)
+    done = fsguard.rewritten()
+    if done:
+        print(f"eksproxy-gen: files already rewritten: {', '.join(done)}", file=sys.stderr)
+    return 128 + signum
+
+
+_stopped_by: int | None = None
+Handler = Callable[[int, FrameType | None], Any] | int | None
+
+
+def _stop(signum: int, _frame: FrameType | None) -> None:
+    """Ctrl-C and SIGTERM become KeyboardInterrupt, so every ``finally`` runs; the signal is remembered."""
+    global _stopped_by
+    _stopped_by = signum
+    raise KeyboardInterrupt
+
+
+def _on_signals() -> dict[int, Handler]:
+    global _stopped_by
+    _stopped_by = None
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+
+def _restore_signals(previous: dict[int, Handler]) -> None:
+    for number, handler in previous.items():
+        signal.signal(number, handler if handler is not None else signal.SIG_DFL)

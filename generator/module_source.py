@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs
 
+from . import fsguard
+
 SUBMODULES = {"modules/eks-managed-node-group": "eks_managed", "modules/self-managed-node-group": "self_managed"}
 MAX_MAJOR = 40
 _REGISTRY = re.compile(
@@ -141,9 +143,13 @@ def constraint_majors(constraint: str) -> frozenset[int] | None:
 
 
 def copy_majors(folder: Path) -> frozenset[int] | None:
-    """The majors a local copy of the module can be, from the inputs its ``variables.tf`` declares."""
+    """The majors a local copy of the module can be, from the inputs its ``variables.tf`` declares.
+
+    A copy outside the paths given is not read (fsguard): None, as for a copy
+    whose inputs do not tell.
+    """
     try:
-        text = (folder / "variables.tf").read_text(encoding="utf-8", errors="replace")
+        text = fsguard.read_bytes(folder / "variables.tf").decode("utf-8", errors="replace")
     except OSError:
         return None
     if re.search(r'variable\s+"kubernetes_version"', text):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import fsguard
+
 BOM = b"\xef\xbb\xbf"
 
 
@@ -35,7 +37,8 @@ class SourceFile:
 
 
 def read_source(path: Path) -> SourceFile:
-    return source_from_bytes(path, path.read_bytes())
+    """A file's text, read through the guard: fsguard.Refused (an OSError) when it may not be read."""
+    return source_from_bytes(path, fsguard.read_bytes(path))
 
 
 def source_from_bytes(path: Path, raw: bytes) -> SourceFile:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -44,22 +43,62 @@ def _hidden(text: str) -> str:
 
 
 def command() -> list[str]:
-    """How to run eksproxy-gen: $EKSPROXY_GEN, the script installed beside this file, or the one on PATH."""
+    """How to run eksproxy-gen: one absolute, resolved path, found once, before any folder is scanned.
+
+    The checks run eksproxy-gen with the scanned folder as the working folder,
+    and that folder may be a pull request's: a relative path there would run
+    whatever the pull request put at that path. So the command is
+    ``$EKSPROXY_GEN`` (an absolute path, or a bare name looked up on PATH),
+    else the script installed beside this file, else the first ``eksproxy-gen``
+    on PATH, where relative PATH entries (``.``, ``bin``, an empty entry) are
+    skipped; whichever it is, it is resolved to its real absolute path.
+    """
+    if _COMMAND:
+        return list(_COMMAND)
+    _COMMAND.append(_locate())
+    return list(_COMMAND)
+
+
+_COMMAND: list[str] = []
+
+
+def _locate() -> str:
     explicit = os.environ.get(ENV_COMMAND)
     if explicit:
-        return [explicit]
+        if os.path.isabs(explicit):
+            return _executable(explicit, f"{ENV_COMMAND}={explicit}")
+        if os.sep in explicit or (os.altsep and os.altsep in explicit):
+            raise FileNotFoundError(f"{ENV_COMMAND}={explicit} is a relative path, which would be looked for in "
+                                    "each scanned folder; give an absolute path")
+        return _on_path(explicit, f"{ENV_COMMAND}={explicit}")
     here = Path(os.path.abspath(__file__))
     for prefix in here.parents:
         for candidate in (prefix / "bin" / "eksproxy-gen", prefix / "Scripts" / "eksproxy-gen.exe"):
             if candidate.is_file() and os.access(candidate, os.X_OK):
-                return [str(candidate)]
+                return os.path.realpath(candidate)
         if (prefix / "pyvenv.cfg").is_file():
             break
-    found = shutil.which("eksproxy-gen")
-    if found:
-        return [found]
-    raise FileNotFoundError("eksproxy-gen is not installed where checkov can run it; install it (pipx install "
-                            f"eksproxy-gen) or set {ENV_COMMAND} to its path")
+    return _on_path("eksproxy-gen", "eksproxy-gen")
+
+
+def _on_path(name: str, what: str) -> str:
+    """The first executable ``name`` in a PATH folder given as an absolute path, resolved."""
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        if not os.path.isabs(folder):
+            continue
+        candidate = os.path.join(folder, name)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return os.path.realpath(candidate)
+    raise FileNotFoundError(f"{what} is not installed where checkov can run it (relative PATH entries are not "
+                            f"searched); install it (pipx install eksproxy-gen) or set {ENV_COMMAND} to its "
+                            "absolute path")
+
+
+def _executable(path: str, what: str) -> str:
+    real = os.path.realpath(path)
+    if not (os.path.isfile(real) and os.access(real, os.X_OK)):
+        raise FileNotFoundError(f"{what}: no such executable file")
+    return real
 
 
 def _run(args: list[str], cwd: Path | None = None) -> tuple[int, str, str]:

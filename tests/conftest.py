@@ -6,12 +6,13 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from eksproxy_gen import main
+from eksproxy_gen import fsguard, main
 from eksproxy_gen.model import NodeGroup
 from eksproxy_gen.pipeline.analysis import FolderInput, analyse
 from eksproxy_gen.policy.settings import Settings
@@ -32,13 +33,16 @@ class Result:
 
 
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every test runs in its own empty folder, so no .eksproxy-gen.toml from elsewhere is found."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("FORCE_COLOR", raising=False)
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    monkeypatch.delenv("EKSPROXY_GEN_MAX_FILE_BYTES", raising=False)
     monkeypatch.setenv("EKSPROXY_GEN_CACHE_DIR", str(tmp_path.parent / f"{tmp_path.name}-cache"))
+    yield
+    fsguard.reset()
 
 
 @pytest.fixture
@@ -88,7 +92,8 @@ def fmt_clean(path: Path) -> bool:
 
 
 def node_groups(path: Path) -> list[NodeGroup]:
-    """The node groups eksproxy-gen reads from one file (its folder gives locals)."""
+    """The node groups eksproxy-gen reads from one file (its folder gives locals), given as the CLI would be."""
+    fsguard.configure([path])
     result = analyse(FolderInput(path.parent, (path,), Settings()))
     return [g.group for g in result.groups]
 

@@ -209,3 +209,22 @@ def test_a_missing_eksproxy_gen_fails_loudly(tmp_path: Path) -> None:
                           env={"EKSPROXY_GEN": str(tmp_path / "no-such-command"), "PATH": "/usr/bin:/bin"})
     assert [(r.check_id, r.result) for r in records] == [("CKV_EKSPROXY_SETUP", "FAILED")]
     assert "no-such-command" in records[0].details[0]
+
+
+def test_the_checks_never_run_an_eksproxy_gen_found_relative_to_the_scanned_folder(tmp_path: Path) -> None:
+    """A pull request commits bin/eksproxy-gen; checkov scans it with a relative PATH entry, or with a relative
+    $EKSPROXY_GEN. The checks run the installed eksproxy-gen, or say they cannot, never the committed one."""
+    root = tmp_path / "missing"
+    shutil.copytree(FIXTURES / "checkov" / "missing", root)
+    marker = tmp_path / "the-pull-request-ran-code"
+    hostile = root / "bin" / "eksproxy-gen"
+    hostile.parent.mkdir()
+    hostile.write_text(f"#!/bin/sh\ntouch '{marker}'\nexit 1\n")
+    hostile.chmod(0o755)
+    on_path = run_checkov(VERSIONS[0], root, env={"EKSPROXY_GEN": "", "PATH": f"bin::{CLI.parent}:/usr/bin:/bin"})
+    assert not marker.exists()
+    assert ("CKV_EKSPROXY_1", "FAILED") in {(r.check_id, r.result) for r in on_path}
+    relative = run_checkov(VERSIONS[0], root, env={"EKSPROXY_GEN": "bin/eksproxy-gen"})
+    assert not marker.exists()
+    assert [(r.check_id, r.result) for r in relative] == [("CKV_EKSPROXY_SETUP", "FAILED")]
+    assert "EKSPROXY_GEN=bin/eksproxy-gen is a relative path" in relative[0].details[0]

@@ -112,6 +112,7 @@ def test_fix_without_a_proxy_is_a_usage_error(cli, tmp_path: Path) -> None:
 
 
 def test_config_file_is_found_upward_and_flags_override(cli, tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()  # the repository's root, up to which settings are looked for
     (tmp_path / ".eksproxy-gen.toml").write_text('proxy = "http://from-config:3128"\nvpc_cidrs = ["10.0.0.0/16"]\n')
     nested = tmp_path / "envs" / "prod"
     nested.mkdir(parents=True)

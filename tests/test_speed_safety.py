@@ -446,6 +446,7 @@ def _collections(monkeypatch: pytest.MonkeyPatch) -> list[list[Path]]:
 def tree(tmp_path: Path) -> Path:
     root = tmp_path / "repo" / "infra"
     generate(root, stacks=12, eks=3, seed=7)
+    (tmp_path / "repo" / ".git").mkdir()  # a repository: settings are looked for up to its root
     stack = root / "team-00" / "stack-0000"
     stack.mkdir(parents=True, exist_ok=True)
     (stack / "main.tf").write_text(CALL)

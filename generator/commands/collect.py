@@ -16,7 +16,12 @@ from ..report import FileError
 
 @dataclass
 class Collected:
-    """Files with their settings, and one error per configuration file that could not be used."""
+    """Files with their settings, and one error per configuration file that could not be used.
+
+    ``errors`` also hold every folder that could not be listed and every file
+    that may not be read (fsguard), so such files never reach a reader or the
+    cache, and the run still fails on them.
+    """
 
     files: list[tuple[Path, Settings]] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
@@ -51,6 +56,8 @@ def collect(paths: list[Path], resolver: ConfigResolver) -> Collected:
                 broken.add(exc.path)
                 out.errors.append(FileError(display_name(exc.path), exc.line,
                                             f"{exc.message}; the Terraform files it governs were not read"))
+    for path, why in out.walked.refused:
+        out.errors.append(FileError(display_name(path), 1, why))
     out.settings_files, out.settings_absent = resolver.consulted()
     return out
 

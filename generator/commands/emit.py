@@ -8,10 +8,13 @@ output file, note or job summary can print one.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import tempfile
 from pathlib import Path
 
+from .. import fsguard
 from ..errors import UsageError
 from ..formats import text as plain
 from ..formats.escape import printable
@@ -55,10 +58,8 @@ def coloured(output: Output) -> bool:
 def emit(report: Report, output: Output, kind: str) -> None:
     """Write the report where it was asked for; then notes, statistics and the summary on stderr."""
     report = redacted(report)
-    redirected = False
-    for name, path in output.files:
-        _write(path, render(name or output.format, report, kind))
-        redirected |= name is None
+    redirected = any(name is None for name, _path in output.files)
+    _write([(path, render(name or output.format, report, kind)) for name, path in output.files])
     if output.statistics:
         sys.stdout.write(plain.statistics(report))
     elif not redirected:
@@ -108,12 +109,56 @@ def _diff(diff: str, display: str) -> str:
     return diff
 
 
-def _write(path: Path, text: str) -> None:
+def _write(files: list[tuple[Path, str]]) -> None:
+    """Write every report file or none (a usage error leaves none behind).
+
+    Each goes to a temporary file beside it, and only when all are written
+    are they renamed into place. A report is never written through a
+    symbolic link committed in the repository, nor into ``.git`` (fsguard).
+    A target outside the repository that is a link or not a regular file
+    (``/dev/stdout``, ``/dev/null``) is written into directly, never replaced.
+    """
+    staged: list[tuple[str, str]] = []
+    direct: list[tuple[str, str]] = []
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text + "\n", encoding="utf-8")
+        for path, text in files:
+            try:
+                target = fsguard.report_target(path)
+                if os.path.islink(target) or (os.path.exists(target) and not os.path.isfile(target)):
+                    direct.append((target, text))
+                    continue
+                folder, name = os.path.split(target)
+                os.makedirs(folder, exist_ok=True)
+                fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".eksproxy-gen", dir=folder)
+                fsguard.hold_temporary(temporary)
+                staged.append((temporary, target))
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    handle.write(text + "\n")
+                os.chmod(temporary, 0o666 & ~_umask())
+            except fsguard.Refused as exc:
+                raise UsageError(f"--output-file {path}: {exc.message}; not written") from None
+            except OSError as exc:
+                raise UsageError(f"--output-file {path}: {exc.strerror or exc}") from None
+        for temporary, target in staged:
+            os.replace(temporary, target)
+        for target, text in direct:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NONBLOCK, 0o666)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text + "\n")
     except OSError as exc:
-        raise UsageError(f"--output-file {path}: {exc.strerror or exc}") from None
+        raise UsageError(f"--output-file: {exc.strerror or exc}") from None
+    finally:
+        for temporary, _target in staged:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+            fsguard.release_temporary(temporary)
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it, so set back at once): report files get the usual mode."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _github_summary(report: Report, output: Output) -> None:

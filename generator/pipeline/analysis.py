@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .. import fsguard, yaml_text
 from ..discover import SUFFIXES, YAML_SUFFIXES, folder_files, might_call_eks, outside_dependencies
 from ..errors import ParseError
 from ..evaluate import Scope
@@ -30,6 +31,7 @@ from ..model import ModuleCall, read_modules
 from ..policy.controller import evaluate_controller
 from ..policy.judge import evaluate_group
 from ..policy.nodeclass import evaluate_nodeclass
+from ..policy.nodeconfig import templated
 from ..policy.rules import Finding, TargetKey
 from ..report import FileError
 from ..source import SourceError, SourceFile, encoding_error, read_source, source_from_bytes
@@ -98,7 +100,11 @@ class _Reader:
     def bytes_of(self, path: Path) -> bytes | None:
         if path not in self.raw:
             try:
-                self.raw[path] = path.read_bytes()
+                self.raw[path] = fsguard.read_bytes(path)
+            except fsguard.Refused as exc:
+                if path in self.inp.targets:
+                    self.errors[path] = FileError(display_name(path), 1, f"{exc.message}; not read")
+                return None
             except OSError as exc:
                 if path in self.inp.targets:
                     why = (f"is a symbolic link to {os.readlink(path)}, which does not exist" if path.is_symlink()
@@ -137,10 +143,18 @@ class _Reader:
         if raw is None or not might_call_eks(raw, self.inp.folder):
             return None
         try:
-            return source_from_bytes(path, raw)
+            source = source_from_bytes(path, raw)
         except SourceError as exc:
             self.errors[path] = FileError(display_name(path), exc.line, exc.message)
             return None
+        if path not in self.inp.texts and b"{{" not in raw and not templated(source.text):
+            try:
+                yaml_text.documents(source.text)
+            except yaml_text.YamlTextError as exc:  # a node class that cannot be read must not pass as none
+                self.errors[path] = FileError(display_name(path), exc.line,
+                                              f"names EC2NodeClass but cannot be read: {exc.message}")
+                return None
+        return source
 
     def check_encoding(self, path: Path, raw: bytes) -> None:
         """A target that need not be parsed must still be text: say so when it is not UTF-8."""
@@ -164,14 +178,24 @@ class _Reader:
                 self.load(path)
 
     def read_text(self, path: Path) -> str | None:
-        """A file read by ``file()``/``templatefile()``: text, or None when it cannot be read."""
-        self.read.add(path)
+        """A file read by ``file()``/``templatefile()``: text, or None when it cannot be read.
+
+        fsguard.Refused propagates (``file()`` says why the value is unknown);
+        a refused file is not a dependency either, so the cache never opens it.
+        """
         if path in self.inp.texts:
+            self.read.add(path)
             return self.inp.texts[path]
         try:
-            return read_source(path).text
+            source = read_source(path)
+        except fsguard.Refused:
+            raise
         except (OSError, SourceError):
+            if fsguard.trackable(path):
+                self.read.add(path)
             return None
+        self.read.add(path)
+        return source.text
 
 
 def analyse(inp: FolderInput, reuse: Mapping[Path, Loaded] | None = None) -> FolderResult:

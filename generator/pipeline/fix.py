@@ -15,6 +15,7 @@ from enum import Enum
 from functools import partial
 from pathlib import Path
 
+from .. import fsguard
 from ..cache import ResultCache
 from ..edits import CannotEdit
 from ..errors import UsageError
@@ -25,9 +26,9 @@ from ..policy.settings import Settings
 from ..policy.values import shorten
 from ..report import FileError, Report
 from ..source import SourceError, SourceFile, read_source
-from ..write import WriteError, atomic_write
+from ..write import FolderNotWritten, replace_all, uninterrupted
 from .analysis import FolderResult, analyse
-from .check import Progress
+from .check import Progress, add_folder
 from .fix_report import Outcome, report_fixes
 from .inputs import FolderInput, display_name, folders
 from .settle import Settler, analysed, failure_report
@@ -55,13 +56,19 @@ class Write:
 
 @dataclass(frozen=True)
 class FolderFix:
+    """A folder's fix report, its writes, and its check report: what stands when the writes cannot all be made."""
+
     report: Report
     writes: tuple[Write, ...] = ()
+    on_disk: Report | None = None
 
 
 def fix(files: list[tuple[Path, Settings]], write_back: WriteBack, rule_filter: RuleFilter = ALL_RULES,
         progress: Progress | None = None, roots: tuple[Path, ...] = (), cache: ResultCache | None = None) -> Report:
-    """Fix every folder; the report lists them in the order they were found, however their results arrive."""
+    """Fix every folder; the report lists them in the order they were found, however their results arrive.
+
+    ``roots`` is no longer used: what may be written is fsguard's to say, from the paths the run was given.
+    """
     inputs = folders(files)
     settler = Settler(rule_filter, cache)
     results: dict[int, Report] = {}
@@ -77,9 +84,7 @@ def fix(files: list[tuple[Path, Settings]], write_back: WriteBack, rule_filter: 
     settler.save()
     done = list(analysed(pending, partial(fix_folder, rule_filter=rule_filter, write_back=write_back), _failed))
     for inp, folder in done:
-        if write_back is WriteBack.YES:
-            _write(folder, roots)
-        results[id(inp)] = folder.report
+        results[id(inp)] = _write(folder) if write_back is WriteBack.YES else folder.report
         if progress:
             progress(len(inp.targets))
     report = Report(mode=write_back.value)
@@ -93,14 +98,30 @@ def _failed(inp: FolderInput, why: str) -> FolderFix:
     return FolderFix(failure_report(inp, why))
 
 
-def _write(folder: FolderFix, roots: tuple[Path, ...]) -> None:
-    for write in folder.writes:
+def _write(folder: FolderFix) -> Report:
+    """Write a folder's files, all or none; the report of what stands afterwards.
+
+    When one file cannot be written, the others are put back and the folder
+    is reported as it is on disk: its findings, not fixed, and why.
+    Ctrl-C and SIGTERM wait until the folder is written or put back.
+    """
+    if not folder.writes:
+        return folder.report
+    with uninterrupted():
         try:
-            atomic_write(write.path, write.data, write.expected, roots)
-        except WriteError as exc:
-            outcome = folder.report.outcome(display_name(write.path))
-            outcome.changed = False
-            outcome.errors.append(FileError(outcome.display, 1, str(exc)))
+            replace_all([(w.path, w.data, w.expected) for w in folder.writes])
+        except FolderNotWritten as exc:
+            report = folder.on_disk or Report(mode=folder.report.mode)
+            others = [display_name(w.path) for w in folder.writes if w.path != exc.path]
+            why = exc.why + (f"; so {', '.join(others)} of the same folder kept their bytes too" if others else "")
+            report.outcome(display_name(exc.path)).errors.append(FileError(display_name(exc.path), 1, why))
+            for path, problem in exc.not_restored:
+                report.outcome(display_name(path)).errors.append(
+                    FileError(display_name(path), 1, f"rewritten, and could not be put back: {problem}"))
+            return report
+        for write in folder.writes:
+            fsguard.note_rewritten(display_name(write.path))
+    return folder.report
 
 
 def fix_folder(inp: FolderInput, rule_filter: RuleFilter, write_back: WriteBack) -> FolderFix:
@@ -113,7 +134,11 @@ def fix_folder(inp: FolderInput, rule_filter: RuleFilter, write_back: WriteBack)
         for path, text in outcome.verdict.trial.texts.items():
             source = outcome.sources[path]
             writes.append(Write(path, source.encode(text), source.raw))
-    return FolderFix(report, tuple(writes))
+    on_disk = None
+    if writes:
+        on_disk = Report(mode=write_back.value)
+        add_folder(on_disk, outcome.before, outcome.seen)
+    return FolderFix(report, tuple(writes), on_disk)
 
 
 def _plan_folder(inp: FolderInput, rule_filter: RuleFilter) -> Outcome:

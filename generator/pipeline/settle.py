@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from .. import fsguard
 from ..cache import ResultCache, context_key, tool_fingerprint
 from ..discover import YAML_SUFFIXES, folder_names, might_call_eks, outside_dependencies
 from ..errors import EksproxyError
@@ -79,7 +80,7 @@ class Settler:
 
 @lru_cache(maxsize=64)
 def _run_context(settings: Settings, rule_filter: RuleFilter) -> str:
-    return context_key(tool_fingerprint(), settings, rule_filter, os.getcwd())
+    return context_key(tool_fingerprint(), settings, rule_filter, os.getcwd(), fsguard.roots())
 
 
 def folder_files(inp: FolderInput) -> list[str]:
@@ -96,9 +97,8 @@ def quiet_folder(inp: FolderInput, rule_filter: RuleFilter) -> FolderCheck | Non
     targets = {str(p): p for p in inp.targets}
     for name in folder_files(inp):
         try:
-            with open(name, "rb") as handle:
-                raw = handle.read()
-        except OSError:
+            raw = fsguard.read_bytes(name)
+        except OSError:  # refused too: the folder is analysed, which says why
             return None
         if might_call_eks(raw, inp.folder):
             return None

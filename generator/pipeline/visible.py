@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .. import fsguard
 from ..filters import Directives, RuleFilter, Suppressed, parse_directives, suppression_for
 from ..policy.rules import RULES_BY_ID, Finding, TargetKey
 from ..report import Notice
@@ -94,7 +95,8 @@ def _path_of(result: FolderResult, display: str) -> Path:
 
 
 def _read(path: Path) -> str:
+    """A file's text for its ignore comments only; one that may not be read (fsguard) has none."""
     try:
-        return path.read_text(encoding="utf-8", errors="replace")
+        return fsguard.read_bytes(path).decode("utf-8", errors="replace")
     except OSError:
         return ""

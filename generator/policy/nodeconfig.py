@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import yaml
 
 from . import template_text
+from ..limits import MAX_ALIAS_NODES, MAX_NESTING
 
 KIND = "NodeConfig"
 _PLACEHOLDER = "eksproxygen0interp{}0"
@@ -21,7 +22,91 @@ PLACEHOLDER = re.compile(r"eksproxygen0interp(\d+)0")
 
 Environment = dict[str, dict[str, str]]
 
-LOADER: type[yaml.SafeLoader | yaml.CSafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+class YamlTooLarge(yaml.YAMLError):
+    """A YAML document whose aliases expand past MAX_ALIAS_NODES, that nests past MAX_NESTING, or that holds
+    itself; ``problem`` and ``problem_mark`` as PyYAML's own errors have them, so every caller reports it alike."""
+
+    def __init__(self, problem: str, mark: yaml.Mark | None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.problem_mark = mark
+
+
+def _measured(node: yaml.Node | None) -> yaml.Node | None:
+    if node is not None:
+        measure(node)
+    return node
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing documents that would expand or recurse past the limits (see measure)."""
+
+    def get_node(self) -> yaml.Node | None:
+        return _measured(super().get_node())
+
+    def get_single_node(self) -> yaml.Node | None:
+        return _measured(super().get_single_node())
+
+
+LOADER: type[yaml.SafeLoader | yaml.CSafeLoader] = _BoundedLoader
+
+if hasattr(yaml, "CSafeLoader"):
+
+    class _BoundedCLoader(yaml.CSafeLoader):
+        """The same with libyaml's parser, several times faster: what eksproxy-gen uses when it is installed."""
+
+        def get_node(self) -> yaml.Node | None:
+            return _measured(super().get_node())
+
+        def get_single_node(self) -> yaml.Node | None:
+            return _measured(super().get_single_node())
+
+    LOADER = _BoundedCLoader
+
+
+def measure(root: yaml.Node) -> None:
+    """Raise YamlTooLarge when a composed document, aliases expanded, nests or grows past the limits.
+
+    Composing shares an alias's node, so it costs nothing; what expands is what
+    comes after (building Python objects, walking the nodes), which is why
+    every document is measured here, in the one loader, once composed. The
+    walk is iterative, with a memo per node, so measuring a billion-laughs
+    document costs as little as composing it: each node's (nodes it expands
+    to, depth) is computed once, from its children's.
+    """
+    sizes: dict[int, tuple[int, int]] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        children = _children(node)
+        if done:
+            open_nodes.discard(key)
+            size = 1 + sum(sizes[id(c)][0] for c in children)
+            depth = 1 + max((sizes[id(c)][1] for c in children), default=0)
+            sizes[key] = (size, depth)
+            if depth > MAX_NESTING:
+                raise YamlTooLarge(f"it nests more than {MAX_NESTING} levels deep", node.start_mark)
+            if size - len(sizes) > MAX_ALIAS_NODES:
+                raise YamlTooLarge(f"its aliases expand to more than {MAX_ALIAS_NODES:,} nodes (a YAML alias "
+                                   "bomb?)", node.start_mark)
+            continue
+        if key in sizes:
+            continue
+        if key in open_nodes:
+            raise YamlTooLarge("an alias refers to a collection that holds it", node.start_mark)
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in children if id(child) not in sizes)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [item for pair in node.value for item in pair]
+    return []
 
 
 @dataclass(frozen=True)
