@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import yaml
 
-from . import template_text
 from ..limits import MAX_ALIAS_NODES, MAX_NESTING
+from . import template_text
 
 KIND = "NodeConfig"
 _PLACEHOLDER = "eksproxygen0interp{}0"
