@@ -17,8 +17,9 @@ from pathlib import Path
 from . import module_source
 from .evaluate import Entry, FileSite, Known, ListV, MapV, Scope, Site, Unknown, Value
 from .hcl import Block, Document, HeredocExpr
+from .policy import module_versions
 from .policy.facts import GroupFacts, ModuleFacts, Opaque, Origin, Part
-from .policy.rules import NOT_STATIC, Finding, TargetRef
+from .policy.rules import NOT_STATIC, PROXY_INEFFECTIVE, UNSUPPORTED, Finding, TargetRef
 from .policy.template_text import interpolations
 from .policy.values import normalize, one_line
 
@@ -28,14 +29,6 @@ DEFAULTS_MAPS = {"eks_managed_node_groups": "eks_managed_node_group_defaults",
 SUBMODULE_MAP = "module"
 PARTS = "cloudinit_pre_nodeadm"
 POST_PARTS = "cloudinit_post_nodeadm"
-_V21_ARGS = {"name", "kubernetes_version", "addons", "service_ipv4_cidr", "ip_family", "endpoint_public_access",
-             "endpoint_private_access", "enabled_log_types", "compute_config"}
-_V20_ARGS = {"cluster_name", "cluster_version", "cluster_addons", "cluster_service_ipv4_cidr", "cluster_ip_family",
-             "eks_managed_node_group_defaults", "self_managed_node_group_defaults", "cluster_endpoint_public_access",
-             "cluster_endpoint_private_access", "cluster_enabled_log_types"}
-_V19_ONLY = {"manage_aws_auth_configmap", "create_aws_auth_configmap", "aws_auth_roles", "aws_auth_users",
-             "aws_auth_accounts"}
-_V20_ONLY = {"access_entries", "authentication_mode", "enable_cluster_creator_admin_permissions"}
 _INTERPOLATION = re.compile(r"\$\{\s*([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[\d+\])+)\s*\}")
 
 Display = Callable[[Path], str]
@@ -108,88 +101,114 @@ def _looks_like_eks(args: MapV, kind: str) -> bool:
     """A private-registry module named eks/aws counts when its arguments are terraform-aws-eks's."""
     names = set(args.keys())
     if kind == "root":
-        return bool(names & set(GROUP_MAPS)) and bool(names & (_V21_ARGS | _V20_ARGS))
+        return bool(names & set(GROUP_MAPS)) and bool(names & (module_versions.every_input() - set(GROUP_MAPS)))
     return bool(names & {"cluster_name", "cluster_service_cidr", "cluster_endpoint", "cluster_auth_base64"})
 
 
-def _majors(found: module_source.Source, args: MapV, folder: Path, source: str) -> tuple[frozenset[int], str]:
-    """The majors the call can be, and (when not pinned) how they were inferred from its arguments."""
-    candidates: frozenset[int] | None = None
+def _versions(found: module_source.Source, args: MapV, folder: Path, source: str) -> tuple[frozenset[str], str]:
+    """The release the call will run, and (when the source does not pin it) how it was inferred.
+
+    A version constraint, a git tag or a local copy's declared inputs name the
+    candidates, and ``terraform init`` installs the newest of them: that is the
+    release judged. Without one, the candidates are the releases whose root
+    module takes every argument the call gives (Terraform rejects an unknown
+    one): a verdict then holds only where all of them agree, and says so.
+    """
+    every = frozenset(module_versions.released())
+    candidates: frozenset[str] | None = None
+    pool = every
     why = ""
-    if found.ref_major is not None:
-        candidates = frozenset({found.ref_major})
+    if found.ref is not None:
+        candidates = module_versions.ref_versions(found.ref)
+        why = f"the git ref {found.ref[:12]} is not a version tag"
     elif source.startswith((".", "/")):
-        candidates = module_source.copy_majors((folder / source.partition("//")[0]).resolve())
-        why = "the local copy's inputs do not tell its version"
+        declared = module_source.copy_inputs(module_source.copy_root(source, folder))
+        if declared is None:
+            why = "the local copy's variables.tf was not read"
+        else:
+            candidates = module_versions.declaring(declared)
+            pool = module_versions.declaring_at_least(declared) or every
+            why = "the local copy's variables.tf matches no release exactly"
     else:
         version = args.get("version")
         if isinstance(version, Known) and isinstance(version.value, str):
-            candidates = module_source.constraint_majors(version.value)
-            why = f'version "{version.value}" admits more than one major'
-        elif found.ref:
-            why = f"the git ref {found.ref[:12]} is not a version tag"
+            candidates = module_versions.constraint_versions(version.value)
+            why = f'version "{version.value}" cannot be read'
         else:
             why = "no version is given"
-    every = frozenset(range(0, module_source.MAX_MAJOR + 1))
-    candidates = candidates if candidates else every
-    if len(candidates) == 1:
-        return candidates, ""
-    names = set(args.keys())
-    inferred = set(candidates)
-    clues: set[str] = set()
-    if names & _V21_ARGS and not names & _V20_ARGS:
-        inferred &= set(range(21, module_source.MAX_MAJOR + 1))
-        clues = names & _V21_ARGS
-    elif names & _V20_ARGS and not names & _V21_ARGS:
-        inferred &= set(range(0, 21))
-        clues = names & _V20_ARGS
-        if names & _V19_ONLY:
-            inferred &= set(range(0, 20))
-            clues |= names & _V19_ONLY
-        elif names & _V20_ONLY:
-            inferred &= {20}
-            clues |= names & _V20_ONLY
-    if not inferred or inferred == set(candidates):
-        return candidates, f"{why}, and its arguments do not tell"
-    low, high = min(inferred), max(inferred)
-    shown = f"v{low}" if low == high else f"v{low} or later" if high >= 21 else f"v{high} or earlier"
-    return frozenset(inferred), (f"module version taken as {shown} from its arguments "
-                                 f"({', '.join(sorted(clues)[:3])}) because {why}")
+    if candidates:
+        accepted = module_versions.accepting(set(args.keys()), candidates)
+        return frozenset({module_versions.newest(accepted or candidates)}), ""
+    inferred = module_versions.accepting(set(args.keys()), pool)
+    if not inferred:
+        return pool, f"{why}, and no release takes all of its arguments"
+    clues = sorted(set(args.keys()) - module_versions.META_ARGUMENTS - set(GROUP_MAPS))
+    named = f" ({', '.join(clues[:3])}{', ...' if len(clues) > 3 else ''})" if clues else ""
+    return inferred, (f"module release taken as {module_versions.span(inferred)} from the inputs its "
+                      f"arguments{named} name, because {why}")
+
+
+def _version_findings(facts: ModuleFacts, args: MapV) -> tuple[list[Finding], set[str]]:
+    """The call's releases are not supported, or a node-group map it gives is not an input of them (then the map
+    is ignored, as Terraform would never pass it on)."""
+    ref = TargetRef(facts.name, facts.file, facts.line, SUBMODULE_MAP, None, facts.file, facts.line)
+    if module_versions.unsupported(facts.versions):
+        return [ref.finding(UNSUPPORTED, f"terraform-aws-eks {module_versions.span(facts.versions)} is not "
+                                         "supported by eksproxy-gen (it judges v19 to v21; worker_groups and "
+                                         "node_groups are not read): this module's node groups were not judged")], set()
+    found: list[Finding] = []
+    ignored: set[str] = set()
+    missing = module_versions.removed_inputs(set(args.keys()), facts.versions)
+    for name in (*DEFAULTS_MAPS.values(), *GROUP_MAPS):
+        lacking = missing.get(name)
+        if lacking is not None and lacking == facts.versions:
+            line = next((e.line for e in args.entries if e.key == name), facts.line)
+            found.append(ref.finding(PROXY_INEFFECTIVE, f"{name} is not an input of terraform-aws-eks "
+                                                        f"{module_versions.span(lacking)} (Terraform rejects the "
+                                                        "call): nothing in it reaches a node group", line=line))
+            ignored.add(name)
+    return found, ignored
 
 
 def _module_call(doc: Document, path: Path, block: Block, found: module_source.Source, args: MapV, scope: Scope,
                  display: Display, settings_refs: Iterable[str]) -> ModuleCall:
     name = block.labels[0]
     source = args.get("source")
-    majors, basis = _majors(found, args, path.parent, source.value if isinstance(source, Known)
-                            and isinstance(source.value, str) else "")
+    versions, basis = _versions(found, args, path.parent, source.value if isinstance(source, Known)
+                                and isinstance(source.value, str) else "")
     line = doc.line_of(block.span.start)
     facts = ModuleFacts(
-        name=name, file=display(path), line=line, majors=majors, major_basis=basis,
+        name=name, file=display(path), line=line, versions=versions, version_basis=basis,
         service_cidr=_service_cidr(args, name),
         ipv6=_literal_str(args.get("ip_family") or args.get("cluster_ip_family")) == "ipv6",
         private_endpoint=_literal_bool(args.get("endpoint_private_access")
                                        or args.get("cluster_endpoint_private_access")) is not False,
     )
-    if found.kind != "root":
+    findings, ignored = _version_findings(facts, args)
+    groups: tuple[NodeGroup, ...] = ()
+    if module_versions.unsupported(facts.versions):
+        pass  # worker_groups and node_groups are not read; the finding says so
+    elif found.kind != "root":
         group = _group_facts(name, line, found.kind, SUBMODULE_MAP, display(path), args, None, display)
-        groups: tuple[NodeGroup, ...] = (NodeGroup(group, path, value=args, block=block),)
-        findings: list[Finding] = []
+        groups = (NodeGroup(group, path, value=args, block=block),)
     else:
-        groups, findings = _root_groups(facts, args, display)
+        groups, more = _root_groups(facts, args, display, ignored)
+        findings += more
     refs = _refs(scope, [*settings_refs, *_texts(groups), facts.service_cidr or ""])
     facts = replace(facts, refs=refs)
     return ModuleCall(facts, path, doc, block, found.kind, groups, tuple(findings), args)
 
 
-def _root_groups(module: ModuleFacts, args: MapV, display: Display) -> tuple[tuple[NodeGroup, ...], list[Finding]]:
+def _root_groups(module: ModuleFacts, args: MapV, display: Display,
+                 ignored: set[str]) -> tuple[tuple[NodeGroup, ...], list[Finding]]:
+    """The groups of the node-group maps; ``ignored`` names maps the call's releases do not have as inputs."""
     groups: list[NodeGroup] = []
     findings: list[Finding] = []
     for map_name, kind in GROUP_MAPS.items():
         value = args.get(map_name)
-        if value is None or (isinstance(value, Known) and value.value is None):
+        if value is None or (isinstance(value, Known) and value.value is None) or map_name in ignored:
             continue
-        defaults_value = args.get(DEFAULTS_MAPS[map_name])
+        defaults_value = args.get(DEFAULTS_MAPS[map_name]) if DEFAULTS_MAPS[map_name] not in ignored else None
         defaults = defaults_value if isinstance(defaults_value, (MapV, Unknown)) else None
         at = next((e.line for e in args.entries if e.key == map_name), module.line)
         if not isinstance(value, MapV):

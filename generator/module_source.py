@@ -1,10 +1,10 @@
-"""Which module calls are terraform-aws-eks, and which major version a call can be.
+"""Which module calls are terraform-aws-eks, and what of a call's source tells its release.
 
 A module is recognised however its source is written: the public registry,
 a private registry mirror, git in any URL form with query parameters in any
-order, or a local copy of the module's source tree. The major version decides
-the user-data template of a node group whose ``ami_type`` is unset, so it is
-only taken as known when the source or ``version`` pins it to one major.
+order, or a local copy of the module's source tree. The release decides what
+the module does with a node group (policy/module_versions.py): a git ref that
+is a tag names one, and a local copy's declared inputs tell which it is.
 """
 
 from __future__ import annotations
@@ -17,12 +17,9 @@ from urllib.parse import parse_qs
 from . import fsguard
 
 SUBMODULES = {"modules/eks-managed-node-group": "eks_managed", "modules/self-managed-node-group": "self_managed"}
-MAX_MAJOR = 40
 _REGISTRY = re.compile(
     r"^(?:(?P<host>[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?::\d+)?)/)?(?P<ns>[\w-]+)/eks/aws(?://(?P<sub>[^?]*))?$")
 _GIT_REPO = re.compile(r"(?:^|[/:])terraform-aws-eks(?:\.git)?(?://(?P<sub>[^?]*))?/?$")
-_TAG = re.compile(r"^v?(\d+)(?:\.\d+){0,2}(?:-[\w.]+)?$")
-_CONSTRAINT = re.compile(r"^\s*(=|!=|>=|<=|>|<|~>)?\s*v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-[\w.]+)?\s*$")
 
 
 @dataclass(frozen=True)
@@ -33,10 +30,6 @@ class Source:
     ref: str | None = None
     needs_confirmation: bool = False
 
-    @property
-    def ref_major(self) -> int | None:
-        match = _TAG.match(self.ref or "")
-        return int(match.group(1)) if match else None
 
 
 def classify(source: str, folder: Path) -> Source | None:
@@ -112,50 +105,25 @@ def is_inside_eks_copy(folder: Path) -> bool:
     return resolved.parent.name == "modules" and is_eks_root(resolved.parent.parent)
 
 
-def constraint_majors(constraint: str) -> frozenset[int] | None:
-    """The majors a version constraint admits (of those the module has had), or None if it cannot be read."""
-    low, high = 0, 10**6
-    pins: set[int] = set()
-    for part in constraint.split(","):
-        match = _CONSTRAINT.match(part)
-        if not match:
-            return None
-        op = match.group(1) or "="
-        major = int(match.group(2))
-        minor = match.group(3)
-        patch = match.group(4)
-        if op == "=":
-            pins.add(major)
-        elif op == ">=" or op == ">":
-            low = max(low, major)
-        elif op == "<":
-            high = min(high, major - 1 if not (minor and int(minor)) and not (patch and int(patch)) else major)
-        elif op == "<=":
-            high = min(high, major)
-        elif op == "~>":
-            low = max(low, major)
-            if minor is not None:
-                high = min(high, major)
-    majors = set(range(low, min(high, MAX_MAJOR) + 1))
-    if pins:
-        majors &= pins
-    return frozenset(majors)
+def copy_root(source: str, folder: Path) -> Path:
+    """The folder of the copy of the whole module a local source points into (its release is the copy's)."""
+    path, _, sub = source.partition("//")
+    target = (folder / path).resolve()
+    if not sub:
+        for sub_path in SUBMODULES:
+            if source.rstrip("/").endswith(sub_path):
+                return target.parent.parent
+    return target
 
 
-def copy_majors(folder: Path) -> frozenset[int] | None:
-    """The majors a local copy of the module can be, from the inputs its ``variables.tf`` declares.
+def copy_inputs(folder: Path) -> set[str] | None:
+    """The inputs a local copy of the module declares in its ``variables.tf``, which tell its release.
 
     A copy outside the paths given is not read (fsguard): None, as for a copy
-    whose inputs do not tell.
+    without a readable ``variables.tf``.
     """
     try:
         text = fsguard.read_bytes(folder / "variables.tf").decode("utf-8", errors="replace")
     except OSError:
         return None
-    if re.search(r'variable\s+"kubernetes_version"', text):
-        return frozenset(range(21, MAX_MAJOR + 1))
-    if re.search(r'variable\s+"access_entries"', text):
-        return frozenset({20})
-    if re.search(r'variable\s+"cluster_version"', text):
-        return frozenset(range(0, 20))
-    return None
+    return set(re.findall(r'^\s*variable\s+"([^"]+)"', text, re.M))

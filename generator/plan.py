@@ -23,7 +23,9 @@ from .merge import SHEBANG, merge_al2_script, merge_network_table, merged_text
 from .model import PARTS, ModuleCall, NodeGroup
 from .parts import Layout, al2_piece, network_piece, plan_parts
 from .policy import template_text
-from .policy.family import Family, ami_family
+from .policy.coverage import analyse
+from .policy.delivery import ami_family
+from .policy.family import Family
 from .policy.judge import current_no_proxy
 from .policy.rules import HARMFUL_SCRIPT, Piece
 from .policy.settings import Settings
@@ -97,6 +99,12 @@ def _al2023(ctx: Context, group: NodeGroup) -> Plan:
     parts = group.facts.parts
     if not isinstance(parts, tuple):
         raise CannotEdit(f"{PARTS} cannot be read")
+    post = group.facts.post_parts
+    if Piece.NODECONFIG in ctx.wanted and group.facts.custom_ami and isinstance(post, tuple) and \
+            analyse(post).any_proxy:
+        raise CannotEdit("the proxy is set in cloudinit_post_nodeadm, which nodeadm merges after anything in "
+                         f"{PARTS}, so a generated part there could not take effect; correct the proxy in "
+                         "cloudinit_post_nodeadm by hand")
     built = plan_parts(parts, ctx.wanted, ctx.module.facts, ctx.settings)
     ctx.notes += built.notes
     layout, generated = built.layout, list(built.generated)

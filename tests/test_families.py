@@ -166,10 +166,18 @@ def test_al2_block_runs_writes_drop_ins_and_is_idempotent(cli, tmp_path: Path) -
     assert "daemon-reload" in (root / "etc" / "systemctl.log").read_text()
 
 
+def _root_variables(release: str) -> str:
+    from eksproxy_gen.policy.module_versions import accepting, every_input
+
+    names = [n for n in sorted(every_input()) if accepting({n}, frozenset({release}))]
+    return "".join(f'variable "{n}" {{}}\n' for n in names)
+
+
 def test_vendored_local_copy_of_the_module_is_recognised(cli, tmp_path: Path) -> None:
     vendored = tmp_path / "vendor" / "eks"
     (vendored / "modules" / "eks-managed-node-group").mkdir(parents=True)
     (vendored / "node_groups.tf").write_text("# the root module's node groups\n")
+    (vendored / "variables.tf").write_text(_root_variables("21.19.0"))  # a copy of v21.19.0 tells its release
     stack = tmp_path / "stacks" / "prod"
     stack.mkdir(parents=True)
     (stack / "main.tf").write_text(
@@ -178,6 +186,7 @@ def test_vendored_local_copy_of_the_module_is_recognised(cli, tmp_path: Path) ->
         'module "extra" {\n  source       = "../../vendor/eks/modules/eks-managed-node-group"\n'
         '  cluster_name = "vendored"\n  ami_type     = "AL2023_x86_64_STANDARD"\n}\n\n'
         'module "lookalike" {\n  source = "../../vendor/other"\n\n  eks_managed_node_groups = {\n    b = {}\n  }\n}\n')
-    assert by_group(check_json(cli, stack)) == {"eks.a": ["EKSP001"], "extra.extra": ["EKSP001"]}
-    assert cli("fix", str(stack), *FLAGS).code == 0
-    assert check_json(cli, stack) == []
+    # the copy is read only when it lies under the path given: the repository holding both
+    assert by_group(check_json(cli, tmp_path)) == {"eks.a": ["EKSP001"], "extra.extra": ["EKSP001"]}
+    assert cli("fix", str(tmp_path), *FLAGS).code == 0
+    assert check_json(cli, tmp_path) == []

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from eksproxy_gen.module_source import classify, constraint_majors
+from eksproxy_gen.module_source import classify
 from eksproxy_gen.parse_errors import scan
+from eksproxy_gen.policy import module_versions
+from eksproxy_gen.policy.delivery import ami_family
 from eksproxy_gen.policy.expected import carry_over, required_no_proxy
 from eksproxy_gen.policy.facts import GroupFacts, ModuleFacts, Opaque
-from eksproxy_gen.policy.family import ami_family
 from eksproxy_gen.policy.scripts import harmful_lines, proxy_cut
 from eksproxy_gen.policy.settings import Settings
 from eksproxy_gen.policy.values import covers, mask_credentials, normalize, resolve, split_no_proxy
@@ -63,19 +64,25 @@ def test_mask_credentials(text: str, masked: str) -> None:
     assert mask_credentials(text) == masked
 
 
-@pytest.mark.parametrize(("constraint", "majors"), [
-    ("21.1.0", {21}), ("~> 21.0", {21}), ("~> 20.31", {20}), ("~> 20.31.2", {20}), (">= 20.8, < 21.0", {20}),
-    (">= 20.8, < 21", {20}), ("< 21.1", set(range(0, 22))), ("!= 21.0.0, ~> 21.0", {21}), ("v21.3.0", {21}),
+@pytest.mark.parametrize(("constraint", "first", "last"), [
+    ("21.1.0", "21.1.0", "21.1.0"), ("~> 21.0", "21.0.0", "21.19.0"), ("~> 20.31", "20.31.0", "20.37.2"),
+    ("~> 20.31.2", "20.31.2", "20.31.6"), (">= 20.8, < 21.0", "20.8.0", "20.37.2"), (">= 20.8, < 21", "20.8.0",
+    "20.37.2"), ("!= 21.0.0, ~> 21.0", "21.0.1", "21.19.0"), ("v21.3.0", "21.3.0", "21.3.0"),
+    ("~> 20.8.3", "20.8.3", "20.8.5"), ("~> 20", "20.0.0", "21.19.0"),
 ])
-def test_constraint_majors(constraint: str, majors: set[int]) -> None:
-    assert constraint_majors(constraint) == frozenset(majors)
+def test_constraint_versions(constraint: str, first: str, last: str) -> None:
+    """Terraform's operators over the releases the module has had (~> lets only the last given segment grow)."""
+    admitted = module_versions.constraint_versions(constraint)
+    assert admitted is not None
+    ordered = sorted(admitted, key=module_versions.key)
+    assert (ordered[0], ordered[-1]) == (first, last)
+    assert all(module_versions.key(first) <= module_versions.key(v) <= module_versions.key(last) for v in admitted)
 
 
-def test_constraints_that_span_majors_or_cannot_be_read() -> None:
-    spanning = constraint_majors(">= 20.8")
-    assert spanning is not None and {20, 21, 22} <= spanning and 19 not in spanning
-    assert constraint_majors("~> 20") is not None and 21 in constraint_majors("~> 20")  # type: ignore[operator]
-    assert constraint_majors("latest") is None
+def test_a_constraint_that_cannot_be_read_admits_nothing_known() -> None:
+    assert module_versions.constraint_versions("latest") is None
+    assert module_versions.ref_versions("main") is None
+    assert module_versions.ref_versions("v20.8.3") == frozenset({"20.8.3"})
 
 
 @pytest.mark.parametrize(("source", "kind", "ref"), [
@@ -93,32 +100,49 @@ def test_classify(source: str, kind: str | None, ref: str | None) -> None:
     assert (found.kind if found else None, found.ref if found else None) == (kind, ref)
 
 
-def _module(majors: set[int], basis: str = "") -> ModuleFacts:
-    return ModuleFacts("eks", "main.tf", 1, frozenset(majors), basis)
+def _module(versions: str, basis: str = "") -> ModuleFacts:
+    admitted = module_versions.constraint_versions(versions)
+    assert admitted
+    return ModuleFacts("eks", "main.tf", 1, admitted, basis)
 
 
-@pytest.mark.parametrize(("majors", "group", "family"), [
-    ({21}, GroupFacts("g", 2), "AL2023"),
-    ({20}, GroupFacts("g", 2), "AL2"),
-    ({20}, GroupFacts("g", 2, platform="bottlerocket"), "BOTTLEROCKET"),
-    ({19}, GroupFacts("g", 2, platform="bottlerocket", ami_type="AL2023_x86_64_STANDARD"), "BOTTLEROCKET"),
-    ({19}, GroupFacts("g", 2, platform="windows"), "WINDOWS"),
-    ({20, 21}, GroupFacts("g", 2, ami_type="AL2023_ARM_64_STANDARD"), "AL2023"),
-    ({21}, GroupFacts("g", 2, ami_type="CUSTOM"), "CUSTOM"),
-    ({21}, GroupFacts("g", 2, ami_type="AL2023_${var.arch}_STANDARD"), "AL2023"),
-    ({21}, GroupFacts("g", 2, kind="self_managed"), "AL2023"),
-    ({20}, GroupFacts("g", 2, kind="self_managed"), "AL2"),
-    ({20, 21}, GroupFacts("g", 2), None),
-    ({21}, GroupFacts("g", 2, ami_type=Opaque("ami_type", "var.ami")), None),
+@pytest.mark.parametrize(("versions", "group", "family"), [
+    ("~> 21.0", GroupFacts("g", 2), "AL2023"),
+    (">= 20.9, < 21", GroupFacts("g", 2), "AL2"),
+    ("~> 20.0", GroupFacts("g", 2, platform="bottlerocket"), "BOTTLEROCKET"),
+    ("~> 19.0", GroupFacts("g", 2, platform="bottlerocket", ami_type="AL2023_x86_64_STANDARD"), "BOTTLEROCKET"),
+    ("~> 19.0", GroupFacts("g", 2, platform="windows"), "WINDOWS"),
+    ("~> 19.0", GroupFacts("g", 2, ami_type="BOTTLEROCKET_x86_64"), "AL2"),
+    ("~> 20.8.0", GroupFacts("g", 2, ami_type="AL2023_x86_64_STANDARD"), "AL2"),
+    (">= 20.9, < 22", GroupFacts("g", 2, ami_type="AL2023_ARM_64_STANDARD"), "AL2023"),
+    ("~> 21.0", GroupFacts("g", 2, ami_type="CUSTOM"), "CUSTOM"),
+    ("~> 21.0", GroupFacts("g", 2, ami_type="AL2023_${var.arch}_STANDARD"), "AL2023"),
+    ("~> 21.0", GroupFacts("g", 2, kind="self_managed"), "AL2023"),
+    ("~> 20.9", GroupFacts("g", 2, kind="self_managed"), "AL2"),
+    (">= 20.0, < 22", GroupFacts("g", 2), None),
+    (">= 20.0, < 22", GroupFacts("g", 2, ami_type="AL2023_x86_64_STANDARD"), None),
+    ("~> 21.0", GroupFacts("g", 2, ami_type=Opaque("ami_type", "var.ami")), None),
 ])
-def test_ami_family(majors: set[int], group: GroupFacts, family: str | None) -> None:
-    assert ami_family(_module(majors), group).family == family
+def test_ami_family(versions: str, group: GroupFacts, family: str | None) -> None:
+    assert ami_family(_module(versions), group).family == family
+
+
+@pytest.mark.parametrize(("versions", "group"), [
+    ("~> 19.0", GroupFacts("g", 2, ami_type="BOTTLEROCKET_x86_64")),
+    ("~> 20.8.0", GroupFacts("g", 2, ami_type="AL2023_x86_64_STANDARD")),
+    ("~> 19.0", GroupFacts("g", 2, platform="bottlerocket", ami_type="AL2023_x86_64_STANDARD")),
+])
+def test_a_template_that_does_not_fit_the_ami_is_said(versions: str, group: GroupFacts) -> None:
+    verdict = ami_family(_module(versions), group)
+    assert verdict.mismatch.startswith(f"ami_type {group.ami_type} makes EKS launch an ")
+    assert "writes this group's user data in the" in verdict.mismatch
 
 
 def test_an_inferred_family_says_so_only_when_it_depended_on_the_version() -> None:
-    module = _module(set(range(21, 41)), "module version taken as v21 or later from its arguments")
+    module = _module(">= 21.0", "module version taken as v21.0.0 to v21.19.0 from its arguments")
     assert "pin version" in ami_family(module, GroupFacts("g", 2)).note
-    assert ami_family(module, GroupFacts("g", 2, ami_type="AL2023_x86_64_STANDARD")).note == ""
+    steady = GroupFacts("g", 2, ami_type="BOTTLEROCKET_x86_64", platform="bottlerocket")
+    assert ami_family(module, steady).note == ""  # every release from v19 gives it the Bottlerocket template
 
 
 def test_required_no_proxy_on_ipv6_with_a_service_cidr_expression() -> None:

@@ -136,8 +136,9 @@ def test_prefilter_finds_a_module_whose_source_is_a_local_copy_or_computed(tmp_p
     (stack / "main.tf").write_text(
         'module "k8s" {\n  source = "../modules/eks-fork"\n\n  eks_managed_node_groups = {\n'
         '    general = { ami_type = "AL2023_x86_64_STANDARD" }\n  }\n}\n')
-    assert [f["rule"] for f in report(stack)["findings"]] == ["EKSP001"]
-    assert report(stack) == report(stack, prefilter=False)
+    # the copy lies outside the path given, so its variables.tf is not read: named together, it tells its release
+    assert [f["rule"] for f in report(tmp_path)["findings"]] == ["EKSP001"]
+    assert report(tmp_path) == report(tmp_path, prefilter=False)
 
 
 @settings(max_examples=500, deadline=None, derandomize=in_ci())

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..policy.family import Family, ami_family
+from ..policy.delivery import ami_family
+from ..policy.family import Family
 from ..policy.judge import group_ref
 from ..policy.nodeclass import nodeclass_family
 from ..policy.pieces import pieces_for

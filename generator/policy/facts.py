@@ -92,8 +92,9 @@ def starts_with_shebang(text: str) -> bool:
 class ModuleFacts:
     """A terraform-aws-eks module call.
 
-    ``majors`` are the major versions the call can be; ``major_basis`` says, when
-    they were inferred rather than pinned, from what. ``service_cidr`` is literal
+    ``versions`` are the releases of terraform-aws-eks the call can be (empty:
+    any); ``version_basis`` says, when they were inferred rather than pinned,
+    from what. ``service_cidr`` is literal
     text or ``${expr}``. ``refs`` maps references (``module.vpc.vpc_cidr_block``)
     to the literal values the folder gives them, so NO_PROXY entries written
     either way compare equal.
@@ -102,8 +103,8 @@ class ModuleFacts:
     name: str
     file: str
     line: int
-    majors: frozenset[int] = frozenset({21})
-    major_basis: str = ""
+    versions: frozenset[str] = frozenset()
+    version_basis: str = ""
     service_cidr: str | None = None
     ipv6: bool = False
     private_endpoint: bool = True

@@ -13,8 +13,9 @@ import re
 from . import expected, nodeconfig
 from .bottlerocket import read_network
 from .coverage import Coverage, analyse
+from .delivery import ami_family
 from .facts import GroupFacts, ModuleFacts, Opaque, Origin, Part, starts_with_shebang
-from .family import Family, FamilyVerdict, ami_family
+from .family import Family, FamilyVerdict
 from .nodeconfig_lint import lint
 from .rules import (
     AL2_END_OF_LIFE,
@@ -75,26 +76,28 @@ def evaluate_group(module: ModuleFacts, group: GroupFacts, settings: Settings) -
     sink = Sink(group_ref(module, group), verdict.note)
     if verdict.family is None or not verdict.family.supported:
         unsupported(verdict, sink)
+    elif verdict.mismatch:
+        sink(PROXY_INEFFECTIVE, verdict.mismatch)
     elif isinstance(group.launch_template, Opaque):
         _opaque(group.launch_template, sink)
     elif not group.launch_template:
         sink(PROXY_INEFFECTIVE, f"{group.launch_template_reason}: the module builds no launch template, so user "
                                 "data never reaches the node; the proxy cannot be applied to this group")
     else:
-        judge_boot(verdict.family, module, group, settings, sink)
+        judge_boot(verdict, module, group, settings, sink)
     return sink.findings
 
 
-def judge_boot(family: Family, module: ModuleFacts, group: GroupFacts, settings: Settings, sink: Sink) -> None:
-    """The rules for the user data of one node, by its family; ``module`` is the cluster it joins."""
-    if family is Family.AL2023:
-        _al2023(module, group, settings, sink)
-    elif family is Family.AL2:
-        _al2(module, group, settings, sink)
-    elif family is Family.BOTTLEROCKET:
+def judge_boot(boot: FamilyVerdict, module: ModuleFacts, group: GroupFacts, settings: Settings, sink: Sink) -> None:
+    """The rules for the user data of one node, by its family and what reaches it; ``module`` is the cluster."""
+    if boot.family is Family.AL2023:
+        _al2023(boot, module, group, settings, sink)
+    elif boot.family is Family.AL2:
+        _al2(boot, module, group, settings, sink)
+    elif boot.family is Family.BOTTLEROCKET:
         _bottlerocket(module, group, settings, sink)
     else:
-        raise ValueError(f"{family} user data is not judged")
+        raise ValueError(f"{boot.family} user data is not judged")
 
 
 def _named(group: GroupFacts, setting: str) -> str:
@@ -132,15 +135,23 @@ def current_no_proxy(group: GroupFacts) -> list[str]:
     return split_no_proxy(env.get("NO_PROXY", env.get("no_proxy", "")))
 
 
-def _al2023(module: ModuleFacts, group: GroupFacts, settings: Settings, sink: Sink) -> None:
+def _al2023(boot: FamilyVerdict, module: ModuleFacts, group: GroupFacts, settings: Settings, sink: Sink) -> None:
+    if boot.delivered is not None and "cloudinit_pre_nodeadm" not in boot.delivered:
+        sink(PROXY_INEFFECTIVE, f"cloudinit_pre_nodeadm does not reach the node with terraform-aws-eks "
+                                f"{_releases(module)} (the root module passes it to node groups from v20.8.4), so no "
+                                "proxy can be given to this group's nodes; upgrade the module to v20.9 or later")
+        return
     parts = readable_parts(group, sink)
     if parts is None:
         return
     _lint_nodeconfig(group, _named(group, "cloudinit_pre_nodeadm"), parts, sink)
     _not_run(group, parts, sink)
+    post: tuple[Part, ...] = ()
     if isinstance(group.post_parts, tuple):
         _lint_nodeconfig(group, "cloudinit_post_nodeadm", group.post_parts, sink)
-    coverage = analyse(parts)
+        if boot.delivered is not None and "cloudinit_post_nodeadm" in boot.delivered:
+            post = group.post_parts  # nodeadm merges these too, after the module's own NodeConfig
+    coverage = analyse((*parts, *post))
     _release(group, sink)
     if not coverage.any_proxy:
         sink(PROXY_MISSING, f"no proxy configuration in {_named(group, 'cloudinit_pre_nodeadm')}; nodeadm, "
@@ -162,7 +173,13 @@ def _al2023(module: ModuleFacts, group: GroupFacts, settings: Settings, sink: Si
             _harmful(part, module, sink)
 
 
-def _al2(module: ModuleFacts, group: GroupFacts, settings: Settings, sink: Sink) -> None:
+def _releases(module: ModuleFacts) -> str:
+    from .module_versions import released, span
+
+    return span(module.versions or frozenset(released()))
+
+
+def _al2(boot: FamilyVerdict, module: ModuleFacts, group: GroupFacts, settings: Settings, sink: Sink) -> None:
     sink(AL2_END_OF_LIFE, "Amazon Linux 2 is end of life for EKS; move this group to AL2023 (ami_type AL2023_*)")
     if isinstance(group.parts, tuple) and group.parts:
         why = "the module's default for an unset ami_type is the AL2 template" if group.ami_type is None \
@@ -173,7 +190,7 @@ def _al2(module: ModuleFacts, group: GroupFacts, settings: Settings, sink: Sink)
         _opaque(group.pre_bootstrap_user_data, sink)
         return
     script = group.pre_bootstrap_user_data or ""
-    runs = not script or starts_with_shebang(script) or not _own_part(group)
+    runs = not script or starts_with_shebang(script) or not boot.own_part
     if not runs:
         sink(SCRIPT_NOT_RUN, f"{_named(group, 'pre_bootstrap_user_data')} has no #! first line: "
                              f"{_own_part_why(group)}, which cloud-init runs as a program and cannot run without "
@@ -195,13 +212,6 @@ def _al2(module: ModuleFacts, group: GroupFacts, settings: Settings, sink: Sink)
             if "yum.conf" not in why:
                 sink(HARMFUL_SCRIPT, f"{_named(group, 'pre_bootstrap_user_data')} line {index + 1} {why}",
                      *_at(group.pre_bootstrap_origin, index))
-
-
-def _own_part(group: GroupFacts) -> bool:
-    """Whether an AL2 script is a user-data part of its own: a managed node group on the EKS AMI (the module puts
-    it in a text/x-shellscript part before EKS's own), or a Karpenter node class (Karpenter does the same);
-    elsewhere the module's template puts it after its own ``#!/bin/bash``."""
-    return group.kind == "karpenter" or (group.kind == "eks_managed" and not group.custom_ami)
 
 
 def _own_part_why(group: GroupFacts) -> str:

@@ -111,5 +111,6 @@ def evaluate_nodeclass(facts: NodeClassFacts, settings: Settings) -> list[Findin
         sink(UNSUPPORTED, f"{family.value.title()} node classes are not supported by eksproxy-gen; configure the "
                           "proxy for containerd and kubelet in userData by hand")
     else:
-        judge_boot(family, facts.cluster, boot_facts(facts, family), settings, sink)
+        # Karpenter passes a script on as a text/x-shellscript part of its own, and merges every NodeConfig
+        judge_boot(replace(verdict, own_part=True), facts.cluster, boot_facts(facts, family), settings, sink)
     return sink.findings

@@ -1,0 +1,111 @@
+"""Which user-data template a node group of terraform-aws-eks gets, and which of its settings reach the node.
+
+The answer is read, release by release, from the module's own sources
+(``module_versions``) for every release the module call admits: a family is
+named only when they all agree, and otherwise the finding names the releases
+that differ and what to pin. The AMI a managed node group runs follows its
+``ami_type`` whatever template the module picks, so where a release picks a
+template of another family (v19, and v20 before 20.9, choose by ``platform``
+alone) nothing written in the group can take effect, and the verdict says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from . import module_versions
+from .facts import GroupFacts, ModuleFacts, Opaque
+from .family import Family, FamilyVerdict, from_ami_type
+from .values import shorten
+
+MAPS = {"eks_managed": "eks_managed_node_groups", "self_managed": "self_managed_node_groups"}
+_NAMES = {Family.AL2023: "AL2023", Family.AL2: "AL2 (bootstrap.sh)", Family.BOTTLEROCKET: "Bottlerocket",
+          Family.WINDOWS: "Windows"}
+
+
+def ami_family(module: ModuleFacts, group: GroupFacts) -> FamilyVerdict:
+    """The template the group's nodes get, by every release the call admits; None with what to pin otherwise."""
+    if isinstance(group.ami_type, Opaque):
+        return FamilyVerdict(None, f"ami_type is {shorten(group.ami_type.expression)}, which only Terraform can "
+                                   "compute; write it as a literal (e.g. AL2023_x86_64_STANDARD) so the AMI family is "
+                                   "known")
+    if isinstance(group.platform, Opaque):
+        return FamilyVerdict(None, f"platform is {shorten(group.platform.expression)}, which only Terraform can "
+                                   "compute")
+    ami, platform = group.ami_type, group.platform
+    if ami is not None and "${" in ami and from_ami_type(ami) is None:
+        return FamilyVerdict(None, f"ami_type is {shorten(ami)}, which only Terraform can compute; write it as a "
+                                   "literal (e.g. AL2023_x86_64_STANDARD) so the AMI family is known")
+    if ami is not None and from_ami_type(ami) is None:
+        return FamilyVerdict(None, f"ami_type {shorten(ami)} is not a type eksproxy-gen knows")
+    if ami is not None and from_ami_type(ami) is Family.CUSTOM:
+        return FamilyVerdict(Family.CUSTOM)
+    map_name = MAPS.get(group.kind, "eks_managed_node_groups")
+    versions = module.versions or frozenset(module_versions.released())
+    deliveries = {v: module_versions.delivery(v, map_name, ami, platform, group.custom_ami) for v in versions}
+    templates = {d.template for d in deliveries.values()}
+    if len(templates) == 1 and None not in templates:
+        template = next(iter(templates))
+        assert template is not None
+        delivered = frozenset.intersection(*(d.inputs for d in deliveries.values()))
+        return FamilyVerdict(template, note=_note(module, group, template, map_name),
+                             delivered=delivered, own_part=any(d.own_part for d in deliveries.values()),
+                             mismatch=_mismatch(module, group, template, versions, map_name))
+    if templates == {None}:
+        if platform == "windows" or (ami is not None and from_ami_type(ami) is Family.WINDOWS):
+            return FamilyVerdict(Family.WINDOWS)
+        by_error: dict[str, set[str]] = {}
+        for version, found in deliveries.items():
+            by_error.setdefault(found.error, set()).add(version)
+        said = "; ".join(f"terraform-aws-eks {module_versions.span(frozenset(v))} {error}"
+                         for error, v in sorted(by_error.items(), key=lambda kv: min(map(module_versions.key, kv[1]))))
+        return FamilyVerdict(None, f"{said}; {_pin(module)}")
+    return FamilyVerdict(None, f"the user-data template depends on the module release: {_by_template(deliveries)}; "
+                               f"{_pin(module)}")
+
+
+def _note(module: ModuleFacts, group: GroupFacts, template: Family, map_name: str) -> str:
+    """When the releases were inferred and every release would not agree: the inference, and to pin."""
+    if not module.version_basis:
+        return ""
+    every = {module_versions.delivery(v, map_name, group.ami_type if isinstance(group.ami_type, str) else None,
+                                      group.platform if isinstance(group.platform, str) else None,
+                                      group.custom_ami).template
+             for v in module_versions.released() if not module_versions.unsupported(frozenset({v}))}
+    return f"{module.version_basis}; pin version to be sure" if every != {template} else ""
+
+
+def _mismatch(module: ModuleFacts, group: GroupFacts, template: Family, versions: Iterable[str],
+              map_name: str) -> str:
+    """Why a managed node group's template does not fit the AMI its ``ami_type`` makes EKS launch, or ""."""
+    ami = group.ami_type if isinstance(group.ami_type, str) else None
+    if ami is None or group.kind != "eks_managed" or group.custom_ami:
+        return ""
+    runs = from_ami_type(ami)
+    if runs is None or runs is template or not runs.supported:
+        return ""
+    releases = module_versions.span(frozenset(versions))
+    advice = {
+        Family.AL2023: "upgrade the module to v20.9 or later, where ami_type chooses the template (from v20.8.4 "
+                       "platform = \"al2023\" does too)",
+        Family.BOTTLEROCKET: "set platform = \"bottlerocket\" (this release chooses the template by platform), or "
+                             "upgrade the module to v20.9 or later",
+        Family.AL2: "set platform = \"linux\", or remove the platform that picks another template",
+    }[runs]
+    return (f"ami_type {ami} makes EKS launch an {_NAMES[runs]} AMI, but terraform-aws-eks {releases} writes this "
+            f"group's user data in the {_NAMES[template]} format, which that AMI does not read: no proxy set in the "
+            f"group can take effect, and eksproxy-gen writes none; {advice}")
+
+
+def _by_template(deliveries: dict[str, module_versions.Delivery]) -> str:
+    groups: dict[str, set[str]] = {}
+    for version, found in deliveries.items():
+        name = _NAMES.get(found.template, "no usable") if found.template else "no usable"
+        groups.setdefault(name, set()).add(version)
+    return ", ".join(f"{module_versions.span(frozenset(v))} give the {name} template"
+                     for name, v in sorted(groups.items(), key=lambda kv: min(map(module_versions.key, kv[1]))))
+
+
+def _pin(module: ModuleFacts) -> str:
+    basis = f" ({module.version_basis})" if module.version_basis else ""
+    return f"set ami_type (e.g. AL2023_x86_64_STANDARD) or pin the module's version{basis}"
