@@ -180,3 +180,29 @@ def replaced(text: str, old: str, new: str) -> str:
     """``text.replace(old, new)`` that fails when there is nothing to replace, so a test cannot go stale."""
     assert old in text, f"{old!r} is not in the text"
     return text.replace(old, new)
+
+
+def terraform_render(locals_body: str, names: list[str], folder: Path) -> dict[str, str]:
+    """What Terraform itself renders each named local to (``locals_body`` is the inside of a ``locals`` block).
+
+    ``terraform console`` needs no providers: the locals go into a throw-away configuration, and one expression
+    prints them all, base64-encoded JSON, so no display escaping of the console stands between Terraform's value and
+    the test.
+    """
+    require(TERRAFORM, "terraform is not installed here; it is the rendering oracle of this test")
+    assert TERRAFORM is not None
+    import base64
+    import json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "main.tf").write_text("locals {\n" + locals_body + "\n}\n", encoding="utf-8")
+    env = {"TF_CLI_CONFIG_FILE": "/dev/null", "PATH": "/usr/bin:/bin", "HOME": str(folder),
+           "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1"}
+    expression = "base64encode(jsonencode({" + ", ".join(f"{n} = local.{n}" for n in names) + "}))\n"
+    proc = subprocess.run([TERRAFORM, "console"], cwd=folder, env=env, input=expression, capture_output=True,
+                          text=True, check=False, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    printed = proc.stdout.strip().splitlines()[-1].strip().strip('"')
+    data = json.loads(base64.b64decode(printed))
+    assert isinstance(data, dict)
+    return {str(k): str(v) for k, v in data.items()}
