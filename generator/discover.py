@@ -23,6 +23,7 @@ _KARPENTER_YAML = b"EC2NodeClass"
 SKIP_DIRS = {".terraform", ".git", ".terragrunt-cache"}
 _SOURCE = re.compile(rb'source[ \t]*=[ \t]*"([^"\n]*)"')  # a literal first: the search skips ahead by it
 _EKS_NAMES = (b"/eks/aws", b"terraform-aws-eks")
+_NODE_GROUP_SOURCE = re.compile(rb'source[ \t]*=[ \t]*"[^"\n]*node[-_]?group', re.I)
 
 
 @dataclass
@@ -215,8 +216,12 @@ def might_call_eks(raw: bytes, folder: Path) -> bool:
         return True
     if _KARPENTER_YAML in raw or b"ec2NodeClass" in raw or (b"helm_release" in raw and b"karpenter" in raw):
         return True
+    if b"aws_eks_node_group" in raw:  # judged by nothing, which must be said (pipeline/not_judged.py)
+        return True
     if b"module" not in raw or b"source" not in raw:
         return False
+    if b"node_groups" in raw or _NODE_GROUP_SOURCE.search(raw):  # a module of node groups, maybe a wrapper
+        return True
     if any(name in raw for name in _EKS_NAMES):
         return True
     for source in sources(raw):

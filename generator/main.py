@@ -202,7 +202,14 @@ class RenderFormat(StrEnum):
     mime = "mime"
 
 
+class RenderFamily(StrEnum):
+    al2023 = "al2023"
+    al2 = "al2"
+    bottlerocket = "bottlerocket"
+
+
 @app.command(epilog="Examples: eksproxy-gen render --proxy tf:var.proxy_url --vpc-cidr 10.0.0.0/16\n\n"
+                    "eksproxy-gen render --family bottlerocket --proxy http://proxy.corp.example:3128\n\n"
                     "eksproxy-gen render --format mime --group infra/eks.tf:eks.general\n\n"
                     "Exit codes: 0 printed; 2 usage or settings error.")
 def render(proxy: ProxyOpt = None, vpc_cidr: VpcOpt = None, no_proxy: NoProxyOpt = None,
@@ -210,18 +217,23 @@ def render(proxy: ProxyOpt = None, vpc_cidr: VpcOpt = None, no_proxy: NoProxyOpt
            ipv6: Annotated[bool, typer.Option("--ipv6", help="The cluster uses IPv6 (adds fd00:ec2::254).")]
            = False,
            output_format: Annotated[RenderFormat, typer.Option(
-               "--format", help="hcl: the cloudinit_pre_nodeadm attribute; mime: the user data a node receives.")]
+               "--format", help="hcl: the attribute to paste into the node group; mime: the user data a node "
+                                "receives.")]
            = RenderFormat.hcl,
+           family: Annotated[RenderFamily, typer.Option(
+               "--family", help="al2023: the cloudinit_pre_nodeadm parts; al2: the pre_bootstrap_user_data block; "
+                                "bottlerocket: the bootstrap_extra_args [settings.network] table.")]
+           = RenderFamily.al2023,
            group: Annotated[str | None, typer.Option(
                "--group", metavar="FILE:MODULE.GROUP",
-               help="Show an existing group's user data (as a MIME document) instead of the generated parts.")]
+               help="Show an existing group's user data, as its nodes receive it, instead of the generated parts.")]
            = None) -> None:
-    """Print the generated parts for an AL2023 node group, or the whole user data a group's nodes receive."""
+    """Print what fix would write for a node group of a family, or the user data an existing group's nodes get."""
     from .commands import render as command
 
     _guarded([Path(group.rpartition(":")[0] or ".")] if group else None)
     raise typer.Exit(command.run(_overrides(proxy, vpc_cidr, no_proxy, service_cidr), config, ipv6,
-                                 output_format.value, group))
+                                 output_format.value, group, family.value))
 
 
 @app.command("rules", epilog="Example: eksproxy-gen rules --format json\n\nExit codes: 0 printed; 2 usage error.")

@@ -177,10 +177,10 @@ def _module_call(doc: Document, path: Path, block: Block, found: module_source.S
     versions, basis = _versions(found, args, path.parent, source.value if isinstance(source, Known)
                                 and isinstance(source.value, str) else "")
     line = doc.line_of(block.span.start)
+    ipv6 = _literal_str(args.get("ip_family") or args.get("cluster_ip_family")) == "ipv6"
     facts = ModuleFacts(
         name=name, file=display(path), line=line, versions=versions, version_basis=basis,
-        service_cidr=_service_cidr(args, name),
-        ipv6=_literal_str(args.get("ip_family") or args.get("cluster_ip_family")) == "ipv6",
+        service_cidr=_service_cidr(args, name, ipv6), ipv6=ipv6,
         private_endpoint=_literal_bool(args.get("endpoint_private_access")
                                        or args.get("cluster_endpoint_private_access")) is not False,
     )
@@ -247,13 +247,14 @@ def _dynamic_map(module: ModuleFacts, map_name: str, value: Value, line: int, mo
                 "groups than eksproxy-gen can see")
     else:
         what = f"{map_name} is {shown}, which only Terraform can compute, so eksproxy-gen does not judge or rewrite it"
+    render = ("`eksproxy-gen render --family al2023|al2|bottlerocket` prints what each family needs: "
+              f"{PARTS}, pre_bootstrap_user_data or bootstrap_extra_args")
     if merged:
-        where = (f"add the parts printed by `eksproxy-gen render` as {PARTS} in {merged.group(1)}, "
-                 "which every group merges")
+        where = f"add the proxy in {merged.group(1)}, which every group merges ({render})"
     elif text.startswith("var."):
-        where = f"add the parts printed by `eksproxy-gen render` to each group where {shown} is set"
+        where = f"add the proxy to each group where {shown} is set ({render})"
     else:
-        where = f"add the parts printed by `eksproxy-gen render` to {PARTS} where the groups are defined"
+        where = f"add the proxy where the groups are defined ({render})"
     ref = TargetRef(module.name, module.file, module.line, map_name, None, module.file, line)
     return ref.finding(NOT_STATIC, f"{what}: {where}")
 
@@ -410,8 +411,12 @@ def _refs(scope: Scope, texts: Iterable[str]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(found.items()))
 
 
-def _service_cidr(args: MapV, module_name: str) -> str | None:
-    for arg in ("service_ipv4_cidr", "cluster_service_ipv4_cidr", "cluster_service_cidr"):
+def _service_cidr(args: MapV, module_name: str, ipv6: bool) -> str | None:
+    """The service CIDR the call gives its cluster: the IPv6 one on an IPv6 cluster (whose Services get IPv6
+    addresses only), else the IPv4 one."""
+    names = ("service_ipv6_cidr", "cluster_service_ipv6_cidr") if ipv6 else \
+        ("service_ipv4_cidr", "cluster_service_ipv4_cidr", "cluster_service_cidr")
+    for arg in names:
         value = args.get(arg)
         if value is None:
             continue

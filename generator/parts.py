@@ -160,7 +160,12 @@ def al2_piece(current_no_proxy: list[str], cluster: ModuleFacts, settings: Setti
 
 def network_piece(current_toml: str | None, cluster: ModuleFacts, settings: Settings, notes: list[str]) -> str:
     """The Bottlerocket ``[settings.network]`` keys, ``no-proxy`` the union of the required entries and the TOML's."""
-    current = read_network(current_toml).no_proxy or ()
+    network = read_network(current_toml)
+    if network.computed:
+        key, expression = network.computed[0]
+        raise CannotEdit(f"[settings.network] {key} is {expression}, which only Terraform can compute; a rewrite "
+                         "would drop what it renders to: add the proxy by hand")
+    current = network.no_proxy or ()
     return templates.bottlerocket_keys(cluster, settings, no_proxy_union(list(current), cluster, settings, notes))
 
 

@@ -39,8 +39,10 @@ def plan_nodeclass(nodeclass: NodeClass, settings: Settings, wanted: frozenset[P
     """The edit that gives one node class a working proxy; CannotEdit says why there is none."""
     facts, place, spec = nodeclass.facts, nodeclass.place, nodeclass.spec
     if place is None or spec is None or nodeclass.why_not_editable:
+        flag = {Family.AL2: " --family al2", Family.BOTTLEROCKET: " --family bottlerocket"}.get(
+            nodeclass_family(facts).family or Family.AL2023, "")
         raise CannotEdit(f"{nodeclass.why_not_editable or 'it cannot be edited'}; add the user data printed by "
-                         "`eksproxy-gen render --format mime` to spec.userData by hand")
+                         f"`eksproxy-gen render{flag} --format mime` to spec.userData by hand")
     _check_settings(settings, place.path.name.endswith(SUFFIXES))
     family = nodeclass_family(facts).family
     module = facts.cluster

@@ -28,9 +28,13 @@ class FileError:
         return {"file": self.file, "line": self.line, "message": self.message}
 
 
+NOT_JUDGED = "not-judged"
+
+
 @dataclass(frozen=True)
 class Notice:
-    """A remark about the input that is not a finding: an ignore comment that names no rule, or silences nothing."""
+    """A remark about the input that is not a finding: an ignore comment that names no rule, or silences nothing,
+    or (kind ``not-judged``) EKS nodes eksproxy-gen found but cannot judge, so "0 findings" never covers them."""
 
     file: str
     line: int
@@ -153,6 +157,10 @@ class Report:
     @property
     def changed(self) -> list[FileOutcome]:
         return [o for o in self.files if o.changed]
+
+    @property
+    def not_judged(self) -> list[Notice]:
+        return [n for n in self.notices if n.kind == NOT_JUDGED]
 
     @property
     def fixed(self) -> list[GroupFix]:

@@ -195,10 +195,16 @@ def test_handwritten_script_defects_are_named_one_by_one(cli, tmp_path: Path) ->
 
 
 def test_only_terraform_aws_eks_modules_are_read(cli, tmp_path: Path) -> None:
+    """Other modules are not judged; those that take node groups are said to be not judged (never "0 findings"
+    as if all were well), in the JSON notices and on stderr."""
     target = copy_fixture("not_eks.tf", tmp_path)
     result = cli("check", str(target), "--format", "json")
-    assert (result.code, json.loads(result.out)) == (0, {"findings": [], "errors": [], "suppressed": [],
-                                                         "modules": [], "notices": [], "resources": []})
+    data = json.loads(result.out)
+    assert (result.code, data["findings"], data["modules"], data["errors"]) == (0, [], [], [])
+    assert [(n["line"], n["kind"], n["message"].split(" is not judged")[0]) for n in data["notices"]] == [
+        (6, "not-judged", "module.pod_identity (terraform-aws-modules/eks-pod-identity/aws)"),
+        (13, "not-judged", "module.other_fork (git::https://example.com/acme/terraform-aws-eks-wrapper.git?ref=v1)")]
+    assert "0 findings (0 errors, 0 warnings) in 1 file; 2 not judged (see the warnings)." in result.err
 
 
 @pytest.mark.parametrize("source", [

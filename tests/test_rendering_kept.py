@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eksproxy_gen.hcl import HeredocExpr, ObjectExpr, TupleExpr, parse
+from eksproxy_gen.hcl import ObjectExpr, TupleExpr, parse
 
 from .conftest import fmt_clean, in_ci, terraform_render
 

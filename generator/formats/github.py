@@ -27,6 +27,9 @@ def github(report: Report) -> str:
         title = _escape_property(f"{f.rule} {f.location}")
         lines.append(f"::{f.severity.level} file={_escape_property(f.file)},line={f.line},title={title}::"
                      f"{_escape_data(f.message)}")
+    for n in report.not_judged:
+        lines.append(f"::warning file={_escape_property(n.file)},line={n.line},title=eksproxy-gen: not judged::"
+                     f"{_escape_data(n.message)}")
     lines.append(f"::notice title=eksproxy-gen::{_escape_data(summary(report))}")
     return "\n".join(lines)
 
@@ -48,4 +51,7 @@ def step_summary(report: Report) -> str:
     if report.errors:
         lines += ["", "| file | line | error |", "| --- | ---: | --- |"]
         lines += [_row(e.file, e.line, e.message) for e in report.errors]
+    if report.not_judged:
+        lines += ["", "| file | line | not judged |", "| --- | ---: | --- |"]
+        lines += [_row(n.file, n.line, n.message) for n in report.not_judged]
     return "\n".join(lines) + "\n"

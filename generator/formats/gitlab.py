@@ -32,4 +32,11 @@ def gitlab(report: Report) -> str:
             "fingerprint": hashlib.sha256(f"{e.file}\0{e.message}".encode()).hexdigest(),
             "location": {"path": e.file, "lines": {"begin": e.line}},
         })
+    for n in report.not_judged:
+        issues.append({
+            "type": "issue", "check_name": "eksproxy-gen-not-judged", "description": printable(n.message),
+            "categories": ["Bug Risk"], "severity": "info",
+            "fingerprint": hashlib.sha256(f"{n.file}\0{n.line}\0{n.message}".encode()).hexdigest(),
+            "location": {"path": n.file, "lines": {"begin": n.line}},
+        })
     return json.dumps(issues, indent=2)

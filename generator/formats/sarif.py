@@ -71,6 +71,12 @@ def sarif(report: Report) -> str:
         "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(e.file)},
                                             "region": {"startLine": e.line}}}],
     } for e in report.errors]
+    notifications += [{
+        "level": "warning",
+        "message": {"text": f"not judged: {n.message}"},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(n.file)},
+                                            "region": {"startLine": n.line}}}],
+    } for n in report.not_judged]
     document = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",

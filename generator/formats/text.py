@@ -54,6 +54,8 @@ def summary(report: Report, kind: str = "check") -> str:
         text += f", {len(report.suppressed)} suppressed"
     if report.errors:
         text += f"; {plural(len({e.file for e in report.errors}), 'file')} could not be processed"
+    if report.not_judged:
+        text += f"; {len(report.not_judged)} not judged (see the warnings)"
     return text + "."
 
 

@@ -33,9 +33,10 @@ from ..policy.judge import evaluate_group
 from ..policy.nodeclass import evaluate_nodeclass
 from ..policy.nodeconfig import templated
 from ..policy.rules import Finding, TargetKey
-from ..report import FileError
+from ..report import FileError, Notice
 from ..source import SourceError, SourceFile, encoding_error, read_source, source_from_bytes
 from .inputs import FolderInput, display_name
+from .not_judged import not_judged
 from .targets import ControllerTarget, NodeClassTarget, NodeGroupTarget, Target
 
 
@@ -60,6 +61,7 @@ class FolderResult:
     target_names: frozenset[str] = frozenset()
     dependencies: frozenset[Path] = frozenset()
     yaml_sources: Mapping[Path, SourceFile] = field(default_factory=dict)
+    notices: tuple[Notice, ...] = ()
 
     @property
     def groups(self) -> tuple[NodeGroupTarget, ...]:
@@ -236,9 +238,10 @@ def analyse(inp: FolderInput, reuse: Mapping[Path, Loaded] | None = None) -> Fol
     karpenter, yaml_sources = _karpenter(reader, candidates, yaml_files, modules)
     _check_targets_parse(reader, inp)
     outside = set(reader.read) | outside_dependencies(inp.folder, list(reader.raw.values()))
+    unjudged = not_judged(((loaded.display, loaded.doc) for loaded in candidates), modules)
     return FolderResult(inp, dict(reader.loaded), dict(reader.errors), tuple(modules), (*targets, *karpenter),
                         tuple(module_findings), frozenset(display_name(p) for p in inp.targets), frozenset(outside),
-                        yaml_sources)
+                        yaml_sources, tuple(unjudged))
 
 
 def _karpenter(reader: _Reader, candidates: list[Loaded], yaml_files: list[Path], modules: list[ModuleCall]

@@ -105,6 +105,7 @@ def add_folder(report: Report, result: FolderResult, seen: Visible) -> None:
     for display, directives in seen.directives.items():
         if result.reported(display):
             report.notices += notices(directives, seen.rule_filter)
+    report.notices += [n for n in result.notices if result.reported(n.file)]
 
 
 def module_entry(module: ModuleCall) -> dict[str, object]:

@@ -10,6 +10,8 @@ from .settings import Settings
 from .values import covers, normalize
 
 EKS_DEFAULT_SERVICE_CIDRS = ("10.100.0.0/16", "172.20.0.0/16")
+# An IPv6 cluster's Services get addresses from a unique-local range EKS picks (inside fc00::/7), never IPv4 ones.
+EKS_IPV6_SERVICE_RANGE = "fc00::/7"
 IMDS_IPV6 = "fd00:ec2::254"
 EKS_ENDPOINTS = ".eks.amazonaws.com"
 BLANKET_AWS = (".amazonaws.com", "amazonaws.com")
@@ -22,12 +24,13 @@ class Entry:
 
 
 def service_cidrs(module: ModuleFacts, settings: Settings) -> tuple[str, ...]:
-    """The module's own service CIDR argument, else the configured one, else both EKS defaults."""
+    """The module's own service CIDR argument, else the configured one, else what EKS may pick: both IPv4
+    defaults, or on an IPv6 cluster the unique-local range its IPv6 service range is taken from."""
     if module.service_cidr:
         return (module.service_cidr,)
     if settings.service_cidr:
         return (settings.service_cidr,)
-    return EKS_DEFAULT_SERVICE_CIDRS
+    return (EKS_IPV6_SERVICE_RANGE,) if module.ipv6 else EKS_DEFAULT_SERVICE_CIDRS
 
 
 def required_no_proxy(module: ModuleFacts, settings: Settings) -> tuple[Entry, ...]:
@@ -37,7 +40,9 @@ def required_no_proxy(module: ModuleFacts, settings: Settings) -> tuple[Entry, .
     if module.ipv6:
         entries.append(Entry(IMDS_IPV6, "instance metadata over IPv6"))
     entries += [Entry(cidr, "VPC CIDR") for cidr in settings.vpc_cidrs]
-    entries += [Entry(cidr, "cluster service CIDR") for cidr in service_cidrs(module, settings)]
+    why = "cluster service CIDR" if not module.ipv6 or module.service_cidr or settings.service_cidr else \
+        "the IPv6 range EKS takes the cluster's service CIDR from"
+    entries += [Entry(cidr, why) for cidr in service_cidrs(module, settings)]
     entries.append(Entry(".internal", "EC2 private DNS names"))
     if module.private_endpoint:
         entries.append(Entry(EKS_ENDPOINTS, "private EKS API endpoint"))

@@ -79,7 +79,7 @@ def evaluate_group(module: ModuleFacts, group: GroupFacts, settings: Settings) -
     elif verdict.mismatch:
         sink(PROXY_INEFFECTIVE, verdict.mismatch)
     elif isinstance(group.launch_template, Opaque):
-        _opaque(group.launch_template, sink)
+        _opaque(group.launch_template, sink, verdict.family)
     elif not group.launch_template:
         sink(PROXY_INEFFECTIVE, f"{group.launch_template_reason}: the module builds no launch template, so user "
                                 "data never reaches the node; the proxy cannot be applied to this group")
@@ -105,21 +105,33 @@ def _named(group: GroupFacts, setting: str) -> str:
     return group.user_data_setting or setting
 
 
-def _opaque(opaque: Opaque, sink: Sink) -> None:
+# What to paste where a value cannot be read, in the words of the family's own user data.
+_PASTE = {
+    Family.AL2023: "add the parts printed by `eksproxy-gen render` where that value is defined",
+    Family.AL2: "add the block printed by `eksproxy-gen render --family al2` to the script where that value is "
+                "defined",
+    Family.BOTTLEROCKET: "add the [settings.network] keys printed by `eksproxy-gen render --family bottlerocket` "
+                         "where that value is defined",
+}
+
+
+def _opaque(opaque: Opaque, sink: Sink, family: Family | None = None) -> None:
     where = f" (at {opaque.where})" if opaque.where else ""
+    paste = _PASTE.get(family) if family is not None else None
+    advice = paste or ("set the proxy where that value is defined (`eksproxy-gen render --family al2023|al2|"
+                       "bottlerocket` prints what each family needs)")
     sink(NOT_STATIC, f"{opaque.setting} is {shorten(opaque.expression)}{where}, which only Terraform can compute; "
-                     "eksproxy-gen neither judges nor rewrites this group: make it a literal, or add the parts "
-                     "printed by `eksproxy-gen render` where that value is defined")
+                     f"eksproxy-gen neither judges nor rewrites this group: make it a literal, or {advice}")
 
 
 def readable_parts(group: GroupFacts, sink: Sink) -> tuple[Part, ...] | None:
     """The group's parts when every one can be read; otherwise one EKSP010 naming what cannot."""
     if isinstance(group.parts, Opaque):
-        _opaque(group.parts, sink)
+        _opaque(group.parts, sink, Family.AL2023)
         return None
     for part in group.parts:
         if part.opaque is not None:
-            _opaque(part.opaque, sink)
+            _opaque(part.opaque, sink, Family.AL2023)
             return None
     return group.parts
 
@@ -187,7 +199,7 @@ def _al2(boot: FamilyVerdict, module: ModuleFacts, group: GroupFacts, settings: 
         sink(PROXY_INEFFECTIVE, f"cloudinit_pre_nodeadm is ignored here ({why}); the proxy must go in "
                                 "pre_bootstrap_user_data, or set ami_type to an AL2023_* type")
     if isinstance(group.pre_bootstrap_user_data, Opaque):
-        _opaque(group.pre_bootstrap_user_data, sink)
+        _opaque(group.pre_bootstrap_user_data, sink, Family.AL2)
         return
     script = group.pre_bootstrap_user_data or ""
     runs = not script or starts_with_shebang(script) or not boot.own_part
@@ -232,10 +244,16 @@ def _not_run(group: GroupFacts, parts: tuple[Part, ...], sink: Sink) -> None:
 
 def _bottlerocket(module: ModuleFacts, group: GroupFacts, settings: Settings, sink: Sink) -> None:
     if isinstance(group.bootstrap_extra_args, Opaque):
-        _opaque(group.bootstrap_extra_args, sink)
+        _opaque(group.bootstrap_extra_args, sink, Family.BOTTLEROCKET)
         return
     network = read_network(group.bootstrap_extra_args)
     name = _named(group, "bootstrap_extra_args")
+    if network.computed:
+        key, expression = network.computed[0]
+        sink(NOT_STATIC, f"{name}: [settings.network] {key} is {shorten(expression)}, which only Terraform can "
+                         "compute; eksproxy-gen neither judges nor rewrites this group: make it a literal, or check "
+                         "the value it renders to by hand")
+        return
     if network.error:
         sink(NOT_STATIC, f"{name} cannot be read because {network.error}; add https-proxy and "
                          "no-proxy to its [settings.network] table by hand")
