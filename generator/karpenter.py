@@ -197,7 +197,8 @@ def nodeclasses_in_terraform(resources: list[Definition], scope: Scope, display:
         if isinstance(plain, str):
             plain = _load_yaml(plain)
         if isinstance(plain, dict) and plain.get("kind") == KIND and str(plain.get("apiVersion", "")).startswith(GROUP):
-            found.append(_from_object(plain, owner, display(resource.path), line, display(attr.path), attr.line))
+            nodeclass = _from_object(plain, owner, display(resource.path), line, display(attr.path), attr.line)
+            found.append(replace(nodeclass, why_not_editable=_in_json(attr) or nodeclass.why_not_editable))
     return found
 
 
@@ -353,7 +354,9 @@ def _controller(resource: Definition, scope: Scope, display: Display) -> Control
                     else:
                         env[entry["name"]] = str(entry.get("value", ""))
     env.update(_set_entries(resource, scope))
-    if len(heredocs) == 1 and len(items) == 1 and values is not None:
+    if values is not None and _in_json(values):
+        why = _in_json(values)
+    elif len(heredocs) == 1 and len(items) == 1 and values is not None:
         place = _heredoc_place(values.doc, values.path, heredocs[0])
         try:
             docs = yaml_text.documents(place.text) if place else []
@@ -397,6 +400,14 @@ def _set_entries(resource: Definition, scope: Scope) -> dict[str, str]:
             # helm's --set syntax: a comma separates list items unless escaped
             (names if match.group(2) == "name" else values)[match.group(1)] = str(value).replace("\\,", ",")
     return {names[i]: values.get(i, "") for i in names}
+
+
+def _in_json(argument: Argument) -> str:
+    """Why an argument written in Terraform's JSON syntax is not edited; empty for one in native syntax."""
+    if not argument.path.name.endswith(".json"):
+        return ""
+    return (f"{argument.name} is written in {argument.path.name}, in Terraform's JSON syntax, which eksproxy-gen "
+            "reads but does not rewrite")
 
 
 def _opaque(expr: Expr, where: Argument, display: Display) -> Opaque:

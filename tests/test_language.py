@@ -267,6 +267,22 @@ def test_override_blocks_replace_nested_blocks_of_their_type(cli, tmp_path: Path
     assert [f["rule"] for f in findings(cli, with_settings(tmp_path))] == rules
 
 
+def test_a_karpenter_release_an_override_json_file_changes_is_judged_but_not_rewritten(cli, tmp_path: Path) -> None:
+    (tmp_path / "karpenter.tf").write_text(
+        'resource "helm_release" "karpenter" {\n  name  = "karpenter"\n  chart = "oci://public.ecr.aws/karpenter/'
+        'karpenter"\n\n  values = [\n    <<-EOT\n    controller:\n      env:\n        - name: HTTPS_PROXY\n'
+        f'          value: {PROXY}\n    EOT\n  ]\n}}\n')
+    (tmp_path / "override.tf.json").write_text(json.dumps({"resource": {"helm_release": {"karpenter": {
+        "//": "the proxy comes from the platform team's values",
+        "values": ["controller:\n  env:\n    - name: AWS_REGION\n      value: eu-west-1\n"]}}}}))
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert [f["rule"] for f in findings(cli, with_settings(tmp_path))] == ["EKSP025"]
+    result = cli("fix", str(tmp_path))
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name != ".eksproxy-gen.toml"} == before
+    said = result.out + result.err  # type: ignore[attr-defined]
+    assert "values is written in override.tf.json, in Terraform's JSON syntax" in said
+
+
 def test_a_cached_verdict_follows_a_change_of_an_override_json_file(cli, tmp_path: Path) -> None:
     (tmp_path / ".eksproxy-gen.toml").write_text(SETTINGS)
     (tmp_path / "locals.tf").write_text(proxy_parts(cli))
