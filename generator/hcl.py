@@ -297,9 +297,7 @@ def as_grammar_reads(text: str) -> tuple[str, frozenset[int]]:
     characters; a newline (and a comment before it) in front of a ``for``'s
     ``=>`` becomes blanks, as Terraform reads any newline inside brackets.
     """
-    if text.isascii() and "/*" not in text and "$${" not in text and "%%{" not in text and not (
-            "<<" in text and ("<<_" in text or "<<-_" in text or _BLANKS_AFTER_MARKER.search(text))) and not (
-            "=>" in text and _ARROW_ON_NEW_LINE.search(text)):
+    if _read_as_is(text):
         return text, frozenset()
     chars = list(text)
     renamed: set[int] = set()
@@ -338,6 +336,17 @@ def as_grammar_reads(text: str) -> tuple[str, frozenset[int]]:
     return "".join(chars), frozenset(renamed)
 
 
+def _read_as_is(text: str) -> bool:
+    """Whether python-hcl2 reads the text as Terraform does without a change: the common case, told cheaply."""
+    if not text.isascii() or "/*" in text:
+        return False
+    if ("$${" in text or "%%{" in text) and _OPEN_ESCAPE.search(text):
+        return False
+    if "<<" in text and ("<<_" in text or "<<-_" in text or _BLANKS_AFTER_MARKER.search(text)):
+        return False
+    return not ("=>" in text and _ARROW_ON_NEW_LINE.search(text))
+
+
 def _heredoc_as_grammar_reads(text: str, heredoc: Lexeme, chars: list[str], renamed: set[int]) -> None:
     marker = heredoc.marker
     if not _HCL2_MARKER.fullmatch(marker):
@@ -364,6 +373,7 @@ def _escapes_as_grammar_reads(text: str, string: Lexeme, chars: list[str], renam
 
 
 _ESCAPE = re.compile(r"\$\$\{|%%\{")
+_OPEN_ESCAPE = re.compile(r'(?:\$\$|%%)\{[^}\n]*"')  # an escape a quote may follow before any }: lex to tell
 
 
 def _read_back(tree: Tree[Token], text: str, renamed: frozenset[int]) -> None:
