@@ -18,6 +18,7 @@ from pathlib import Path
 from . import fsguard, module_source
 
 SUFFIXES = (".tf", ".tofu")
+JSON_SUFFIXES = (".tf.json", ".tofu.json")  # Terraform's JSON syntax: read as part of a folder's configuration
 YAML_SUFFIXES = (".yaml", ".yml")
 _KARPENTER_YAML = b"EC2NodeClass"
 SKIP_DIRS = {".terraform", ".git", ".terragrunt-cache"}
@@ -46,8 +47,9 @@ def terraform_files(paths: list[Path], walked: Walked) -> Iterator[Path]:
 
     A file reached twice (named twice, or through a symbolic link) is read once.
     ``walked`` collects the folders listed, the YAML files read and left out,
-    the ``.tf.json`` files met, which are not read, and what could not be
-    listed or may not be read (fsguard), each with the reason: a tree that
+    the ``.tf.json`` files met (read only with their folder's ``.tf`` files: a
+    folder of JSON alone is machine-written and not checked), and what could not
+    be listed or may not be read (fsguard), each with the reason: a tree that
     cannot be read whole must never pass as a clean one.
     """
     seen: set[tuple[int, int]] = set()
@@ -90,8 +92,11 @@ def _walk(path: Path, walked: Walked) -> Iterator[tuple[Path, tuple[int, int]]]:
                 if entry.is_dir(follow_symlinks=False):  # a linked folder is not walked: links can loop
                     if entry.name not in SKIP_DIRS:
                         subfolders.append(entry.path)
-                elif entry.name.endswith(".tf.json"):
-                    walked.json_files.append(Path(entry.path))
+                elif entry.name.endswith(JSON_SUFFIXES):  # read with the folder's .tf files, never alone
+                    if _entry_refusal(entry) is None and entry.is_file():
+                        names.append(entry.name)
+                    if entry.name.endswith(".tf.json"):
+                        walked.json_files.append(Path(entry.path))
                 elif entry.name.endswith((*SUFFIXES, *YAML_SUFFIXES)):
                     why = _entry_refusal(entry)
                     if why is not None:
@@ -153,6 +158,16 @@ def _holds_nodeclass(path: str, walked: Walked) -> bool:
     return _KARPENTER_YAML in raw and b"{{" not in raw
 
 
+def is_override(name: str) -> bool:
+    """``override.tf``, ``*_override.tf`` (and ``.tofu``, ``.tf.json``, ``.tofu.json``): Terraform merges such a
+    file into the configuration after the folder's other files, in the order of their names."""
+    for suffix in (*JSON_SUFFIXES, *SUFFIXES):
+        if name.endswith(suffix):
+            stem = name[: -len(suffix)]
+            return stem == "override" or stem.endswith("_override")
+    return False
+
+
 def remember(folder: str, names: list[str]) -> None:
     """A walked folder's Terraform files (``folder`` spelt as ``str(Path)`` does), so it is listed once."""
     _listed[folder] = tuple(names)
@@ -167,7 +182,8 @@ def folder_files(folder: Path) -> list[Path]:
 
 
 def folder_names(folder: str) -> tuple[str, ...]:
-    """The names of a folder's Terraform files, sorted; ``folder`` spelt as ``str(Path)`` does."""
+    """The names of a folder's Terraform files (native and JSON syntax), sorted; ``folder`` spelt as
+    ``str(Path)`` does."""
     names = _listed.get(folder)
     if names is None:
         names = _listed[folder] = _folder_names(folder)
@@ -184,8 +200,8 @@ def _folder_names(folder: str) -> tuple[str, ...]:
     """The folder's Terraform files that may be read: a link leading outside the paths given is left out."""
     try:
         with os.scandir(folder) as entries:
-            return tuple(sorted(e.name for e in entries if e.name.endswith(SUFFIXES) and e.is_file()
-                                and (not e.is_symlink() or refusal(e.path) is None)))
+            return tuple(sorted(e.name for e in entries if e.name.endswith((*SUFFIXES, *JSON_SUFFIXES))
+                                and e.is_file() and (not e.is_symlink() or refusal(e.path) is None)))
     except OSError:
         return ()
 

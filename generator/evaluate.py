@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .fsguard import Refused
@@ -25,10 +26,13 @@ from .hcl import (
     Conditional,
     Document,
     Expr,
+    ForExpr,
     HeredocExpr,
     Literal,
     ObjectElem,
     ObjectExpr,
+    Operation,
+    Span,
     StringExpr,
     Traversal,
     TupleExpr,
@@ -63,11 +67,16 @@ class FileSite:
 
 @dataclass(frozen=True)
 class Known:
-    """A value fully known: a string (interpolations that cannot be resolved stay as ``${...}``), number, bool, null."""
+    """A value fully known: a string (interpolations that cannot be resolved stay as ``${...}``), number, bool, null.
+
+    ``unresolved`` is set when a string still holds such an interpolation or a
+    directive: its text is known as written, not as Terraform computes it.
+    """
 
     value: str | int | float | bool | None
     site: Site | FileSite | None = None
     written: str | None = None
+    unresolved: bool = False
 
     @property
     def text(self) -> str | None:
@@ -153,13 +162,74 @@ Value = Known | Unknown | ListV | MapV
 
 
 @dataclass(frozen=True)
+class Argument:
+    """An argument of a block, where it is written: an override file's when that file replaces the original's."""
+
+    name: str
+    value: Expr
+    path: Path
+    doc: Document
+    span: Span
+
+    @property
+    def line(self) -> int:
+        return self.doc.line_of(self.span.start)
+
+
+@dataclass(frozen=True)
+class Nested:
+    """A nested block, and the file that writes it."""
+
+    block: Block
+    path: Path
+    doc: Document
+
+
+@dataclass(frozen=True)
 class Definition:
-    """A named piece of syntax of the folder: a ``locals`` attribute, a module or resource block."""
+    """A named piece of syntax of the folder: a ``locals`` attribute, a module or resource block.
+
+    ``overrides`` are the blocks of override files (``override.tf``,
+    ``*_override.tf`` and their ``.tf.json`` twins) with the same type and
+    labels, in the order Terraform merges them: by file name, then by place.
+    """
 
     path: Path
     doc: Document
     expr: Expr | None = None
     block: Block | None = None
+    overrides: tuple[Definition, ...] = ()
+
+    def arguments(self) -> tuple[Argument, ...]:
+        """The block's arguments as Terraform merges its overrides: an override's argument replaces the whole
+        value of the original's (maps are not merged), in its place; an argument only an override has comes last.
+        A name an override writes as nested blocks replaces an argument of that name."""
+        merged: dict[str, Argument] = {}
+        for layer in (self, *self.overrides):
+            if layer.block is None:
+                continue
+            body = layer.block.body
+            for block in body.blocks:
+                merged.pop(block.type, None)
+            for attr in body.attributes:
+                merged[attr.name] = Argument(attr.name, attr.value, layer.path, layer.doc, attr.span)
+        return tuple(merged.values())
+
+    def argument(self, name: str) -> Argument | None:
+        return next((a for a in self.arguments() if a.name == name), None)
+
+    def blocks(self, kind: str) -> tuple[Nested, ...]:
+        """The nested blocks of one type: an override that writes that type (as blocks or as an argument)
+        replaces all of them, as Terraform merges nested blocks."""
+        found: tuple[Nested, ...] = ()
+        for layer in (self, *self.overrides):
+            if layer.block is None:
+                continue
+            body = layer.block.body
+            mine = tuple(Nested(b, layer.path, layer.doc) for b in body.blocks if b.type == kind)
+            if mine or layer is self or body.attribute(kind) is not None:
+                found = mine
+        return found
 
 
 # Outputs of common modules whose value is one of their literal arguments: module.vpc.vpc_cidr_block is the
@@ -182,19 +252,63 @@ class Scope:
     resources: dict[tuple[str, str], Definition] = field(default_factory=dict)
     read_text: Callable[[Path], str | None] = lambda _path: None
     complete: Callable[[tuple[str, ...]], None] | None = None
+    _overrides: dict[tuple[str, ...], list[Definition]] = field(default_factory=dict)
     _cache: dict[str, Value] = field(default_factory=dict)
     _resolving: set[str] = field(default_factory=set)
     _completed: set[tuple[str, ...]] = field(default_factory=set)
+    _bindings: list[dict[str, Value]] = field(default_factory=list)
 
-    def add_document(self, path: Path, doc: Document) -> None:
+    def add_document(self, path: Path, doc: Document, override: bool = False) -> None:
+        """The definitions of one file. An override file's local replaces the local of that name; its module
+        and resource blocks are kept, in the order added, to merge into the blocks they override."""
         for block in doc.body.blocks:
             if block.type == "locals":
                 for attr in block.body.attributes:
-                    self.locals.setdefault(attr.name, Definition(path, doc, expr=attr.value))
-            elif block.type == "module" and block.labels:
-                self.modules.setdefault(block.labels[0], Definition(path, doc, block=block))
-            elif block.type == "resource" and len(block.labels) == 2:
-                self.resources.setdefault((block.labels[0], block.labels[1]), Definition(path, doc, block=block))
+                    definition = Definition(path, doc, expr=attr.value)
+                    if override:
+                        self.locals[attr.name] = definition
+                    else:
+                        self.locals.setdefault(attr.name, definition)
+            elif (block.type == "module" and block.labels) or (block.type == "resource" and len(block.labels) == 2):
+                key = (block.type, *block.labels)
+                definition = Definition(path, doc, block=block)
+                if override:
+                    self._overrides.setdefault(key, []).append(definition)
+                elif block.type == "module":
+                    self.modules.setdefault(block.labels[0], definition)
+                else:
+                    self.resources.setdefault((block.labels[0], block.labels[1]), definition)
+
+    def merged(self, path: Path, doc: Document, block: Block) -> Definition:
+        """A block of a configuration file with the override blocks Terraform merges into it."""
+        return Definition(path, doc, block=block, overrides=tuple(self._overrides.get((block.type, *block.labels),
+                                                                                      ())))
+
+    def overridden(self) -> list[tuple[str, ...]]:
+        """The type and labels of every block an override file writes."""
+        return list(self._overrides)
+
+    def module(self, name: str) -> Definition | None:
+        """``module "NAME"`` as Terraform sees it: the block and its overrides."""
+        if name not in self.modules:
+            self._complete("module", name)
+        base = self.modules.get(name)
+        return None if base is None or base.block is None else self.merged(base.path, base.doc, base.block)
+
+    def resource(self, kind: str, name: str) -> Definition | None:
+        if (kind, name) not in self.resources:
+            self._complete("resource", kind, name)
+        base = self.resources.get((kind, name))
+        return None if base is None or base.block is None else self.merged(base.path, base.doc, base.block)
+
+    @contextmanager
+    def _outside(self) -> Iterator[None]:
+        """Evaluate another definition: the variables of a ``for`` being evaluated are not in its scope."""
+        bindings, self._bindings = self._bindings, []
+        try:
+            yield
+        finally:
+            self._bindings = bindings
 
     def _complete(self, *words: str) -> None:
         """Read the folder's other files that could define a name not among those read so far, once per name.
@@ -219,7 +333,8 @@ class Scope:
             return Unknown(f"local.{name}")
         self._resolving.add(name)
         try:
-            value = self.value(definition.expr, definition.path, definition.doc)
+            with self._outside():
+                value = self.value(definition.expr, definition.path, definition.doc)
         finally:
             self._resolving.discard(name)
         self._cache[name] = value
@@ -231,7 +346,7 @@ class Scope:
         if isinstance(expr, Literal):
             return Known(expr.value, site)
         if isinstance(expr, StringExpr):
-            if expr.value is not None:
+            if expr.value is not None and "$${" not in expr.raw and "%%{" not in expr.raw:
                 return Known(expr.value, site)
             return self._template(expr.raw, site, quoted=True)
         if isinstance(expr, HeredocExpr):
@@ -247,7 +362,55 @@ class Scope:
             return self._call(expr, site)
         if isinstance(expr, Conditional):
             return self._conditional(expr, site)
+        if isinstance(expr, Operation):
+            return _operation(expr.operator, [self.value(o, path, doc) for o in expr.operands], site)
+        if isinstance(expr, ForExpr):
+            return self._for(expr, site)
         return Unknown(_text(site), site)
+
+    def _for(self, expr: ForExpr, site: Site) -> Value:
+        """A ``for`` over a collection the folder gives: each element bound to the variables, the body evaluated.
+
+        Maps are walked in key order, as Terraform does. The result has no place
+        of its own to edit: its values are computed, so a value written in the
+        body belongs to every element and is not kept as one element's site.
+        """
+        unknown = Unknown(_text(site), site)
+        elements = _elements(self.value(expr.collection, site.path, site.doc))
+        if elements is None:
+            return unknown
+        items: list[Value] = []
+        grouped: dict[str, list[Value]] = {}
+        outer = self._bindings[-1] if self._bindings else {}
+        for key, element in elements:
+            bound = {**outer, expr.value_var: element}
+            if expr.key_var is not None:
+                bound[expr.key_var] = key
+            self._bindings.append(bound)
+            try:
+                if expr.condition is not None:
+                    keep = self.value(expr.condition, site.path, site.doc)
+                    if not (isinstance(keep, Known) and isinstance(keep.value, bool)):
+                        return unknown
+                    if not keep.value:
+                        continue
+                value = _detached(self.value(expr.value, site.path, site.doc), site)
+                if _leaks(value, [name for name in (expr.key_var, expr.value_var) if name is not None]):
+                    return unknown
+                if expr.key is None:
+                    items.append(value)
+                    continue
+                name = _key(self.value(expr.key, site.path, site.doc))
+                if name is None or (name in grouped and not expr.grouped):
+                    return unknown
+                grouped.setdefault(name, []).append(value)
+            finally:
+                self._bindings.pop()
+        if expr.key is None:
+            return ListV(tuple(items))
+        entries = tuple(Entry(name, ListV(tuple(values)) if expr.grouped else values[0], None, site.path, site.doc,
+                              site.line) for name, values in grouped.items())
+        return MapV(entries)
 
     def _conditional(self, expr: Conditional, site: Site) -> Value:
         """A known condition picks a branch; an unknown one between two maps gives the keys they agree on,
@@ -287,10 +450,15 @@ class Scope:
         """A reference such as ``local.x.y``, ``module.vpc.vpc_cidr_block`` or ``path.module``."""
         shown = root + "".join(f".{s}" if isinstance(s, str) else f"[{s}]" if s is not None else "[…]"
                                for s in steps)
+        base: Value
+        if self._bindings and root in self._bindings[-1]:  # a variable of the ``for`` being evaluated
+            base = self._bindings[-1][root]
+            for step in steps:
+                base = _index(base, step)
+            return base if not isinstance(base, Unknown) else Unknown(shown, base.site)
         if not steps or steps[0] is None or not isinstance(steps[0], str):
             return Unknown(shown)
         first, rest = steps[0], steps[1:]
-        base: Value
         if root == "local":
             base = self.local(first)
         elif root == "path" and first == "module" and not rest:
@@ -308,38 +476,34 @@ class Scope:
         return base if not isinstance(base, Unknown) else Unknown(shown, base.site)
 
     def _module_output(self, name: str, output: str | int | None) -> Value:
-        if name not in self.modules:
-            self._complete("module", name)
-        definition = self.modules.get(name)
-        if definition is None or definition.block is None or not isinstance(output, str):
+        definition = self.module(name)
+        if definition is None or not isinstance(output, str):
             return Unknown(f"module.{name}")
-        block = definition.block
-        if block.body.attribute("count") or block.body.attribute("for_each"):
+        if definition.argument("count") or definition.argument("for_each"):
             return Unknown(f"module.{name}.{output}")
-        source = block.body.attribute("source")
+        source = definition.argument("source")
         source_text = source.value.value if source and isinstance(source.value, StringExpr) else None
         for kind, outputs in _MODULE_OUTPUTS.items():
             if kind == "vpc" and source_text and _VPC_SOURCE.search(source_text) and output in outputs:
-                attr = block.body.attribute(outputs[output])
+                attr = definition.argument(outputs[output])
                 if attr is not None:
-                    return self.value(attr.value, definition.path, definition.doc)
+                    with self._outside():
+                        return self.value(attr.value, attr.path, attr.doc)
         return Unknown(f"module.{name}.{output}")
 
     def _resource_attribute(self, kind: str, name: str, attribute: str | int | None) -> Value:
         """``aws_vpc.main.cidr_block`` is the resource's literal ``cidr_block`` argument, when written."""
-        if (kind, name) not in self.resources:
-            self._complete("resource", kind, name)
-        definition = self.resources.get((kind, name))
+        definition = self.resource(kind, name)
         shown = f"{kind}.{name}" + (f".{attribute}" if isinstance(attribute, str) else "")
-        if definition is None or definition.block is None or not isinstance(attribute, str):
+        if definition is None or not isinstance(attribute, str):
             return Unknown(shown)
-        block = definition.block
-        if block.body.attribute("count") or block.body.attribute("for_each"):
+        if definition.argument("count") or definition.argument("for_each"):
             return Unknown(shown)
-        attr = block.body.attribute(attribute)
+        attr = definition.argument(attribute)
         if attr is None:
             return Unknown(shown)
-        value = self.value(attr.value, definition.path, definition.doc)
+        with self._outside():
+            value = self.value(attr.value, attr.path, attr.doc)
         return value if isinstance(value, Known) and isinstance(value.value, str) else Unknown(shown)
 
     def _call(self, call: Call, site: Site) -> Value:
@@ -357,6 +521,7 @@ class Scope:
         """
         value: list[str] = []
         written: list[str] = []
+        unresolved = False
         for piece in template_text.pieces(raw):
             if piece.kind is Kind.TEXT:
                 text = unescape(piece.text) if quoted else piece.text
@@ -366,14 +531,19 @@ class Scope:
                 value.append(piece.text[1:])
                 written.append(piece.text)
             else:
-                value.append(piece.text if piece.kind is Kind.DIRECTIVE or opaque else self._interpolated(piece.text))
+                text, exact = (piece.text, False) if piece.kind is Kind.DIRECTIVE or opaque else \
+                    self._interpolated(piece.text)
+                unresolved = unresolved or not exact
+                value.append(text)
                 written.append(piece.text)
-        return Known("".join(value), site, "".join(written))
+        return Known("".join(value), site, "".join(written), unresolved)
 
-    def _interpolated(self, text: str) -> str:
+    def _interpolated(self, text: str) -> tuple[str, bool]:
+        """The text a ``${reference}`` stands for (itself when the folder does not give it), and whether that
+        text is exactly Terraform's value."""
         inner = text[2:-1].strip().strip("~").strip()
         if not _REFERENCE.match(inner):
-            return text
+            return text, False
         head = re.match(r"[A-Za-z_][\w-]*", inner)
         assert head is not None
         steps: list[str | int | None] = []
@@ -381,11 +551,13 @@ class Scope:
             attr, index, key = match.groups()
             steps.append(attr if attr is not None else int(index) if index is not None else key)
         value = self.traverse(head.group(0), tuple(steps))
-        if isinstance(value, Known) and isinstance(value.value, bool):
-            return "true" if value.value else "false"
-        if isinstance(value, Known) and isinstance(value.value, (str, int, float)):
-            return str(value.value)
-        return text
+        if not isinstance(value, Known) or value.value is None:
+            return text, False
+        if isinstance(value.value, bool):
+            return ("true" if value.value else "false"), True
+        if isinstance(value.value, (int, float)):
+            return _number_text(value.value), True
+        return value.value, not value.unresolved
 
 
 def _text(site: Site) -> str:
@@ -409,6 +581,141 @@ def _index(base: Value, step: str | int | None) -> Value:
     if isinstance(base, Unknown):
         return base
     return Unknown(str(step))
+
+
+def _elements(collection: Value) -> list[tuple[Value, Value]] | None:
+    """(key, value) of each element a ``for`` walks: a list by index, a map by key in lexical order; None when
+    the collection, or which keys it has, is not known."""
+    if isinstance(collection, ListV):
+        return [(Known(index), item) for index, item in enumerate(collection.items)]
+    if isinstance(collection, MapV) and collection.open is None and not collection.maybe:
+        values = {entry.key: entry.value for entry in collection.entries}
+        return [(Known(key), values[key]) for key in sorted(values)]
+    return None
+
+
+def _key(value: Value) -> str | None:
+    """An object key as Terraform converts it to a string; None when it is not a known string, number or bool."""
+    exact = _exact(value)
+    if isinstance(exact, bool):
+        return "true" if exact else "false"
+    if isinstance(exact, (int, float)):
+        return _number_text(exact)
+    return exact if isinstance(exact, str) else None
+
+
+def _number_text(number: int | float) -> str:
+    return str(int(number)) if float(number).is_integer() else repr(float(number))
+
+
+def _within(site: Site | FileSite | None, around: Site) -> bool:
+    where = site.call if isinstance(site, FileSite) else site
+    return where is not None and where.doc is around.doc and \
+        around.expr.span.start <= where.expr.span.start and where.expr.span.end <= around.expr.span.end
+
+
+def _detached(value: Value, around: Site) -> Value:
+    """A value computed by a ``for``, without the places inside the ``for`` that every element shares."""
+    if isinstance(value, Known):
+        return replace(value, site=None) if _within(value.site, around) else value
+    if isinstance(value, ListV):
+        return ListV(tuple(_detached(item, around) for item in value.items),
+                     None if _within(value.site, around) else value.site)
+    if isinstance(value, MapV):
+        def entries(found: tuple[Entry, ...]) -> tuple[Entry, ...]:
+            return tuple(replace(e, value=_detached(e.value, around)) for e in found)
+        return replace(value, entries=entries(value.entries), maybe=entries(value.maybe),
+                       objects=tuple(o for o in value.objects if not _within(o, around)),
+                       written=None if _within(value.written, around) else value.written)
+    return value
+
+
+def _leaks(value: Value, names: Iterable[str]) -> bool:
+    """Whether a part of the value only Terraform knows is written with a ``for``'s variables: outside the
+    ``for`` that text means nothing, so the ``for`` as a whole is unknown."""
+    pattern = re.compile(r"(?<![\w.-])(?:" + "|".join(map(re.escape, names)) + r")(?![\w-])")
+    if isinstance(value, Unknown):
+        return pattern.search(value.text) is not None
+    if isinstance(value, Known):
+        return value.unresolved and isinstance(value.value, str) and pattern.search(value.value) is not None
+    if isinstance(value, ListV):
+        return any(_leaks(item, names) for item in value.items)
+    return (value.open is not None and _leaks(value.open, names)) or \
+        any(_leaks(e.value, names) for e in (*value.entries, *value.maybe))
+
+
+def _exact(value: Value) -> object:
+    """Plain data when Terraform's value is known to the last character (no ``${ }`` or ``%{ }`` left in a
+    string); the Unknown that hides it otherwise."""
+    if isinstance(value, Unknown):
+        return value
+    if isinstance(value, Known):
+        return Unknown(one_line(str(value.value))) if value.unresolved else value.value
+    if isinstance(value, ListV):
+        items = [_exact(item) for item in value.items]
+        return next((i for i in items if isinstance(i, Unknown)), items)
+    if value.open is not None or value.maybe:
+        return value.open or value.condition or Unknown("a map whose keys depend on a condition")
+    plain = {e.key: _exact(e.value) for e in value.entries}
+    return next((v for v in plain.values() if isinstance(v, Unknown)), plain)
+
+
+def _canonical(plain: object) -> object:
+    """Plain data in a form where Python's equality is Terraform's: 1 equals 1.0, true never equals 1."""
+    if isinstance(plain, bool) or plain is None:
+        return ("bool", plain)
+    if isinstance(plain, (int, float)):
+        return ("number", float(plain))
+    if isinstance(plain, list):
+        return ("list", tuple(_canonical(p) for p in plain))
+    if isinstance(plain, dict):
+        return ("map", tuple(sorted((k, _canonical(v)) for k, v in plain.items())))
+    return ("string", plain)
+
+
+_COMPARE: dict[str, Callable[[float, float], bool]] = {
+    "<": lambda a, b: a < b, ">": lambda a, b: a > b, "<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b}
+_ARITHMETIC: dict[str, Callable[[float, float], float]] = {
+    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b}
+
+
+def _operation(operator: str, operands: list[Value], site: Site) -> Value:
+    """``==``, ``!=``, ``&&``, ``||``, ``!``, comparisons and arithmetic of known values, as Terraform computes
+    them; Unknown when an operand is not known to the last character, or the types do not fit."""
+    plain = [_exact(o) for o in operands]
+    unknown = Unknown(_text(site), site)
+    if any(isinstance(p, Unknown) for p in plain):
+        return unknown
+    result: object = None
+    if len(plain) == 1:
+        (only,) = plain
+        if operator == "!" and isinstance(only, bool):
+            result = not only
+        elif operator == "-" and isinstance(only, (int, float)) and not isinstance(only, bool):
+            result = -only
+        else:
+            return unknown
+        return Known(result, site)
+    left, right = plain
+    if operator in {"==", "!="}:
+        return Known((_canonical(left) == _canonical(right)) == (operator == "=="), site)
+    if operator in {"&&", "||"}:
+        if not (isinstance(left, bool) and isinstance(right, bool)):
+            return unknown
+        return Known(left and right if operator == "&&" else left or right, site)
+    numbers = [p for p in (left, right) if isinstance(p, (int, float)) and not isinstance(p, bool)]
+    if len(numbers) != 2:
+        return unknown
+    a, b = float(numbers[0]), float(numbers[1])
+    if operator in _COMPARE:
+        return Known(_COMPARE[operator](a, b), site)
+    if operator in _ARITHMETIC:
+        number = _ARITHMETIC[operator](a, b)
+    elif operator in {"/", "%"} and b != 0:
+        number = a / b if operator == "/" else a - b * int(a / b)  # Terraform's % keeps the dividend's sign
+    else:
+        return unknown
+    return Known(int(number) if number.is_integer() else number, site)
 
 
 # --- functions ------------------------------------------------------------------------------------------------------
@@ -462,7 +769,8 @@ def _encode(scope: Scope, args: list[Value], site: Site) -> Value:
     plain = to_plain(args[0])
     if isinstance(plain, Unknown):
         return Unknown(_text(site), site)
-    return Known(json.dumps(plain, indent=2, ensure_ascii=False), site)
+    return Known(json.dumps(plain, indent=2, ensure_ascii=False), site,
+                 unresolved=isinstance(_exact(args[0]), Unknown))
 
 
 def _file(scope: Scope, args: list[Value], site: Site, template: bool) -> Value:
@@ -497,20 +805,35 @@ def _join(_scope: Scope, args: list[Value], site: Site) -> Value:
     if len(args) == 2 and isinstance(args[0], Known) and isinstance(args[0].value, str) and isinstance(args[1], ListV):
         items = [i.value for i in args[1].items if isinstance(i, Known) and isinstance(i.value, str)]
         if len(items) == len(args[1].items):
-            return Known(args[0].value.join(items), site)
+            unresolved = args[0].unresolved or any(isinstance(i, Known) and i.unresolved for i in args[1].items)
+            return Known(args[0].value.join(items), site, unresolved=unresolved)
     return Unknown(_text(site), site)
 
 
 def _string_function(op: Callable[[str], str]) -> Handler:
     def handler(_scope: Scope, args: list[Value], site: Site) -> Value:
         if len(args) == 1 and isinstance(args[0], Known) and isinstance(args[0].value, str):
-            return Known(op(args[0].value), site)
+            return Known(op(args[0].value), site, unresolved=args[0].unresolved)
         return Unknown(_text(site), site)
     return handler
 
 
 def _identity(_scope: Scope, args: list[Value], site: Site) -> Value:
     return args[0] if len(args) == 1 and not isinstance(args[0], Unknown) else Unknown(_text(site), site)
+
+
+def _toset(args: list[Value], site: Site) -> Value:
+    """A set of strings is ordered lexically (as ``for`` walks it) and holds each string once; other sets are
+    taken in the order written, as before."""
+    if len(args) != 1 or isinstance(args[0], Unknown):
+        return Unknown(_text(site), site)
+    value = args[0]
+    if isinstance(value, ListV):
+        plain = [_exact(item) for item in value.items]
+        if all(isinstance(p, str) for p in plain):
+            unique = {str(p): item for p, item in zip(plain, value.items, strict=True)}
+            return ListV(tuple(unique[k] for k in sorted(unique)))
+    return value
 
 
 _FUNCTIONS: dict[str, Handler] = {
@@ -525,7 +848,7 @@ _FUNCTIONS: dict[str, Handler] = {
     "chomp": _string_function(lambda s: s.rstrip("\r\n")),
     "tostring": _identity,
     "tolist": _identity,
-    "toset": _identity,
+    "toset": lambda scope, args, site: _toset(args, site),
     "tomap": _identity,
 }
 

@@ -2,16 +2,23 @@
 
 These decide what a user wants to see, not what is correct, so they stay out
 of the policy; ``fix`` honours them too, so a silenced rule is never "fixed".
+A directive is a comment, and only where the file's language has one:
+Terraform's ``#``, ``//`` and ``/* */`` outside strings and heredocs (told
+apart by the one Terraform lexer), YAML's ``#`` outside quoted and block
+scalars (told apart by YAML's own scanner); JSON has no comments.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from .parse_errors import Kind, lex
 from .policy.rules import RULES_BY_ID, Finding
 
-_DIRECTIVE = re.compile(r"(?:#|//|/\*)\s*eksproxy-gen:ignore\b[ \t]*(?P<rest>.*?)\s*(?:\*/)?\s*$")
+MARK = "eksproxy-gen:ignore"
+_DIRECTIVE = re.compile(r"^(?:#|//|/\*)\s*eksproxy-gen:ignore\b[ \t]*(?P<rest>.*?)\s*(?:\*/)?\s*$")
 _CODE = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
@@ -74,10 +81,12 @@ class Directives:
 def parse_directives(text: str, file: str) -> Directives:
     """Directives by the 1-based line they silence: their own line, and the next one for a comment-only line."""
     found = Directives(file)
-    for number, line in enumerate(text.split("\n"), start=1):
-        if "eksproxy-gen:ignore" not in line:
-            continue
-        match = _DIRECTIVE.search(line)
+    if MARK not in text:
+        return found
+    comments = _yaml_comments(text) if file.endswith((".yaml", ".yml")) else \
+        iter(()) if file.endswith(".json") else _terraform_comments(text)
+    for number, comment, alone in comments:
+        match = _DIRECTIVE.match(comment) if MARK in comment else None
         if not match:
             continue
         codes, reason, problem = _codes(match.group("rest"))
@@ -88,9 +97,65 @@ def parse_directives(text: str, file: str) -> Directives:
         directive = Suppression(file, number, codes, reason)
         found.all.append(directive)
         found.by_line[number] = directive
-        if line.lstrip().startswith(("#", "//", "/*")):
+        if alone:
             found.by_line.setdefault(number + 1, directive)
     return found
+
+
+Comment = tuple[int, str, bool]  # 1-based line, the comment's text on it, and whether it is alone on its line
+
+
+def _comment_at(text: str, start: int, end: int, line: int) -> Comment:
+    line_start = text.rfind("\n", 0, start) + 1
+    first = text[start:end].split("\n", 1)[0]
+    return line, first, not text[line_start:start].strip()
+
+
+def _terraform_comments(text: str) -> Iterator[Comment]:
+    """Terraform comments: ``#``, ``//`` and ``/* */`` outside strings and heredocs."""
+    line, counted = 1, 0
+    for lexeme in lex(text):
+        if lexeme.kind is Kind.COMMENT:
+            line += text.count("\n", counted, lexeme.start)
+            counted = lexeme.start
+            yield _comment_at(text, lexeme.start, lexeme.end, line)
+
+
+def _yaml_comments(text: str) -> Iterator[Comment]:
+    """YAML comments: a ``#`` after a blank or at a line's start, outside every token (quoted and block scalars
+    included). Past a point where YAML's scanner fails, a ``#`` after a blank is taken as one.
+
+    PyYAML is loaded here, not at start-up: only a YAML file that holds a directive needs it.
+    """
+    import yaml
+
+    from .policy.nodeconfig import LOADER
+
+    covered: list[tuple[int, int]] = []
+    scanned_to = len(text)
+    try:
+        for token in yaml.scan(text, Loader=LOADER):
+            if token.end_mark.index > token.start_mark.index:
+                covered.append((token.start_mark.index, token.end_mark.index))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        scanned_to = mark.index if mark is not None else 0
+    covered.sort()
+    k = 0
+    line_start = 0
+    for number, row in enumerate(text.split("\n"), start=1):
+        at = -1
+        for match in re.finditer("#", row):
+            index = line_start + match.start()
+            while k < len(covered) and covered[k][1] <= index:
+                k += 1
+            inside = k < len(covered) and covered[k][0] <= index < covered[k][1] and index < scanned_to
+            if not inside and (match.start() == 0 or row[match.start() - 1] in " \t"):
+                at = match.start()
+                break
+        if at >= 0:
+            yield number, row[at:], not row[:at].strip()
+        line_start += len(row) + 1
 
 
 def _codes(rest: str) -> tuple[tuple[str, ...], str, str]:

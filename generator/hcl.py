@@ -5,11 +5,21 @@ comments or reflow whitespace, so edits are made by splicing the original
 text at the character offsets recorded here. Spans are computed from tokens,
 not from Lark's node metadata, which runs past trailing comments after binary
 expressions and past the newline after a heredoc's closing marker.
+
+python-hcl2's grammar is not Terraform's in a few places (a closing heredoc
+marker followed by blanks, a marker or name with a character outside ASCII
+letters, a comment between block labels). The parser is handed a text of the
+same length in which those spots are written the way its grammar reads them,
+so every offset still points into the file as written; names are then read
+back from the file. An attribute whose value python-hcl2 still cannot read is
+kept as an ``unreadable`` expression (its value unknown), so one such value
+never hides the rest of the file.
 """
 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import functools
 import importlib.util
 import re
@@ -22,7 +32,8 @@ from lark.exceptions import LarkError
 
 from .errors import ParseError
 from .limits import MAX_NESTING, deepest_line
-from .parse_errors import describe
+from .parse_errors import Kind, Lexeme, describe, lex, scan
+from .policy import template_text
 from .startup import collect_from_now
 
 _TRIVIA = {"NL_OR_COMMENT"}
@@ -99,6 +110,28 @@ class Conditional(Expr):
 
 
 @dataclass(frozen=True)
+class Operation(Expr):
+    """``a == b``, ``a && b``, ``!a``, ``-a``: the operator and its one or two operands."""
+
+    operator: str
+    operands: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class ForExpr(Expr):
+    """``[for k, v in coll : value if cond]`` (kind ``for_tuple``) or ``{for k, v in coll : key => value}``
+    (kind ``for_object``; ``grouped`` when the value ends with ``...``)."""
+
+    key_var: str | None
+    value_var: str
+    collection: Expr
+    key: Expr | None
+    value: Expr
+    condition: Expr | None
+    grouped: bool = False
+
+
+@dataclass(frozen=True)
 class ObjectElem:
     """One ``key = value`` of an object; ``key`` is unquoted, None when computed."""
 
@@ -153,11 +186,16 @@ class Body:
 
 @dataclass(frozen=True)
 class Document:
-    """A parsed file: its LF-normalised text and top-level body."""
+    """A parsed file: its LF-normalised text and top-level body.
+
+    ``unreadable`` are the spans of values python-hcl2 could not read (each an
+    ``unreadable`` expression in the body): empty for a file it read whole.
+    """
 
     text: str
     body: Body
     _line_starts: list[int] = field(repr=False, compare=False)
+    unreadable: tuple[Span, ...] = ()
 
     def line_of(self, offset: int) -> int:
         """1-based line number of a character offset."""
@@ -209,14 +247,37 @@ def load_parser() -> None:
     _parser()
 
 
+_MAX_UNREADABLE = 20
+_HCL2_MARKER = re.compile(r"[A-Za-z][A-Za-z0-9._-]*")
+# a line that may close a heredoc with blanks after its marker, which python-hcl2's grammar does not allow
+_BLANKS_AFTER_MARKER = re.compile(r"^[ \t]*[^\W\d][\w.-]*[ \t]+$", re.M)
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]")
+_ARROW_ON_NEW_LINE = re.compile(r"\n(?=[ \t]*=>)")
+_FOR_OPENS = re.compile(r"\s*for\b")
+
+
 def parse(text: str) -> Document:
-    """Parse LF-normalised Terraform text; raise ParseError, in Terraform's words, on failure."""
-    try:
-        # the trailing newline is python-hcl2's own workaround: its grammar cannot look for the end of the file
-        tree = _parser().parse(text + "\n")
-    except (LarkError, ValueError, IndexError) as exc:  # python-hcl2 raises Lark errors of several classes
-        line, message = describe(text, exc)
-        raise ParseError(line, message) from None
+    """Parse LF-normalised Terraform text; raise ParseError, in Terraform's words, on failure.
+
+    A value python-hcl2 cannot read, in a file whose brackets, strings and
+    heredocs all close, becomes an ``unreadable`` expression instead of a failure.
+    """
+    grammar_text, renamed = as_grammar_reads(text)
+    unreadable: list[Span] = []
+    while True:
+        try:
+            # the trailing newline is python-hcl2's own workaround: its grammar cannot look for the end of the file
+            tree = _parser().parse(grammar_text + "\n")
+            break
+        except (LarkError, ValueError, IndexError) as exc:  # python-hcl2 raises Lark errors of several classes
+            span = _unreadable_value(text, exc, unreadable)
+            if span is None:
+                line, message = describe(text, exc)
+                raise ParseError(line, message) from None
+            unreadable.append(span)
+            grammar_text = _placeholder(grammar_text, span)
+    if renamed:
+        _read_back(tree, text, renamed)
     starts = [0] + [m.end() for m in _NEWLINE.finditer(text)]
     body_tree = _child_trees(tree, "body")
     try:
@@ -226,7 +287,219 @@ def parse(text: str) -> Document:
                                                   "calls, blocks); eksproxy-gen does not read it") from None
     except RecursionError:  # a shape nested past the stack that the depth count above does not see
         raise ParseError(deepest_line(text), "nested too deeply for eksproxy-gen to read") from None
-    return Document(text=text, body=body, _line_starts=starts)
+    if unreadable:
+        body = _marked(body, frozenset(unreadable))
+    return Document(text=text, body=body, _line_starts=starts, unreadable=tuple(unreadable))
+
+
+def as_grammar_reads(text: str) -> tuple[str, frozenset[int]]:
+    """The text as python-hcl2's grammar reads it, the same length as ``text``, and the offsets of renamed characters.
+
+    A closing heredoc marker followed by blanks gets its newline first (the
+    blanks start the next line, where they are ignored); a heredoc marker or a
+    name with characters outside python-hcl2's ASCII identifiers gets ASCII
+    letters in their place (read back from ``text`` after parsing); a
+    ``/* */`` comment on one line becomes blanks (python-hcl2 does not take one
+    between block labels); an unclosed ``$${`` escape in a string becomes plain
+    characters; a newline (and a comment before it) in front of a ``for``'s
+    ``=>`` becomes blanks, as Terraform reads any newline inside brackets.
+    """
+    if _read_as_is(text):
+        return text, frozenset()
+    chars = list(text)
+    renamed: set[int] = set()
+    hidden: list[Lexeme] = []
+    for lexeme in lex(text):
+        if lexeme.kind is Kind.HEREDOC:
+            hidden.append(lexeme)
+            _heredoc_as_grammar_reads(text, lexeme, chars, renamed)
+        elif lexeme.kind is Kind.COMMENT:
+            hidden.append(lexeme)
+            if text.startswith("/*", lexeme.start) and "\n" not in text[lexeme.start : lexeme.end]:
+                chars[lexeme.start : lexeme.end] = " " * (lexeme.end - lexeme.start)
+        elif lexeme.kind is Kind.STRING:
+            hidden.append(lexeme)
+            _escapes_as_grammar_reads(text, lexeme, chars, renamed)
+        elif lexeme.kind is not Kind.BRACKET:
+            hidden.append(lexeme)
+    starts = [h.start for h in hidden]
+
+    def hidden_at(at: int) -> Lexeme | None:
+        k = bisect.bisect_right(starts, at) - 1
+        return hidden[k] if k >= 0 and at < hidden[k].end else None
+
+    for arrow in _ARROW_ON_NEW_LINE.finditer(text):  # inside a for's braces a newline is a blank, as before "=>"
+        if hidden_at(arrow.start()) is None:
+            chars[arrow.start()] = " "
+            comment = hidden_at(arrow.start() - 1) if arrow.start() else None
+            if comment is not None and comment.kind is Kind.COMMENT and comment.end == arrow.start():
+                chars[comment.start : comment.end] = " " * (comment.end - comment.start)
+    if not text.isascii():
+        for match in _NOT_ASCII.finditer(text):
+            at = match.start()
+            if hidden_at(at) is None and ("x" + match.group()).isidentifier():
+                chars[at] = "x"
+                renamed.add(at)
+    return "".join(chars), frozenset(renamed)
+
+
+def _read_as_is(text: str) -> bool:
+    """Whether python-hcl2 reads the text as Terraform does without a change: the common case, told cheaply."""
+    if not text.isascii() or "/*" in text:
+        return False
+    if ("$${" in text or "%%{" in text) and _OPEN_ESCAPE.search(text):
+        return False
+    if "<<" in text and ("<<_" in text or "<<-_" in text or _BLANKS_AFTER_MARKER.search(text)):
+        return False
+    return not ("=>" in text and _ARROW_ON_NEW_LINE.search(text))
+
+
+def _heredoc_as_grammar_reads(text: str, heredoc: Lexeme, chars: list[str], renamed: set[int]) -> None:
+    marker = heredoc.marker
+    if not _HCL2_MARKER.fullmatch(marker):
+        opener = heredoc.start + (3 if text.startswith("<<-", heredoc.start) else 2)
+        for start in (opener, heredoc.marker_end - len(marker)):
+            for k, ch in enumerate(marker):
+                ok = ch.isascii() and (ch.isalpha() if k == 0 else ch.isalnum() or ch in "._-")
+                if not ok:
+                    chars[start + k] = "Z" if k == 0 else "x"
+                    renamed.add(start + k)
+    if heredoc.end > heredoc.marker_end:
+        blanks = text[heredoc.marker_end : heredoc.end]
+        chars[heredoc.marker_end] = "\n"
+        chars[heredoc.marker_end + 1 : heredoc.end + 1] = list(blanks)[: len(chars) - heredoc.marker_end - 1]
+
+
+def _escapes_as_grammar_reads(text: str, string: Lexeme, chars: list[str], renamed: set[int]) -> None:
+    """``$${`` and ``%%{`` are escapes whatever follows; python-hcl2 takes one only when a ``}`` closes it in
+    the string, so an unclosed one is handed over as plain characters (``$$x``)."""
+    for escape in _ESCAPE.finditer(text, string.start, string.end):
+        if text.find("}", escape.end(), string.end) < 0:
+            chars[escape.end() - 1] = "x"
+            renamed.add(escape.end() - 1)
+
+
+_ESCAPE = re.compile(r"\$\$\{|%%\{")
+_OPEN_ESCAPE = re.compile(r'(?:\$\$|%%)\{[^}\n]*"')  # an escape a quote may follow before any }: lex to tell
+
+
+def _read_back(tree: Tree[Token], text: str, renamed: frozenset[int]) -> None:
+    """Names and heredocs with renamed characters get them back from the text as written."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        for index, child in enumerate(node.children):
+            if isinstance(child, Tree):
+                stack.append(child)
+            elif isinstance(child, Token) and child.type in _RENAMEABLE and child.start_pos is not None:
+                start = child.start_pos
+                value = list(str(child))
+                hits = [at for at in range(start, start + len(value)) if at in renamed]
+                if hits:
+                    for at in hits:
+                        value[at - start] = text[at]
+                    node.children[index] = child.update(value="".join(value))
+
+
+_RENAMEABLE = {"NAME", "HEREDOC_TEMPLATE", "HEREDOC_TEMPLATE_TRIM", "STRING_CHARS"}
+
+
+def _unreadable_value(text: str, exc: Exception, done: list[Span]) -> Span | None:
+    """The value around the place python-hcl2 stopped, when the file is otherwise whole and it is an argument's."""
+    token = getattr(exc, "token", None)
+    at = getattr(exc, "pos_in_stream", None) if token is None else getattr(token, "start_pos", None)
+    if not isinstance(at, int) or at >= len(text) or len(done) >= _MAX_UNREADABLE or scan(text) is not None:
+        return None
+    span = value_around(text, at)
+    if span is None or span in done or span.end - span.start < 3:
+        return None
+    return span
+
+
+def value_around(text: str, at: int) -> Span | None:
+    """The value of the argument or object element whose text holds offset ``at``; None outside one.
+
+    The element is the line (or comma-separated item) of the innermost ``{ }``
+    (block body or object, not a ``{for ...}``) around ``at``, counted outside
+    strings, heredocs, comments and nested brackets.
+    """
+    masked = list(text)
+    opened: list[int] = []
+    region = (0, len(text))
+    for lexeme in lex(text):
+        if lexeme.kind is Kind.BRACKET:
+            ch = text[lexeme.start]
+            if ch in "{[(":
+                opened.append(lexeme.start)
+            elif opened:
+                start = opened.pop()
+                if text[start] == "{" and start < at <= lexeme.start and start >= region[0] \
+                        and not _FOR_OPENS.match(text, start + 1):  # a {for ...} is one value, not elements
+                    region = (start + 1, lexeme.start)
+            continue
+        fill = " " if lexeme.kind is Kind.COMMENT else "s"
+        masked[lexeme.start : lexeme.end] = fill * (lexeme.end - lexeme.start)
+    depth = 0
+    item_start = region[0]
+    for i in range(region[0], region[1] + 1):
+        ch = masked[i] if i < region[1] else "\n"
+        if ch in "{[(":
+            depth += 1
+        elif ch in "}])":
+            depth -= 1
+        elif depth == 0 and ch in "\n,":
+            if item_start <= at <= i:
+                return _value_of("".join(masked[item_start:i]), item_start)
+            item_start = i + 1
+    return None
+
+
+def _value_of(item: str, offset: int) -> Span | None:
+    """The value of ``name = value`` (or ``key: value``), masked, starting at ``offset``; None for anything else."""
+    depth = 0
+    for i, ch in enumerate(item):
+        if ch in "{[(":
+            depth += 1
+        elif ch in "}])":
+            depth -= 1
+        elif depth == 0 and ch in "=:" and item[i + 1 : i + 2] not in {"=", ">"} and item[i - 1 : i] not in {
+                "=", "!", "<", ">"}:
+            value = item[i + 1 :]
+            stripped = value.strip()
+            if not stripped:
+                return None
+            start = offset + i + 1 + (len(value) - len(value.lstrip()))
+            return Span(start, start + len(stripped))
+    return None
+
+
+def _placeholder(text: str, span: Span) -> str:
+    """``text`` with the value at ``span`` replaced by ``(0)`` and blanks, its newlines kept."""
+    inner = "".join("\n" if ch == "\n" else " " for ch in text[span.start + 2 : span.end - 1])
+    return text[: span.start] + "(0" + inner + ")" + text[span.end :]
+
+
+def _marked(body: Body, spans: frozenset[Span]) -> Body:
+    """The body with each value at one of ``spans`` made an ``unreadable`` expression."""
+    return Body(tuple(dataclasses.replace(a, value=_marked_expr(a.value, spans)) for a in body.attributes),
+                tuple(dataclasses.replace(b, body=_marked(b.body, spans)) for b in body.blocks))
+
+
+def _marked_expr(expr: Expr, spans: frozenset[Span]) -> Expr:
+    if expr.span in spans:
+        return Expr("unreadable", expr.span)
+    if not any(expr.span.start <= s.start and s.end <= expr.span.end for s in spans):
+        return expr
+    changed: dict[str, Any] = {}
+    for f in dataclasses.fields(expr):
+        value = getattr(expr, f.name)
+        if isinstance(value, Expr):
+            changed[f.name] = _marked_expr(value, spans)
+        elif isinstance(value, tuple):
+            changed[f.name] = tuple(_marked_expr(v, spans) if isinstance(v, Expr)
+                                    else dataclasses.replace(v, value=_marked_expr(v.value, spans))
+                                    if isinstance(v, ObjectElem) else v for v in value)
+    return dataclasses.replace(expr, **changed)
 
 
 def _child_trees(tree: Tree[Token], name: str) -> list[Tree[Token]]:
@@ -378,7 +651,7 @@ def _expr(node: Tree[Token] | Token, depth: int) -> Expr:
         return TupleExpr("tuple", span, tuple(_expr(i, depth) for i in _significant(inner) if not isinstance(i, Token)))
     if data == "string":
         raw, templated = _string_parts(inner)
-        return StringExpr("string", span, raw, None if templated else unescape(raw))
+        return StringExpr("string", span, raw, None if templated else unescape(template_text.literal(raw) or ""))
     if data in {"heredoc_template", "heredoc_template_trim"}:
         return _heredoc(inner, span)
     if data == "literal_value":
@@ -401,7 +674,49 @@ def _expr(node: Tree[Token] | Token, depth: int) -> Expr:
         if len(parts) == 3:
             return Conditional("conditional", span, _expr(parts[0], depth), _expr(parts[1], depth),
                                _expr(parts[2], depth))
+    if data == "binary_op":
+        kids = [c for c in inner.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
+        if len(kids) == 2 and kids[1].data == "binary_term":
+            term = [c for c in kids[1].children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
+            if len(term) == 2 and term[0].data == "binary_operator":
+                return Operation("operation", span, _identifier(term[0]),
+                                 (_expr(kids[0], depth), _expr(term[1], depth)))
+    if data == "unary_op":
+        tokens = [c for c in inner.children if isinstance(c, Token) and c.type in {"NOT", "MINUS"}]
+        operand = [c for c in inner.children if isinstance(c, Tree)]
+        if len(tokens) == 1 and len(operand) == 1:
+            return Operation("operation", span, str(tokens[0]), (_expr(operand[0], depth),))
+    if data in {"for_tuple_expr", "for_object_expr"}:
+        return _for(inner, span, depth)
     return Expr(data, span)
+
+
+def _for(tree: Tree[Token], span: Span, depth: int) -> Expr:
+    """A ``for`` expression's parts: its variables, collection, key and value expressions, and condition."""
+    intro = _child_trees(tree, "for_intro")
+    if not intro:
+        return Expr(tree.data, span)
+    names = [_identifier(c) for c in _child_trees(intro[0], "identifier")]
+    collection = [c for c in intro[0].children if isinstance(c, Tree) and c.data not in {"identifier",
+                                                                                        "new_line_or_comment"}]
+    condition_tree = _child_trees(tree, "for_cond")
+    condition = None
+    if condition_tree:
+        inside = [c for c in condition_tree[0].children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
+        condition = _expr(inside[0], depth) if len(inside) == 1 else Expr("for_cond", _span(condition_tree[0]))
+    bodies = [c for c in tree.children if isinstance(c, Tree) and c.data not in {"for_intro", "for_cond",
+                                                                                "new_line_or_comment"}]
+    if len(collection) != 1 or not 1 <= len(names) <= 2:
+        return Expr(tree.data, span)
+    key_var, value_var = (names[0], names[1]) if len(names) == 2 else (None, names[0])
+    if tree.data == "for_tuple_expr" and len(bodies) == 1:
+        return ForExpr("for_tuple", span, key_var, value_var, _expr(collection[0], depth), None,
+                       _expr(bodies[0], depth), condition)
+    if tree.data == "for_object_expr" and len(bodies) == 2:
+        grouped = any(isinstance(c, Token) and c.type == "ELLIPSIS" for c in tree.children)
+        return ForExpr("for_object", span, key_var, value_var, _expr(collection[0], depth), _expr(bodies[0], depth),
+                       _expr(bodies[1], depth), condition, grouped)
+    return Expr(tree.data, span)
 
 
 def _traversal(tree: Tree[Token], span: Span, depth: int) -> Expr:
@@ -466,7 +781,7 @@ def _object_elem(tree: Tree[Token], depth: int) -> ObjectElem:
         key = _identifier(key_inner)
     elif isinstance(key_inner, Tree) and key_inner.data == "string":
         raw, templated = _string_parts(key_inner)
-        key = None if templated else unescape(raw)
+        key = None if templated else unescape(template_text.literal(raw) or raw)
     else:
         key = None
     value = _expr(value_node, depth)

@@ -19,8 +19,8 @@ from pathlib import Path
 import yaml
 
 from . import yaml_text
-from .evaluate import Scope, Unknown, Value, as_text, to_plain
-from .hcl import Block, Call, Document, Expr, HeredocExpr, ObjectExpr, TupleExpr
+from .evaluate import Argument, Definition, Scope, Unknown, Value, as_text, to_plain
+from .hcl import Call, Document, Expr, HeredocExpr, ObjectExpr, TupleExpr
 from .policy import nodeconfig
 from .policy.controller import ControllerFacts
 from .policy.facts import NODECONFIG, Opaque, Origin, Part
@@ -72,11 +72,13 @@ class Controller:
 
 # --- YAML text ------------------------------------------------------------------------------------------------------
 
-def nodeclasses_in_yaml(place: YamlPlace, display: Display, owner: str = KIND, owner_line: int = 0) -> list[NodeClass]:
+def nodeclasses_in_yaml(place: YamlPlace, display: Display, owner: str = KIND, owner_line: int = 0,
+                        owner_file: str | None = None) -> list[NodeClass]:
     """Every EC2NodeClass document of a YAML text (none when the text is not YAML).
 
     A node class in a YAML file is its own owner (``EC2NodeClass.NAME``); one in a
-    Terraform resource is owned by the resource (``kubectl_manifest.X.NAME``).
+    Terraform resource is owned by the resource (``kubectl_manifest.X.NAME``),
+    whose block may be in another file than the YAML (an override file's).
     """
     try:
         docs = yaml_text.documents(place.text)
@@ -94,7 +96,8 @@ def nodeclasses_in_yaml(place: YamlPlace, display: Display, owner: str = KIND, o
         spec = yaml_text.value_at(doc, "spec")
         spec = spec if isinstance(spec, yaml.MappingNode) else None
         api = yaml_text.scalar(yaml_text.value_at(doc, "apiVersion"), place.text) or ""
-        facts = NodeClassFacts(owner, file, owner_line or place.line(doc.start_mark.line), name, file, line, api)
+        facts = NodeClassFacts(owner, owner_file or file, owner_line or place.line(doc.start_mark.line), name, file,
+                               line, api)
         if spec is not None:
             facts = _spec_facts(facts, spec, place)
         editable = "" if spec is not None and not spec.flow_style else "spec is not a block mapping"
@@ -172,62 +175,68 @@ def _is_mapping(text: str) -> bool:
 
 # --- Terraform ------------------------------------------------------------------------------------------------------
 
-def nodeclasses_in_terraform(doc: Document, path: Path, scope: Scope, display: Display) -> list[NodeClass]:
+def nodeclasses_in_terraform(resources: list[Definition], scope: Scope, display: Display) -> list[NodeClass]:
+    """Node classes in Terraform resources, each with the override blocks Terraform merges into it."""
     found: list[NodeClass] = []
-    for block in doc.body.blocks:
-        if block.type != "resource" or len(block.labels) != 2:
+    for resource in resources:
+        block = resource.block
+        if block is None or block.type != "resource" or len(block.labels) != 2:
             continue
         kind, name = block.labels
         if kind == "helm_release":
-            found += _chart_nodeclasses(block, path, doc, display)
+            found += _chart_nodeclasses(resource, display)
             continue
         attr_name = {"kubectl_manifest": "yaml_body", "kubernetes_manifest": "manifest"}.get(kind)
-        attr = block.body.attribute(attr_name) if attr_name else None
+        attr = resource.argument(attr_name) if attr_name else None
         if attr is None:
             continue
-        owner, line = f"{kind}.{name}", doc.line_of(block.span.start)
-        place = _heredoc_place(doc, path, attr.value)
+        owner, line = f"{kind}.{name}", resource.doc.line_of(block.span.start)
+        place = _heredoc_place(attr.doc, attr.path, attr.value)
         if place is not None:
-            found += nodeclasses_in_yaml(place, display, owner, line)
+            found += nodeclasses_in_yaml(place, display, owner, line, display(resource.path))
             continue
-        plain = _plain(scope.value(attr.value, path, doc))
+        plain = _plain(scope.value(attr.value, attr.path, attr.doc))
         if isinstance(plain, str):
             plain = _load_yaml(plain)
         if isinstance(plain, dict) and plain.get("kind") == KIND and str(plain.get("apiVersion", "")).startswith(GROUP):
-            found.append(_from_object(plain, owner, display(path), line, doc.line_of(attr.span.start)))
+            nodeclass = _from_object(plain, owner, display(resource.path), line, display(attr.path), attr.line)
+            found.append(replace(nodeclass, why_not_editable=_in_json(attr) or nodeclass.why_not_editable))
     return found
 
 
-def _chart_nodeclasses(block: Block, path: Path, doc: Document, display: Display) -> list[NodeClass]:
+def _chart_nodeclasses(resource: Definition, display: Display) -> list[NodeClass]:
     """A chart that templates a node class from its values (``ec2NodeClass:``, as karpenter-resources charts do)."""
-    values = block.body.attribute("values")
-    if values is None or not isinstance(values.value, TupleExpr):
+    values = resource.argument("values")
+    if values is None or not isinstance(values.value, TupleExpr) or resource.block is None:
         return []
-    owner, line = f"helm_release.{block.labels[1]}", doc.line_of(block.span.start)
-    return _values_nodeclasses(values.value.items, path, doc, display, owner, line, block.labels[1])
+    owner = f"helm_release.{resource.block.labels[1]}"
+    return _values_nodeclasses(values, display, owner, display(resource.path),
+                               resource.doc.line_of(resource.block.span.start), resource.block.labels[1])
 
 
-def modules_nodeclasses(doc: Document, path: Path, display: Display) -> list[NodeClass]:
+def modules_nodeclasses(modules: list[Definition], display: Display) -> list[NodeClass]:
     """Node classes in ``karpenter_resources_helm_config`` of a module call (aws-ia/eks-data-addons)."""
     found: list[NodeClass] = []
-    for block in doc.body.blocks:
-        attr = block.body.attribute("karpenter_resources_helm_config") if block.type == "module" else None
-        if attr is None or not isinstance(attr.value, ObjectExpr) or not block.labels:
+    for module in modules:
+        attr = module.argument("karpenter_resources_helm_config")
+        if attr is None or not isinstance(attr.value, ObjectExpr) or module.block is None or not module.block.labels:
             continue
-        owner, line = f"module.{block.labels[0]}", doc.line_of(block.span.start)
+        owner, line = f"module.{module.block.labels[0]}", module.doc.line_of(module.block.span.start)
         for elem in attr.value.elems:
             config = elem.value if isinstance(elem.value, ObjectExpr) else None
             values = config.get("values") if config is not None else None
             if values is not None and isinstance(values.value, TupleExpr) and elem.key:
-                found += _values_nodeclasses(values.value.items, path, doc, display, owner, line, elem.key)
+                where = Argument("values", values.value, attr.path, attr.doc, values.span)
+                found += _values_nodeclasses(where, display, owner, display(module.path), line, elem.key)
     return found
 
 
-def _values_nodeclasses(items: tuple[Expr, ...], path: Path, doc: Document, display: Display, owner: str,
-                        owner_line: int, default_name: str) -> list[NodeClass]:
+def _values_nodeclasses(values: Argument, display: Display, owner: str, owner_file: str, owner_line: int,
+                        default_name: str) -> list[NodeClass]:
     found: list[NodeClass] = []
-    for item in items:
-        place = _heredoc_place(doc, path, item)
+    assert isinstance(values.value, TupleExpr)
+    for item in values.value.items:
+        place = _heredoc_place(values.doc, values.path, item)
         if place is None:
             continue
         try:
@@ -240,9 +249,9 @@ def _values_nodeclasses(items: tuple[Expr, ...], path: Path, doc: Document, disp
                 continue
             spec = found_key[1]
             name = yaml_text.scalar(yaml_text.value_at(root, "name"), place.text) or default_name
-            file = display(path)
-            facts = NodeClassFacts(owner, file, owner_line, name, file, place.line(found_key[0].start_mark.line),
-                                   GROUP + "v1")
+            file = display(values.path)
+            facts = NodeClassFacts(owner, owner_file, owner_line, name, file,
+                                   place.line(found_key[0].start_mark.line), GROUP + "v1")
             editable = "" if not spec.flow_style and spec.value else "ec2NodeClass is not a block mapping"
             found.append(NodeClass(_spec_facts(facts, spec, place), place, spec, editable))
     return found
@@ -274,7 +283,8 @@ def _load_yaml(text: str) -> object:
     return docs[0] if len(docs) == 1 else None
 
 
-def _from_object(data: dict[str, object], owner: str, file: str, owner_line: int, line: int) -> NodeClass:
+def _from_object(data: dict[str, object], owner: str, owner_file: str, owner_line: int, file: str,
+                 line: int) -> NodeClass:
     metadata = data.get("metadata")
     name = str(metadata.get("name", "?")) if isinstance(metadata, dict) else "?"
     spec = data.get("spec") if isinstance(data.get("spec"), dict) else {}
@@ -283,7 +293,7 @@ def _from_object(data: dict[str, object], owner: str, file: str, owner_line: int
     terms = spec.get("amiSelectorTerms")
     alias = next((t.get("alias") for t in terms if isinstance(t, dict) and t.get("alias")), None) \
         if isinstance(terms, list) else None
-    facts = NodeClassFacts(owner, file, owner_line, name, file, line, str(data.get("apiVersion", "")),
+    facts = NodeClassFacts(owner, owner_file, owner_line, name, file, line, str(data.get("apiVersion", "")),
                            ami_family=_maybe_opaque("amiFamily", family if isinstance(family, str) else None),
                            alias=_maybe_opaque("alias", alias if isinstance(alias, str) else None))
     user_data = spec.get("userData")
@@ -294,42 +304,49 @@ def _from_object(data: dict[str, object], owner: str, file: str, owner_line: int
 
 # --- the controller -------------------------------------------------------------------------------------------------
 
-def controllers_in_terraform(doc: Document, path: Path, scope: Scope, display: Display) -> list[Controller]:
+def controllers_in_terraform(resources: list[Definition], scope: Scope, display: Display) -> list[Controller]:
     found: list[Controller] = []
-    for block in doc.body.blocks:
-        if block.type != "resource" or block.labels[:1] != ("helm_release",) or len(block.labels) != 2:
+    for resource in resources:
+        block = resource.block
+        if block is None or block.type != "resource" or block.labels[:1] != ("helm_release",) \
+                or len(block.labels) != 2:
             continue
-        if not _is_karpenter_chart(block, path, doc, scope):
+        if not _is_karpenter_chart(resource, scope):
             continue
-        found.append(_controller(block, path, doc, scope, display))
+        found.append(_controller(resource, scope, display))
     return found
 
 
-def _is_karpenter_chart(block: Block, path: Path, doc: Document, scope: Scope) -> bool:
-    chart = block.body.attribute("chart")
-    text = as_text(scope.value(chart.value, path, doc) if chart else None) or ""
+def _is_karpenter_chart(resource: Definition, scope: Scope) -> bool:
+    chart = resource.argument("chart")
+    text = as_text(scope.value(chart.value, chart.path, chart.doc) if chart else None) or ""
     return text == CHART or text.endswith("/" + CHART)
 
 
-def _controller(block: Block, path: Path, doc: Document, scope: Scope, display: Display) -> Controller:
-    owner, line = f"helm_release.{block.labels[1]}", doc.line_of(block.span.start)
+def _controller(resource: Definition, scope: Scope, display: Display) -> Controller:
+    assert resource.block is not None
+    owner, line = f"helm_release.{resource.block.labels[1]}", resource.doc.line_of(resource.block.span.start)
+    file = display(resource.path)
     env: dict[str, str] = {}
     env_from = False
     place: YamlPlace | None = None
     root: yaml.Node | None = None
     why = ""
-    values = block.body.attribute("values")
+    values = resource.argument("values")
     items: tuple[Expr, ...] = ()
     if values is not None:
         if not isinstance(values.value, TupleExpr):
-            return Controller(ControllerFacts(owner, display(path), line, _opaque(values.value, doc, path, display)))
+            return Controller(ControllerFacts(owner, file, line, _opaque(values.value, values, display)))
         items = values.value.items
     heredocs = [item for item in items if isinstance(item, HeredocExpr)]
     for item in items:
-        data, opaque = _values_data(item, path, doc, scope)
+        assert values is not None
+        data, opaque = _values_data(item, values, scope)
         if opaque:
-            return Controller(ControllerFacts(owner, display(path), line, _opaque(item, doc, path, display)))
+            return Controller(ControllerFacts(owner, file, line, _opaque(item, values, display)))
         controller = data.get("controller") if isinstance(data, dict) else None
+        if isinstance(controller, dict) and isinstance(controller.get("env"), str):  # a ${...} only Terraform knows
+            return Controller(ControllerFacts(owner, file, line, _opaque(item, values, display)))
         if isinstance(controller, dict):
             env_from = env_from or bool(controller.get("envFrom"))
             for entry in controller.get("env") or []:
@@ -338,9 +355,11 @@ def _controller(block: Block, path: Path, doc: Document, scope: Scope, display: 
                         env_from = True
                     else:
                         env[entry["name"]] = str(entry.get("value", ""))
-    env.update(_set_entries(block, path, doc, scope))
-    if len(heredocs) == 1 and len(items) == 1:
-        place = _heredoc_place(doc, path, heredocs[0])
+    env.update(_set_entries(resource, scope))
+    if values is not None and _in_json(values):
+        why = _in_json(values)
+    elif len(heredocs) == 1 and len(items) == 1 and values is not None:
+        place = _heredoc_place(values.doc, values.path, heredocs[0])
         try:
             docs = yaml_text.documents(place.text) if place else []
             root = docs[0] if docs else None
@@ -348,12 +367,12 @@ def _controller(block: Block, path: Path, doc: Document, scope: Scope, display: 
             why = f"its values are not YAML eksproxy-gen can edit ({exc.message})"
     else:
         why = "its values are not one heredoc; add controller.env by hand"
-    facts = ControllerFacts(owner, display(path), line, env, env_from)
+    facts = ControllerFacts(owner, file, line, env, env_from)
     return Controller(facts, place if not why else None, root, why)
 
 
-def _values_data(item: Expr, path: Path, doc: Document, scope: Scope) -> tuple[object, bool]:
-    value = scope.value(item, path, doc)
+def _values_data(item: Expr, values: Argument, scope: Scope) -> tuple[object, bool]:
+    value = scope.value(item, values.path, values.doc)
     if (text := as_text(value)) is not None:
         return _load_yaml(text), False
     plain = _plain(value)
@@ -362,20 +381,19 @@ def _values_data(item: Expr, path: Path, doc: Document, scope: Scope) -> tuple[o
     return None, True
 
 
-def _set_entries(block: Block, path: Path, doc: Document, scope: Scope) -> dict[str, str]:
+def _set_entries(resource: Definition, scope: Scope) -> dict[str, str]:
     """``set { name = "controller.env[0].name" value = ... }`` blocks (and ``set = [...]``), as env entries."""
     names: dict[str, str] = {}
     values: dict[str, str] = {}
     pairs: list[tuple[object, object]] = []
-    for sub in block.body.blocks:
-        if sub.type == "set":
-            name_attr, value_attr = sub.body.attribute("name"), sub.body.attribute("value")
-            if name_attr and value_attr:
-                pairs.append((_plain(scope.value(name_attr.value, path, doc)),
-                              _plain(scope.value(value_attr.value, path, doc))))
-    attr = block.body.attribute("set")
+    for sub in resource.blocks("set"):
+        name_attr, value_attr = sub.block.body.attribute("name"), sub.block.body.attribute("value")
+        if name_attr and value_attr:
+            pairs.append((_plain(scope.value(name_attr.value, sub.path, sub.doc)),
+                          _plain(scope.value(value_attr.value, sub.path, sub.doc))))
+    attr = resource.argument("set")
     if attr is not None:
-        listed = _plain(scope.value(attr.value, path, doc))
+        listed = _plain(scope.value(attr.value, attr.path, attr.doc))
         if isinstance(listed, list):
             pairs += [(item.get("name"), item.get("value")) for item in listed if isinstance(item, dict)]
     for name, value in pairs:
@@ -386,6 +404,14 @@ def _set_entries(block: Block, path: Path, doc: Document, scope: Scope) -> dict[
     return {names[i]: values.get(i, "") for i in names}
 
 
-def _opaque(expr: Expr, doc: Document, path: Path, display: Display) -> Opaque:
-    text = one_line(doc.source(expr.span))
-    return Opaque("values", text, f"{display(path)}:{doc.line_of(expr.span.start)}")
+def _in_json(argument: Argument) -> str:
+    """Why an argument written in Terraform's JSON syntax is not edited; empty for one in native syntax."""
+    if not argument.path.name.endswith(".json"):
+        return ""
+    return (f"{argument.name} is written in {argument.path.name}, in Terraform's JSON syntax, which eksproxy-gen "
+            "reads but does not rewrite")
+
+
+def _opaque(expr: Expr, where: Argument, display: Display) -> Opaque:
+    text = one_line(where.doc.source(expr.span))
+    return Opaque("values", text, f"{display(where.path)}:{where.doc.line_of(expr.span.start)}")

@@ -15,12 +15,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import module_source
-from .evaluate import Entry, FileSite, Known, ListV, MapV, Scope, Site, Unknown, Value
+from .edits import CannotEdit
+from .evaluate import Definition, Entry, FileSite, Known, ListV, MapV, Scope, Site, Unknown, Value
 from .hcl import Block, Document, HeredocExpr
 from .policy import module_versions
 from .policy.facts import GroupFacts, ModuleFacts, Opaque, Origin, Part
 from .policy.rules import NOT_STATIC, PROXY_INEFFECTIVE, UNSUPPORTED, Finding, TargetRef
-from .policy.template_text import interpolations
+from .policy.template_text import has_directives, interpolations
 from .policy.values import normalize, one_line
 
 GROUP_MAPS = {"eks_managed_node_groups": "eks_managed", "self_managed_node_groups": "self_managed"}
@@ -50,8 +51,27 @@ class NodeGroup:
     block: Block | None = None
 
     def setting(self, name: str) -> tuple[Value | None, bool]:
-        """A setting's static value and whether it comes from the defaults map."""
-        return _effective(self.value, self.defaults, name)
+        """A setting's static value and whether it comes from the defaults map, for a fix to edit.
+
+        Raises CannotEdit when the value, or the object a missing one would be
+        added to, is written in a ``.tf.json`` file: eksproxy-gen reads Terraform's
+        JSON syntax but rewrites only the native one.
+        """
+        value, inherited = _effective(self.value, self.defaults, name)
+        if value is not None:
+            places = _written_in(value)
+        else:
+            places = [o.path for o in self.value.objects] if self.value is not None else []
+            if isinstance(self.defaults, MapV):
+                places += [o.path for o in self.defaults.objects]
+            if self.block is not None:
+                places.append(self.home)
+        json_file = next((p for p in places if p.name.endswith(".json")), None)
+        if json_file is not None:
+            raise CannotEdit(f"{name} of this group is written in {json_file.name}, a file in Terraform's JSON "
+                             "syntax, which eksproxy-gen reads but does not rewrite; add the parts printed by "
+                             "`eksproxy-gen render` there by hand")
+        return value, inherited
 
 
 @dataclass(frozen=True)
@@ -66,23 +86,39 @@ class ModuleCall:
     args: MapV = field(default_factory=lambda: MapV(()))
 
 
-def read_modules(doc: Document, path: Path, scope: Scope, display: Display,
+def _written_in(value: Value) -> list[Path]:
+    """The files the syntax of a value is written in (a file read by ``file()`` is its own: it is not listed)."""
+    found: list[Path] = []
+    if isinstance(value, Known) and isinstance(value.site, Site):
+        found.append(value.site.path)
+    elif isinstance(value, ListV):
+        found += [value.site.path] if value.site is not None else []
+        for item in value.items:
+            found += _written_in(item)
+    elif isinstance(value, MapV):
+        found += [o.path for o in value.objects]
+        for entry in value.entries:
+            found += _written_in(entry.value)
+    return found
+
+
+def read_modules(definitions: Iterable[Definition], scope: Scope, display: Display,
                  settings_refs: Iterable[str] = ()) -> list[ModuleCall]:
-    """Every terraform-aws-eks module call in a parsed file; none in a copy of the module's own source tree."""
-    if module_source.is_inside_eks_copy(path.parent):
-        return []
+    """The terraform-aws-eks module calls among module blocks (each with the override blocks Terraform merges
+    into it); none in a copy of the module's own source tree."""
     calls: list[ModuleCall] = []
-    for block in doc.body.blocks:
-        if block.type != "module" or not block.labels:
+    for definition in definitions:
+        path, doc, block = definition.path, definition.doc, definition.block
+        if block is None or not block.labels or module_source.is_inside_eks_copy(path.parent):
             continue
-        source_attr = block.body.attribute("source")
-        source = scope.value(source_attr.value, path, doc) if source_attr else None
+        source_arg = definition.argument("source")
+        source = scope.value(source_arg.value, source_arg.path, source_arg.doc) if source_arg else None
         if not isinstance(source, Known) or not isinstance(source.value, str) or "${" in source.value:
             continue
         found = module_source.classify(source.value, path.parent)
         if found is None:
             continue
-        args = _arguments(block, path, doc, scope)
+        args = _arguments(definition, scope)
         if found.needs_confirmation and not _looks_like_eks(args, found.kind):
             continue
         if _literal_bool(args.get("create")) is False or _zero(args.get("count")):
@@ -91,10 +127,10 @@ def read_modules(doc: Document, path: Path, scope: Scope, display: Display,
     return calls
 
 
-def _arguments(block: Block, path: Path, doc: Document, scope: Scope) -> MapV:
-    entries = tuple(Entry(a.name, scope.value(a.value, path, doc), None, path, doc, doc.line_of(a.span.start))
-                    for a in block.body.attributes)
-    return MapV(entries)
+def _arguments(definition: Definition, scope: Scope) -> MapV:
+    """The call's arguments, each evaluated where it is written (an override file's replaces the original's)."""
+    return MapV(tuple(Entry(a.name, scope.value(a.value, a.path, a.doc), None, a.path, a.doc, a.line)
+                      for a in definition.arguments()))
 
 
 def _looks_like_eks(args: MapV, kind: str) -> bool:
@@ -291,7 +327,8 @@ def _group_facts(name: str, line: int, kind: str, map_name: str, file: str, own:
         if _literal_bool(value) is False:
             launch_template, reason = False, f"{key} = false"
             break
-    bootstrap, bootstrap_origin = _text_setting("bootstrap_extra_args", setting("bootstrap_extra_args"), display)
+    bootstrap, bootstrap_origin = _text_setting("bootstrap_extra_args", setting("bootstrap_extra_args"), display,
+                                                judged=False)  # the TOML reader says why a template is not read
     pre, pre_origin = _text_setting("pre_bootstrap_user_data", setting("pre_bootstrap_user_data"), display)
     return GroupFacts(
         name=name, line=line, kind=kind, file=file, map=map_name,
@@ -335,10 +372,22 @@ def _str_setting(name: str, value: Value | None, display: Display) -> str | Opaq
     return _opaque(name, value, display)
 
 
-def _text_setting(name: str, value: Value | None, display: Display) -> tuple[str | Opaque | None, Origin | None]:
+TEMPLATED = "a template with %{ if } or %{ for } directives"
+
+
+def _text_setting(name: str, value: Value | None, display: Display,
+                  judged: bool = True) -> tuple[str | Opaque | None, Origin | None]:
+    """A text setting as written; Opaque when only Terraform can compute it.
+
+    Text whose ``%{ if }`` / ``%{ for }`` directives decide which of its lines
+    exist is such a value when it is ``judged`` (what a node runs): a proxy
+    under ``%{ if }`` is neither there nor missing until Terraform decides.
+    """
     if value is None or (isinstance(value, Known) and value.value is None):
         return None, None
     if isinstance(value, Known) and value.text is not None:
+        if judged and has_directives(value.text):
+            return Opaque(name, TEMPLATED, _where(value, display)), None
         return value.text, _origin(value, display)
     return _opaque(name, value, display), None
 
@@ -373,7 +422,7 @@ def _parts(value: Value | None, display: Display, name: str = PARTS) -> tuple[Pa
             parts.append(Part(content_type=None, content=_opaque(setting, item, display)))
             continue
         content_type = _str_setting(f"{setting}.content_type", item.get("content_type"), display)
-        content, origin = _text_setting(f"{setting}.content", item.get("content"), display)
+        content, origin = _text_setting(f"{setting}.content", item.get("content"), display, judged=name == PARTS)
         filename = _literal_str(item.get("filename"))
         line = item.objects[0].line if item.objects else 0
         parts.append(Part(content_type, content, filename, line, origin))

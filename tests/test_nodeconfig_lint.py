@@ -172,9 +172,23 @@ def test_spec_cluster_is_suspicious_only_in_a_managed_group_on_an_eks_ami(cli, t
     assert [f["rule"] for f in self_managed if f["rule"] == "EKSP023"] == []
 
 
-def test_a_templated_part_is_said_to_be_unvalidated(cli, tmp_path: Path) -> None:
+def test_a_templated_part_is_said_to_be_unread(cli, tmp_path: Path) -> None:
+    """Terraform decides which lines a part with %{ } directives has: the group cannot be judged (EKSP010)."""
     templated = _part(HEADER.rstrip("\n") + "\nspec:\n%{ if true }\n  kubelet: {}\n%{ endif }")
-    found = _check(cli, tmp_path, _module(templated))
+    path = tmp_path / "main.tf"
+    path.write_text(_module(templated), encoding="utf-8")
+    found = json.loads(cli("check", str(tmp_path), "--format", "json").out)["findings"]
+    assert [(f["rule"], f["severity"]) for f in found] == [("EKSP010", "error")]
+    assert "cloudinit_pre_nodeadm[0].content is a template with %{ if } or %{ for } directives" in found[0]["message"]
+    cli("fix", str(tmp_path), *FLAGS)
+    assert path.read_text(encoding="utf-8") == _module(templated)
+
+
+def test_a_templated_part_after_the_nodes_boot_is_said_to_be_unvalidated(cli, tmp_path: Path) -> None:
+    templated = _part(HEADER.rstrip("\n") + "\nspec:\n%{ if true }\n  kubelet: {}\n%{ endif }")
+    post = "      cloudinit_post_nodeadm = [\n" + templated + "\n      ]\n"
+    text = _module("").replace("      cloudinit_pre_nodeadm = [", post + "      cloudinit_pre_nodeadm = [")
+    found = _check(cli, tmp_path, text)
     assert [(f["rule"], f["severity"]) for f in found] == [("EKSP022", "warning")]
 
 
@@ -194,7 +208,7 @@ def _generated_nodeconfig_parts(path: Path) -> list[str]:
     return list(texts.values())
 
 
-GENERATED_PARTS = {"dynamic/locals.tf": 2, "dynamic/main.tf": 0, "families/al2.tf": 0, "families/bottlerocket.tf": 0,
+GENERATED_PARTS = {"dynamic/locals.tf": 3, "dynamic/main.tf": 0, "families/al2.tf": 0, "families/bottlerocket.tf": 0,
                    "families/submodules.tf": 2, "families/v20_defaults.tf": 1, "families/v20_mixed.tf": 2,
                    "families/windows.tf": 0, "handwritten.tf": 1, "shapes.tf": 5}
 

@@ -14,10 +14,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .. import fsguard, yaml_text
-from ..discover import SUFFIXES, YAML_SUFFIXES, folder_files, might_call_eks, outside_dependencies
+from ..discover import (
+    JSON_SUFFIXES,
+    SUFFIXES,
+    YAML_SUFFIXES,
+    folder_files,
+    is_override,
+    might_call_eks,
+    outside_dependencies,
+)
 from ..errors import ParseError
-from ..evaluate import Scope
+from ..evaluate import Definition, Scope
 from ..hcl import Document, parse
+from ..hcl_json import parse_json
 from ..karpenter import (
     Controller,
     NodeClass,
@@ -129,15 +138,28 @@ class _Reader:
             display = display_name(path)
             try:
                 source = source_from_bytes(path, raw)
-                doc = parse(self.inp.texts.get(path, source.text))
+                text = self.inp.texts.get(path, source.text)
+                doc = parse_json(text) if path.name.endswith(JSON_SUFFIXES) else parse(text)
+                self._check_rewrite_whole(path, doc)
             except (ParseError, SourceError) as exc:
                 if path in self.inp.targets or path in self.inp.texts:
                     self.errors[path] = FileError(display, exc.line, exc.message)
                 return None
             loaded = Loaded(path, display, source, doc)
         self.loaded[path] = loaded
-        self.scope.add_document(path, loaded.doc)
+        self.scope.add_document(path, loaded.doc, override=is_override(path.name))
         return loaded
+
+    def _check_rewrite_whole(self, path: Path, doc: Document) -> None:
+        """A rewritten text (a fix under judgement) must be read whole: a value python-hcl2 cannot read is
+        tolerated only where the file as written already had it."""
+        if path not in self.inp.texts or not doc.unreadable:
+            return
+        before = self.reuse.get(path)
+        known = {before.doc.source(s) for s in before.doc.unreadable} if before is not None else set()
+        new = next((s for s in doc.unreadable if doc.source(s) not in known), None)
+        if new is not None:
+            raise ParseError(doc.line_of(new.start), "python-hcl2 cannot read this value")
 
     def yaml_source(self, path: Path) -> SourceFile | None:
         """A YAML file's text; an unreadable one is an error only when it was handed in."""
@@ -209,25 +231,23 @@ def analyse(inp: FolderInput, reuse: Mapping[Path, Loaded] | None = None) -> Fol
             files.append(path)
     candidates: list[Loaded] = []
     yaml_files: list[Path] = []
+    overrides: list[Path] = []
     for path in files:
         if path.name.endswith(YAML_SUFFIXES):
             yaml_files.append(path)
             continue
-        raw = reader.bytes_of(path)
-        if raw is None:
+        if is_override(path.name):
+            overrides.append(path)
             continue
-        text_override = inp.texts.get(path)
-        hint = text_override.encode("utf-8") if text_override is not None else raw
-        if not might_call_eks(hint, inp.folder):
-            if path in inp.targets and text_override is None:
-                reader.check_encoding(path, raw)
-            continue
-        loaded = reader.load(path)
-        if loaded is not None:
+        if _might_call_eks(reader, path) and (loaded := reader.load(path)) is not None:
             candidates.append(loaded)
-    modules: list[ModuleCall] = []
-    for loaded in candidates:
-        modules += read_modules(loaded.doc, loaded.path, reader.scope, display_name, reader.settings_refs)
+    if overrides and (candidates or any(_might_call_eks(reader, p) for p in overrides)):
+        for path in sorted(overrides, key=lambda p: p.name):  # Terraform merges them in the order of their names
+            reader.load(path)
+        candidates = _with_overridden(reader, candidates)
+    blocks = [reader.scope.merged(c.path, c.doc, b) for c in candidates for b in c.doc.body.blocks]
+    modules: list[ModuleCall] = read_modules([b for b in blocks if b.block and b.block.type == "module"],
+                                             reader.scope, display_name, reader.settings_refs)
     targets: list[Target] = []
     module_findings: list[Finding] = []
     for module in modules:
@@ -235,7 +255,7 @@ def analyse(inp: FolderInput, reuse: Mapping[Path, Loaded] | None = None) -> Fol
         for group in module.groups:
             findings = tuple(evaluate_group(module.facts, group.facts, inp.settings))
             targets.append(NodeGroupTarget(findings, module=module, group=group))
-    karpenter, yaml_sources = _karpenter(reader, candidates, yaml_files, modules)
+    karpenter, yaml_sources = _karpenter(reader, blocks, yaml_files, modules)
     _check_targets_parse(reader, inp)
     outside = set(reader.read) | outside_dependencies(inp.folder, list(reader.raw.values()))
     unjudged = not_judged(((loaded.display, loaded.doc) for loaded in candidates), modules)
@@ -244,16 +264,44 @@ def analyse(inp: FolderInput, reuse: Mapping[Path, Loaded] | None = None) -> Fol
                         yaml_sources, tuple(unjudged))
 
 
-def _karpenter(reader: _Reader, candidates: list[Loaded], yaml_files: list[Path], modules: list[ModuleCall]
+def _might_call_eks(reader: _Reader, path: Path) -> bool:
+    """The pre-filter, on the text under judgement when there is one; a target left out is still checked to be
+    text."""
+    raw = reader.bytes_of(path)
+    if raw is None:
+        return False
+    replaced = reader.inp.texts.get(path)
+    if might_call_eks(replaced.encode("utf-8") if replaced is not None else raw, reader.inp.folder):
+        return True
+    if path in reader.inp.targets and replaced is None:
+        reader.check_encoding(path, raw)
+    return False
+
+
+def _with_overridden(reader: _Reader, candidates: list[Loaded]) -> list[Loaded]:
+    """The candidates and the files that hold the blocks override files change, in the folder's order: an
+    override can make a module call in a file that does not name the module's source a call of it."""
+    for key in reader.scope.overridden():
+        if key[0] == "module":
+            reader.scope.module(key[1])
+        else:
+            reader.scope.resource(key[1], key[2])
+    bases = {d.path for d in (*reader.scope.modules.values(), *reader.scope.resources.values())
+             if d.block is not None and reader.scope.merged(d.path, d.doc, d.block).overrides}
+    chosen = {c.path for c in candidates} | bases
+    return sorted((loaded for path, loaded in reader.loaded.items() if path in chosen and not is_override(path.name)),
+                  key=lambda loaded: loaded.path.name)
+
+
+def _karpenter(reader: _Reader, blocks: list[Definition], yaml_files: list[Path], modules: list[ModuleCall]
                ) -> tuple[list[Target], dict[Path, SourceFile]]:
     """Node classes in Terraform and YAML files, and Karpenter controllers, each judged."""
     settings = reader.inp.settings
-    found: list[NodeClass] = []
-    controllers: list[Controller] = []
-    for loaded in candidates:
-        found += nodeclasses_in_terraform(loaded.doc, loaded.path, reader.scope, display_name)
-        found += modules_nodeclasses(loaded.doc, loaded.path, display_name)
-        controllers += controllers_in_terraform(loaded.doc, loaded.path, reader.scope, display_name)
+    resources = [b for b in blocks if b.block is not None and b.block.type == "resource"]
+    found: list[NodeClass] = nodeclasses_in_terraform(resources, reader.scope, display_name)
+    found += modules_nodeclasses([b for b in blocks if b.block is not None and b.block.type == "module"],
+                                 display_name)
+    controllers: list[Controller] = controllers_in_terraform(resources, reader.scope, display_name)
     sources: dict[Path, SourceFile] = {}
     for path in yaml_files:
         source = reader.yaml_source(path)
