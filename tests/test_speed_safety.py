@@ -283,7 +283,9 @@ def test_a_change_to_the_settings_file_is_seen(cli, tmp_path: Path, settled) -> 
     assert cached(cli, tmp_path / "main.tf")["findings"] == found, "the same verdict from the folder cache alone"
 
 
-def test_a_new_tool_version_starts_afresh(cli, stack: Path, settled, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fault_injection_a_new_tool_version_starts_afresh(cli, stack: Path, settled,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fault injection: the tool's fingerprint is replaced, as a new release of eksproxy-gen would change it."""
     from eksproxy_gen.pipeline import settle as settle_module
 
     cached(cli, stack)
@@ -314,8 +316,10 @@ def test_a_same_size_change_within_the_same_timestamp_is_still_seen(cli, stack: 
     assert [f["rule"] for f in cached(cli, stack)["findings"]] == ["EKSP009"]
 
 
-def test_a_file_saved_while_the_run_reads_it_is_not_cached(cli, stack: Path, settled, monkeypatch) -> None:
-    """The report is of the text read; a save after the read must not leave that report beside the new text."""
+def test_fault_injection_a_file_saved_while_the_run_reads_it_is_not_cached(cli, stack: Path, settled,
+                                                                             monkeypatch) -> None:
+    """Fault injection (a race made certain): a save after the analysis read the file. The report is of the text
+    read; it must not be stored beside the new text."""
     from eksproxy_gen.pipeline import analysis
 
     locals_file = stack / "locals.tf"
