@@ -10,7 +10,7 @@ the others are planned on every core when there are enough of them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from functools import partial
 from pathlib import Path
@@ -23,7 +23,7 @@ from ..filters import ALL_RULES, RuleFilter
 from ..model import NodeGroup
 from ..policy.rules import Piece, TargetKey
 from ..policy.settings import Settings
-from ..policy.values import shorten
+from ..policy.values import normalize, shorten
 from ..report import FileError, Report
 from ..source import SourceError, SourceFile, read_source
 from ..write import FolderNotWritten, replace_all, uninterrupted
@@ -158,14 +158,13 @@ def _plan_folder(inp: FolderInput, rule_filter: RuleFilter) -> Outcome:
         return sources[path].text
 
     targets = [t for t in before.targets if _reported(before, t) and any(f.fixable for f in seen.of(t))]
-    if targets and inp.settings.proxy is None:
-        raise UsageError(
-            f"no proxy URL for {targets[0].ref.file}, which has node groups to fix: pass --proxy "
-            "http://proxy.example.com:3128, or put proxy = \"...\" in .eksproxy-gen.toml (a Terraform value: "
-            "--proxy tf:var.proxy_url)")
+    settings: Settings = inp.settings
+    notes: tuple[str, ...] = ()
+    if targets and settings.proxy is None:
+        settings, notes = _proxy_in_use(before, targets)
     _refuse_cycles(inp, [t for t in targets if isinstance(t, NodeGroupTarget)])
     wanted = {t.key: _wanted(t, seen, rule_filter) for t in targets}
-    ctx_of = partial(PlanContext, inp.settings, display=display_name, text_of=text_of,
+    ctx_of = partial(PlanContext, settings, display=display_name, text_of=text_of,
                      shared_ok=lambda group, setting: _shared_ok(before, seen, wanted, group, setting))
     candidates: list[Candidate] = []
     refused: list[Refusal] = []
@@ -182,7 +181,38 @@ def _plan_folder(inp: FolderInput, rule_filter: RuleFilter) -> Outcome:
             continue
         candidates.append(Candidate(target, plan))
     verdict = try_plans(before, seen, candidates, rule_filter, text_of)
-    return Outcome(before, seen, verdict, (*refused, *verdict.refused), sources)
+    return Outcome(before, seen, verdict, (*refused, *verdict.refused), sources, notes)
+
+
+def _proxy_in_use(before: FolderResult, targets: list[Target]) -> tuple[Settings, tuple[str, ...]]:
+    """No proxy is configured: the one URL every group of the folder already uses, or a usage error.
+
+    A folder whose groups all use one proxy says which proxy is meant; fix
+    takes it and says so. Groups that disagree, or none that has one, leave
+    fix nothing to go by.
+    """
+    from ..policy.settings import SettingError, validate
+
+    used = {normalize(url) for t in before.targets if (url := t.current_proxy())}
+    first = targets[0].ref.file
+    if len(used) == 1:
+        url = next(iter(used))
+        try:
+            settings = replace(validate(url, [], [], None, "the proxy the groups use"),
+                               vpc_cidrs=before.input.settings.vpc_cidrs, no_proxy=before.input.settings.no_proxy,
+                               service_cidr=before.input.settings.service_cidr)
+        except SettingError as exc:
+            raise UsageError(f"no proxy URL is configured for {first}, and the one its groups use cannot be "
+                             f"written ({exc}); pass --proxy http://proxy.example.com:3128") from None
+        return settings, (f"no proxy is configured: {url}, the proxy every group of the folder already uses, is "
+                          "written (set proxy in .eksproxy-gen.toml to choose another)",)
+    if len(used) > 1:
+        shown = ", ".join(sorted(used))
+        raise UsageError(f"no proxy URL is configured for {first}, and its groups use different ones ({shown}): "
+                         "pass --proxy, or put proxy = \"...\" in .eksproxy-gen.toml")
+    raise UsageError(
+        f"no proxy URL for {first}, which has node groups to fix: pass --proxy http://proxy.example.com:3128, or "
+        "put proxy = \"...\" in .eksproxy-gen.toml (a Terraform value: --proxy tf:var.proxy_url)")
 
 
 def _reported(result: FolderResult, target: Target) -> bool:

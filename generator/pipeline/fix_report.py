@@ -36,6 +36,7 @@ class Outcome:
     verdict: Verdict
     refused: tuple[Refusal, ...]
     sources: Mapping[Path, SourceFile]
+    notes: tuple[str, ...] = ()
 
 
 def report_fixes(report: Report, outcome: Outcome, diffs: bool) -> None:
@@ -65,6 +66,8 @@ def report_fixes(report: Report, outcome: Outcome, diffs: bool) -> None:
         fixed.fixed.append(GroupFix(ref.owner, ref.name, tuple(sorted({f.rule for f in resolved})), not left, ref.map,
                                     len(resolved)))
         fixed.notes += notes(target.location, candidate.plan)
+    if outcome.verdict.accepted:
+        report.outcome(outcome.verdict.accepted[0].target.ref.file).notes.extend(outcome.notes)
 
 
 def notes(where: str, plan: Plan) -> list[str]:

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 
 from ..policy.delivery import ami_family
 from ..policy.family import Family
-from ..policy.judge import group_ref
-from ..policy.nodeclass import nodeclass_family
+from ..policy.judge import current_proxy, group_ref
+from ..policy.nodeclass import boot_facts, nodeclass_family
 from ..policy.pieces import pieces_for
 from ..policy.rules import Finding, Piece, TargetKey, TargetRef
 from ..policy.settings import Settings
@@ -90,6 +90,10 @@ class Target:
     def plan(self, ctx: PlanContext) -> Plan:
         raise NotImplementedError
 
+    def current_proxy(self) -> str | None:
+        """The proxy URL its nodes (or pod) use now, when that can be read."""
+        return None
+
 
 @dataclass(frozen=True)
 class NodeGroupTarget(Target):
@@ -115,6 +119,9 @@ class NodeGroupTarget(Target):
             parts = tuple(replace(p, line=0, origin=None) for p in parts)
         plain = replace(facts, line=0, parts=parts, bootstrap_origin=None, pre_bootstrap_origin=None)
         return _POSITION.sub("", repr(plain))
+
+    def current_proxy(self) -> str | None:
+        return current_proxy(self.family, self.group.facts)
 
     def plan(self, ctx: PlanContext) -> Plan:
         from ..plan import Context, plan_group
@@ -143,6 +150,10 @@ class NodeClassTarget(Target):
         plain = replace(facts, line=0, owner_line=0, user_data_origin=None, parts=parts)
         return _POSITION.sub("", repr(plain))
 
+    def current_proxy(self) -> str | None:
+        family = self.family
+        return current_proxy(family, boot_facts(self.nodeclass.facts, family)) if family is not None else None
+
     def plan(self, ctx: PlanContext) -> Plan:
         from ..plan_karpenter import plan_nodeclass
 
@@ -167,6 +178,10 @@ class ControllerTarget(Target):
     @property
     def ref(self) -> TargetRef:
         return self.controller.facts.ref
+
+    def current_proxy(self) -> str | None:
+        env = self.controller.facts.env
+        return (env.get("HTTPS_PROXY") or env.get("https_proxy")) if isinstance(env, dict) else None
 
     def plan(self, ctx: PlanContext) -> Plan:
         from ..plan_karpenter import plan_controller

@@ -136,6 +136,20 @@ def readable_parts(group: GroupFacts, sink: Sink) -> tuple[Part, ...] | None:
     return group.parts
 
 
+def current_proxy(family: Family | None, group: GroupFacts) -> str | None:
+    """The proxy URL a group's nodes use now (HTTPS_PROXY first), when its user data can be read; else None."""
+    if family is Family.BOTTLEROCKET:
+        text = group.bootstrap_extra_args
+        return read_network(text).https_proxy if isinstance(text, str) else None
+    if family is Family.AL2023 and isinstance(group.parts, tuple):
+        env = analyse(group.parts).primary_env()
+    elif family is Family.AL2 and isinstance(group.pre_bootstrap_user_data, str):
+        env = read_script(group.pre_bootstrap_user_data).env
+    else:
+        return None
+    return next((env[v] for v in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy") if env.get(v)), None)
+
+
 def current_no_proxy(group: GroupFacts) -> list[str]:
     """The NO_PROXY entries an AL2023 or AL2 group has now (empty when none can be read)."""
     if isinstance(group.parts, tuple) and group.parts:
