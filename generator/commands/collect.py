@@ -41,7 +41,7 @@ def collect(paths: list[Path], resolver: ConfigResolver) -> Collected:
     if missing:
         raise UsageError(f"no such file or folder: {missing[0]}")
     forget()
-    out = Collected()
+    out = Collected(walked=Walked(skip=resolver.skips))
     broken: set[Path] = set()
     for path in terraform_files(governed(paths), out.walked):
         try:
