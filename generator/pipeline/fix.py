@@ -10,6 +10,7 @@ the others are planned on every core when there are enough of them.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 from functools import partial
@@ -27,10 +28,11 @@ from ..report import FileError, Report
 from ..source import SourceError, SourceFile, read_source
 from ..write import WriteError, atomic_write
 from .analysis import FolderResult, analyse
-from .check import Progress
+from .check import PerFolder, Progress, Settlers
 from .fix_report import Outcome, report_fixes
 from .inputs import FolderInput, display_name, folders
-from .settle import Settler, analysed, failure_report
+from .lines import LineMap, on_disk
+from .settle import analysed, failure_report
 from .targets import NodeGroupTarget, PlanContext, Target
 from .trial import Candidate, Refusal, try_plans
 from .visible import Visible, visible
@@ -60,22 +62,27 @@ class FolderFix:
 
 
 def fix(files: list[tuple[Path, Settings]], write_back: WriteBack, rule_filter: RuleFilter = ALL_RULES,
-        progress: Progress | None = None, roots: tuple[Path, ...] = (), cache: ResultCache | None = None) -> Report:
-    """Fix every folder; the report lists them in the order they were found, however their results arrive."""
+        progress: Progress | None = None, roots: tuple[Path, ...] = (), cache: ResultCache | None = None,
+        filters: Mapping[Path, RuleFilter] | None = None) -> Report:
+    """Fix every folder; the report lists them in the order they were found, however their results arrive.
+
+    ``filters`` gives the folders whose settings file chose other rules their own selection.
+    """
     inputs = folders(files)
-    settler = Settler(rule_filter, cache)
+    by_folder = dict(filters or {})
+    settlers = Settlers(rule_filter, cache, by_folder)
     results: dict[int, Report] = {}
     pending: list[FolderInput] = []
     for inp in inputs:
-        settled = settler.settle(inp, usable=lambda kept: not any(f.fixable for f in kept.findings))
+        settled = settlers.of(inp).settle(inp, usable=lambda kept: not any(f.fixable for f in kept.findings))
         if settled is None:
             pending.append(inp)
             continue
         results[id(inp)] = settled
         if progress:
             progress(len(inp.targets))
-    settler.save()
-    done = list(analysed(pending, partial(fix_folder, rule_filter=rule_filter, write_back=write_back), _failed))
+    settlers.save()
+    done = list(analysed(pending, PerFolder(fix_folder, rule_filter, by_folder, write_back=write_back), _failed))
     for inp, folder in done:
         if write_back is WriteBack.YES:
             _write(folder, roots)
@@ -108,6 +115,9 @@ def fix_folder(inp: FolderInput, rule_filter: RuleFilter, write_back: WriteBack)
     outcome = _plan_folder(inp, rule_filter)
     report = Report(mode=write_back.value)
     report_fixes(report, outcome, diffs=write_back is WriteBack.DIFF)
+    if write_back is not WriteBack.YES:  # nothing is written: point at the files as they are
+        on_disk(report, {display_name(path): LineMap(outcome.sources[path].text, text)
+                         for path, text in outcome.verdict.trial.texts.items()})
     writes: list[Write] = []
     if write_back is WriteBack.YES:
         for path, text in outcome.verdict.trial.texts.items():
