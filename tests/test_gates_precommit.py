@@ -4,8 +4,10 @@ whole folder, and what the fix hook leaves is reported once, by the check hook, 
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
+from .test_cli import console
 from .test_install import Committed, committed, git  # noqa: F401  (committed: a fixture)
 from .test_precommit import _config, _repository, _run, pre_commit_home  # noqa: F401  (pre_commit_home: a fixture)
 
@@ -77,3 +79,38 @@ def test_the_fix_hook_alone_still_prints_and_fails_on_what_it_leaves(
     assert shown.count(LEFT) == 1 and re.search(r"eksproxy-gen fix .*Failed", shown)
     assert "files were modified by this hook" not in shown
     assert re.search(r"^nothing to fix; 2 findings \(2 errors, 0 warnings\) left\.$", shown, re.M), shown
+
+
+def test_findings_are_left_to_the_check_hook_only_when_it_really_runs(tmp_path: Path) -> None:
+    """Read from the repository's own .pre-commit-config.yaml, and not when SKIP names the check hook."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    (repo / ".eksproxy-gen.toml").write_text(SETTINGS)
+    (repo / "eks.tf").write_text(REFUSED_AND_FIXABLE)
+    (repo / "variables.tf").write_text("locals {\n  size = 1\n}\n")
+    hooks = "repos:\n  - repo: https://github.com/eksproxy-gen/eksproxy-gen\n    rev: abc\n    hooks:\n"
+
+    def fix(config: str | None, **env: str) -> subprocess.CompletedProcess[str]:
+        target = repo / ".pre-commit-config.yaml"
+        target.unlink(missing_ok=True)
+        if config is not None:
+            target.write_text(config)
+        return console("fix", "--leave-findings-to-check", "--", "variables.tf", cwd=repo, **env)
+
+    both = hooks + "      - id: eksproxy-gen-fix\n      - id: eksproxy-gen-check\n"
+    left = fix(both)
+    assert left.returncode == 1 and "eks.tf: fixed eks.plain" in left.stderr, left.stderr
+    assert LEFT not in left.stdout + left.stderr
+    assert "findings left are reported by the eksproxy-gen-check hook" in left.stderr
+    again = fix(both)
+    assert (again.returncode, again.stdout) == (0, ""), "nothing changed, nothing of its own failed"
+    for config, env in ((both, {"SKIP": "eksproxy-gen-check"}), (hooks + "      - id: eksproxy-gen-fix\n", {}),
+                        (None, {})):
+        alone = fix(config, **env)
+        assert alone.returncode == 1 and LEFT in alone.stdout + alone.stderr, (config, env)
+    outside = tmp_path / "elsewhere.yaml"
+    outside.write_text(both)
+    (repo / ".pre-commit-config.yaml").symlink_to(outside)
+    linked = console("fix", "--leave-findings-to-check", "--", "variables.tf", cwd=repo)
+    assert linked.returncode == 1 and LEFT in linked.stdout + linked.stderr, "a link out of the repository is not read"
