@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .discover import SKIP_DIRS
 from .gitignored import GitIgnored
 from .globs import Glob, compile_glob
 
@@ -58,8 +59,9 @@ class WalkFilter:
         return self._git.dependencies(folders)
 
     def named_left_out(self, path: Path) -> bool:
-        """A file named on the command line (as pre-commit names staged files) that ``exclude`` or a vendored
-        module's examples/tests cover, through any of its folders: the walk would never have reached it."""
+        """A file named on the command line (as pre-commit names staged files) that ``exclude``, a vendored
+        module's examples/tests or ``.terraform/`` cover, through any of its folders: the walk would never have
+        reached it."""
         absolute = os.path.normpath(os.path.join(self._cwd, path))
         folder, name = os.path.split(absolute)
         if self._excluded(absolute, folder, False):
@@ -68,7 +70,8 @@ class WalkFilter:
             parent, name = os.path.split(folder)
             if parent == folder:
                 return False
-            if (name in VENDORED_SKIPPED and vendored_module(parent)) or self._excluded(folder, parent, True):
+            if name in SKIP_DIRS or (name in VENDORED_SKIPPED and vendored_module(parent)) or \
+                    self._excluded(folder, parent, True):
                 return True
             folder = parent
 

@@ -193,3 +193,12 @@ def test_show_settings_of_a_broken_settings_file_is_a_settings_error(tmp_path: P
     proc = console("check", "--show-settings", cwd=tmp_path)
     assert (proc.returncode, proc.stdout) == (2, "")
     assert "eksproxy-gen: error: .eksproxy-gen.toml:2: unknown key selects" in proc.stderr
+
+
+def test_a_named_file_in_a_folder_the_walk_never_enters_is_left_out(cli, tmp_path: Path) -> None:
+    """pre-commit names what is staged; a copy Terragrunt or Terraform keeps is not the user's code."""
+    for cache in (".terragrunt-cache/abc/stack", ".terraform/modules/eks"):
+        (tmp_path / cache).mkdir(parents=True)
+        (tmp_path / cache / "main.tf").write_text(MISSING)
+        assert check(cli, tmp_path / cache / "main.tf") == (0, [])
+        assert check(cli, tmp_path / cache) == (1, [(f"{cache}/main.tf", "EKSP001")]), "a named folder is read"
