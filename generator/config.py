@@ -1,4 +1,11 @@
-"""Settings for a file: the nearest ``.eksproxy-gen.toml`` above it, then command-line flags."""
+"""Settings for a file: the nearest ``.eksproxy-gen.toml`` above it, then command-line flags.
+
+A settings file holds the values the generated text needs (proxy, CIDRs,
+NO_PROXY entries) and what a run reports (``select``, ``ignore``,
+``fail_on``) and reads (``exclude``), under the flags' own names. Any problem
+with a settings file is a settings error (exit 2) that names the file and
+the line of the key, so no run ever goes on with settings it did not mean.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +14,25 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import fsguard
 from .discover import SUFFIXES
-from .errors import EksproxyError, UsageError
+from .errors import UsageError
+from .filters import RuleFilter
 from .limits import deepest_line
 from .policy.settings import SettingError, Settings, validate
+from .toml_lines import top_level_lines
+
+if TYPE_CHECKING:
+    from .walk_filter import WalkFilter
 
 CONFIG_NAME = ".eksproxy-gen.toml"
 _LIST_KEYS = ("vpc_cidrs", "no_proxy")
 _STR_KEYS = ("proxy", "service_cidr")
+_RULE_KEYS = ("select", "ignore")
+FAIL_ON_VALUES = ("error", "warning")
+KNOWN_KEYS = (*_STR_KEYS, *_LIST_KEYS, *_RULE_KEYS, "fail_on", "exclude")
 
 
 @dataclass(frozen=True)
@@ -29,8 +45,25 @@ class Overrides:
     service_cidr: str | None = None
 
 
-class ConfigError(EksproxyError):
-    """A ``.eksproxy-gen.toml`` found in the tree that cannot be used: the files it governs are not read."""
+@dataclass(frozen=True)
+class RuleChoice:
+    """What a settings file says about the rules reported, when a run fails, and what is not walked.
+
+    ``select`` and ``ignore`` are comma-separated as the flags take them, and
+    None where the file says nothing; ``exclude`` globs are relative to ``base``,
+    the settings file's folder.
+    """
+
+    select: str | None = None
+    ignore: str | None = None
+    fail_on: str | None = None
+    exclude: tuple[str, ...] = ()
+    base: Path | None = None
+    source: Path | None = None
+
+
+class ConfigError(UsageError):
+    """A settings file that cannot be used: a settings error (exit 2) naming the file and the line of the key."""
 
     def __init__(self, path: Path, line: int, message: str) -> None:
         super().__init__(message)
@@ -38,39 +71,100 @@ class ConfigError(EksproxyError):
         self.line = line
         self.message = message
 
+    def __str__(self) -> str:
+        return f"{shown_path(self.path)}:{self.line}: {self.message}"
+
+
+class _Problem(Exception):
+    """A problem in a settings file, and the line it is on."""
+
+    def __init__(self, message: str, line: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+def shown_path(path: Path) -> str:
+    """A path as messages show it: relative to the working folder when below it."""
+    text = os.path.abspath(path)
+    cwd = os.getcwd()
+    if text == cwd:
+        return "."
+    prefix = cwd.rstrip(os.sep) + os.sep
+    return text[len(prefix):] if text.startswith(prefix) else text
+
+
+_Loaded = tuple[Settings, RuleChoice]
+
 
 class ConfigResolver:
     """Finds, reads and validates configuration once per folder.
 
-    Command-line values and an explicit ``--config`` are checked up front (a
-    usage error); a broken configuration file found in the tree is a
-    ConfigError for the files below it only, so the rest is still read.
+    Command-line values are checked up front; a settings file that cannot be
+    used is a ConfigError, raised for the first file it governs, so the command
+    stops before anything is read or written.
     """
 
     def __init__(self, overrides: Overrides, explicit: Path | None = None) -> None:
         self._overrides = overrides
         self._explicit = explicit
-        self._by_config: dict[Path | None, Settings | ConfigError] = {}
+        self._by_config: dict[Path | None, _Loaded | ConfigError] = {}
         self._config_by_dir: dict[str, Path | None] = {}
         self._config_by_name: dict[str, Path | None] = {}
         self._regions: dict[Path, tuple[str, str]] = {}
+        self._walk_filter: WalkFilter | None = None
+        given = self._given()
+        try:
+            validate(proxy=_text(given, "proxy"), vpc_cidrs=_texts(given, "vpc_cidrs"),
+                     no_proxy=_texts(given, "no_proxy"), service_cidr=_text(given, "service_cidr"),
+                     source="command line")
+        except SettingError as exc:
+            raise UsageError(str(exc)) from None
         if explicit is not None and not explicit.is_file():
             raise UsageError(f"--config {explicit}: no such file")
-        self._by_config[explicit] = self._load(explicit)
+        self._remember(explicit)
+        found = self._by_config[explicit]
+        if isinstance(found, ConfigError):
+            raise found
 
     def for_path(self, path: Path) -> Settings:
-        config = self._explicit if self._explicit is not None else self._find(path)
-        if config not in self._by_config:
-            try:
-                self._by_config[config] = self._load(config)
-            except UsageError as exc:
-                assert config is not None
-                message = str(exc).removeprefix(f"{config}: ")
-                self._by_config[config] = ConfigError(config, _line_of(message), message)
+        return self._loaded(path)[0]
+
+    def choice_for(self, path: Path) -> RuleChoice:
+        """The settings file's say about rules, fail_on and exclude for a file or folder."""
+        return self._loaded(path)[1]
+
+    def config_for(self, path: Path) -> Path | None:
+        """The settings file that governs a file or folder (None: the command line alone)."""
+        return self._explicit if self._explicit is not None else self._find(path)
+
+    def _loaded(self, path: Path) -> _Loaded:
+        config = self.config_for(path)
+        self._remember(config)
         found = self._by_config[config]
         if isinstance(found, ConfigError):
             raise found
         return found
+
+    def _remember(self, config: Path | None) -> None:
+        if config not in self._by_config:
+            try:
+                self._by_config[config] = self._load(config)
+            except _Problem as exc:
+                assert config is not None
+                self._by_config[config] = ConfigError(config, exc.line, exc.message)
+
+    def skips(self, path: str, is_dir: bool, root: str) -> bool:
+        """Whether the walk below ``root`` leaves ``path`` out: excluded, ignored by git, or a vendored module's."""
+        return self.walk_filter(path, is_dir, root)
+
+    @property
+    def walk_filter(self) -> WalkFilter:
+        if self._walk_filter is None:
+            from .walk_filter import WalkFilter
+
+            self._walk_filter = WalkFilter(self)
+        return self._walk_filter
 
     def consulted(self) -> tuple[list[str], list[str]]:
         """The settings files used, and the paths where one was looked for and none found.
@@ -128,21 +222,48 @@ class ConfigResolver:
             self._config_by_dir[visited] = found
         return found
 
-    def _load(self, config: Path | None) -> Settings:
-        values: dict[str, object] = {}
-        if config is not None:
-            values = read_config(config, None if config == self._explicit else self._regions[config])
+    def _given(self) -> dict[str, object]:
         given = {key: getattr(self._overrides, key) for key in (*_STR_KEYS, *_LIST_KEYS)}
-        given = {key: list(v) if isinstance(v, tuple) else v for key, v in given.items() if v is not None}
+        return {key: list(v) if isinstance(v, tuple) else v for key, v in given.items() if v is not None}
+
+    def _load(self, config: Path | None) -> _Loaded:
+        """Settings and rule choice of one settings file (None: none), the command line's values winning."""
+        if config is None:
+            values: dict[str, object] = {}
+            lines: dict[str, int] = {}
+        else:
+            values, lines = read_config(config, None if config == self._explicit else self._regions[config])
+        given = self._given()
+        source = str(config) if config is not None else "settings"
+        for key in (*_STR_KEYS, *_LIST_KEYS):  # one at a time, so the message names the line of the key
+            if key in values and key not in given:
+                _validated({key: values[key]}, source, lines.get(key, 1))
         values.update(given)
         where = " and ".join(filter(None, [str(config) if config is not None else "",
                                            "command line" if given else ""])) or "settings"
-        try:
-            return validate(proxy=_text(values, "proxy"), vpc_cidrs=_texts(values, "vpc_cidrs"),
-                            no_proxy=_texts(values, "no_proxy"), service_cidr=_text(values, "service_cidr"),
-                            source=where)
-        except SettingError as exc:
-            raise UsageError(str(exc)) from None
+        settings = _validated(values, where, 1)
+        return settings, _choice(values, config)
+
+
+def _validated(values: dict[str, object], source: str, line: int) -> Settings:
+    try:
+        return validate(proxy=_text(values, "proxy"), vpc_cidrs=_texts(values, "vpc_cidrs"),
+                        no_proxy=_texts(values, "no_proxy"), service_cidr=_text(values, "service_cidr"),
+                        source=source)
+    except SettingError as exc:
+        raise _Problem(str(exc).removeprefix(f"{source}: "), line) from None
+
+
+def _choice(values: dict[str, object], config: Path | None) -> RuleChoice:
+    def joined(key: str) -> str | None:
+        value = values.get(key)
+        return ",".join(value) if isinstance(value, list) else value if isinstance(value, str) else None
+
+    fail_on = values.get("fail_on")
+    exclude = values.get("exclude")
+    return RuleChoice(joined("select"), joined("ignore"), fail_on if isinstance(fail_on, str) else None,
+                      tuple(exclude) if isinstance(exclude, list) else (),
+                      None if config is None else Path(os.path.abspath(config)).parent, config)
 
 
 def _text(values: dict[str, object], key: str) -> str | None:
@@ -156,7 +277,7 @@ def _texts(values: dict[str, object], key: str) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
-def _line_of(message: str) -> int:
+def _toml_line(message: str) -> int:
     match = re.search(r"line (\d+)", message)
     return int(match.group(1)) if match else 1
 
@@ -182,8 +303,9 @@ def _region(folder: str, start: str) -> tuple[str, str] | None:
     return bound, "outside the paths given"
 
 
-def read_config(path: Path, region: tuple[str, str] | None = None) -> dict[str, object]:
-    """Read and type-check a config file; unknown keys are errors, so typos never go unnoticed.
+def read_config(path: Path, region: tuple[str, str] | None = None) -> tuple[dict[str, object], dict[str, int]]:
+    """A settings file's values, type-checked, and the line of each key; unknown keys are errors, so typos
+    never go unnoticed. Raises ``_Problem`` with the line it concerns.
 
     It is read through fsguard: a regular file within the size limit, and,
     for one found by looking upward, inside ``region`` (its repository, or
@@ -196,26 +318,45 @@ def read_config(path: Path, region: tuple[str, str] | None = None) -> dict[str, 
         text = raw.decode("utf-8-sig")
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{path}: {exc}") from None
+        raise _Problem(str(exc), _toml_line(str(exc))) from None
     except RecursionError:
-        raise UsageError(f"{path}: nested too deeply to read (line {deepest_line(text, '[{', ']}')})") from None
+        raise _Problem("nested too deeply to read", deepest_line(text, "[{", "]}")) from None
     except fsguard.Refused as exc:
-        raise UsageError(f"{path}: {exc.message}; not read") from None
+        raise _Problem(f"{exc.message}; not read") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read ({exc})") from None
+        raise _Problem(f"cannot read ({exc})") from None
+    lines = top_level_lines(text)
 
-    def where(key: str) -> str:
-        match = re.search(rf"^[ \t]*[\"']?{re.escape(key)}[\"']?[ \t]*=", text, re.M)
-        return f" (line {text.count(chr(10), 0, match.start()) + 1})" if match else ""
+    def problem(key: str, message: str) -> _Problem:
+        return _Problem(message, lines.get(key, 1))
 
-    unknown = sorted(set(data) - set(_LIST_KEYS) - set(_STR_KEYS))
+    unknown = sorted(set(data) - set(KNOWN_KEYS), key=lambda k: lines.get(k, 0))
     if unknown:
-        raise UsageError(f"{path}: unknown key {unknown[0]}{where(unknown[0])}; known keys are "
-                         "proxy, vpc_cidrs, no_proxy, service_cidr")
+        raise problem(unknown[0], f"unknown key {unknown[0]}; known keys are {', '.join(KNOWN_KEYS)}")
     for key in _STR_KEYS:
         if key in data and not isinstance(data[key], str):
-            raise UsageError(f"{path}: {key} must be a string{where(key)}")
-    for key in _LIST_KEYS:
-        if key in data and not (isinstance(data[key], list) and all(isinstance(v, str) for v in data[key])):
-            raise UsageError(f"{path}: {key} must be a list of strings{where(key)}")
-    return dict(data)
+            raise problem(key, f"{key} must be a string")
+    for key in (*_LIST_KEYS, "exclude"):
+        if key in data and not _strings(data[key]):
+            raise problem(key, f"{key} must be a list of strings")
+    for key in _RULE_KEYS:
+        value = data.get(key)
+        if value is None:
+            continue
+        if not (isinstance(value, str) or _strings(value)):
+            raise problem(key, f"{key} must be a list of rule ids or prefixes, e.g. [\"EKSP006\", \"EKSP01\"]")
+        try:
+            RuleFilter.parse(",".join(value) if isinstance(value, list) else value, None)
+        except ValueError as exc:
+            raise problem(key, f"{key}: {exc}") from None
+    if "fail_on" in data and data["fail_on"] not in FAIL_ON_VALUES:
+        raise problem("fail_on", f"fail_on must be one of {', '.join(repr(v) for v in FAIL_ON_VALUES)}")
+    for pattern in data.get("exclude") or []:
+        if not pattern.strip() or pattern.startswith("!"):
+            raise problem("exclude", f"exclude: {pattern!r} is not a glob of files or folders to leave out "
+                                     "(empty, or a '!' pattern, which exclude does not take)")
+    return dict(data), lines
+
+
+def _strings(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -40,6 +40,7 @@ class Walked:
     yaml_left_out: list[str] = field(default_factory=list)
     json_files: list[Path] = field(default_factory=list)
     refused: list[tuple[Path, str]] = field(default_factory=list)
+    skip: Callable[[str, bool, str], bool] | None = None  # (path, is_dir, root walked): leave it out
 
 
 def terraform_files(paths: list[Path], walked: Walked) -> Iterator[Path]:
@@ -89,6 +90,8 @@ def _walk(path: Path, walked: Walked) -> Iterator[tuple[Path, tuple[int, int]]]:
         names: list[str] = []
         for entry in entries:
             try:
+                if walked.skip is not None and _left_out(entry, walked.skip, str(path)):
+                    continue
                 if entry.is_dir(follow_symlinks=False):  # a linked folder is not walked: links can loop
                     if entry.name not in SKIP_DIRS:
                         subfolders.append(entry.path)
@@ -116,6 +119,14 @@ def _walk(path: Path, walked: Walked) -> Iterator[tuple[Path, tuple[int, int]]]:
                 continue
         remember(str(Path(folder)), names)
         stack.extend(reversed(subfolders))
+
+
+def _left_out(entry: os.DirEntry[str], skip: Callable[[str, bool, str], bool], root: str) -> bool:
+    """The exclusion hook, asked about folders and the files the walk would read."""
+    is_dir = entry.is_dir(follow_symlinks=False)
+    if not is_dir and not entry.name.endswith((*SUFFIXES, *YAML_SUFFIXES)):
+        return False
+    return skip(entry.path, is_dir, root)
 
 
 def refusal(path: str) -> str | None:

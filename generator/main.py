@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from .errors import EksproxyError, UsageError
+from .pipes import guarded
 
 if TYPE_CHECKING:
     from .config import Overrides
@@ -99,17 +100,26 @@ NoProxyOpt = Annotated[list[str] | None, typer.Option(
 ServiceOpt = Annotated[str | None, typer.Option(
     "--service-cidr", metavar="CIDR", help="The cluster's service CIDR, when the module call sets none.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print findings and errors only.")]
-FailOnOpt = Annotated[FailOn, typer.Option("--fail-on", help="Lowest severity that makes the exit code 1.")]
+FailOnOpt = Annotated[FailOn | None, typer.Option(
+    "--fail-on", help="Lowest severity that makes the exit code 1 (default: fail_on in .eksproxy-gen.toml, else "
+                      "error).", show_default=False)]
 SelectOpt = Annotated[str | None, typer.Option(
-    "--select", metavar="RULES", help="Only these rules: ids or prefixes, comma-separated (EKSP006,EKSP01).")]
+    "--select", metavar="RULES", help="Only these rules: ids or prefixes, comma-separated (EKSP006,EKSP01); "
+                                      "replaces select in .eksproxy-gen.toml.")]
 IgnoreOpt = Annotated[str | None, typer.Option(
-    "--ignore", metavar="RULES", help="Leave out these rules: ids or prefixes, comma-separated.")]
+    "--ignore", metavar="RULES", help="Leave out these rules: ids or prefixes, comma-separated; replaces ignore in "
+                                      ".eksproxy-gen.toml.")]
 OutputFileOpt = Annotated[list[str] | None, typer.Option(
     "--output-file", "-o", metavar="[FORMAT:]FILE",
     help="Write the report to FILE instead of stdout; FORMAT:FILE writes that format there as well "
-         "(e.g. -o sarif:results.sarif). Repeatable.")]
+         "(e.g. -o sarif:results.sarif). A .sarif, .json or .txt FILE gets that format. Repeatable.")]
+FixOutputFileOpt = Annotated[list[str] | None, typer.Option(
+    "--output-file", "-o", metavar="[FORMAT:]FILE",
+    help="Write the report (with --diff: the diff) to FILE instead of stdout; FORMAT:FILE, FORMAT text or json, "
+         "writes that format there as well (e.g. -o json:fix.json). Repeatable.")]
 ExitZeroOpt = Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when there are findings.")]
-StatisticsOpt = Annotated[bool, typer.Option("--statistics", help="Print the number of findings by rule instead.")]
+StatisticsOpt = Annotated[bool, typer.Option(
+    "--statistics", help="Print the number of findings by rule instead, [*] where fix would resolve them.")]
 ColorOpt = Annotated[Color, typer.Option(
     "--color", help="Colour the text output: auto (a terminal, unless NO_COLOR is set; FORCE_COLOR forces it), "
                     "always or never.")]
@@ -117,28 +127,26 @@ NoCacheOpt = Annotated[bool, typer.Option(
     "--no-cache", help="Read every file afresh instead of reusing results of earlier runs.")]
 UnusedOpt = Annotated[bool, typer.Option(
     "--warn-unused-ignores", help="Warn about eksproxy-gen:ignore comments that silence nothing.")]
+ShowSettingsOpt = Annotated[bool, typer.Option(
+    "--show-settings", help="Print the settings each PATH gets and the file they come from, then exit.")]
 
 
-def _output(output_format: str, quiet: bool, fail_on: FailOn, select: str | None, ignore: str | None,
+def _output(output_format: str, quiet: bool, fail_on: FailOn | None, select: str | None, ignore: str | None,
             output_files: list[str] | None, exit_zero: bool, statistics: bool, color: Color, no_cache: bool,
-            unused: bool, formats: tuple[str, ...]) -> Output:
+            unused: bool, formats: tuple[str, ...], command: str) -> Output:
+    from .commands.output_files import output_files as files_of
     from .filters import RuleFilter
-    from .options import Output
+    from .options import Output, RuleFlags
     from .policy.rules import Severity
 
     try:
         rule_filter = RuleFilter.parse(select, ignore)
     except ValueError as exc:
         raise UsageError(f"--select/--ignore: {exc}") from None
-    files: list[tuple[str | None, Path]] = []
-    for spec in output_files or []:
-        name, sep, rest = spec.partition(":")
-        if sep and name in formats:
-            files.append((name, Path(rest)))
-        else:
-            files.append((None, Path(spec)))
-    return Output(output_format, quiet, Severity(fail_on.value), rule_filter, exit_zero, statistics, color.value,
-                  tuple(files), not no_cache, unused)
+    files = files_of(output_files or [], output_format, formats, command)
+    given = None if fail_on is None else Severity(fail_on.value)
+    return Output(output_format, quiet, given or Severity.ERROR, rule_filter, exit_zero, statistics, color.value,
+                  files, not no_cache, unused, RuleFlags(select, ignore, given))
 
 
 def _guarded(paths: list[Path] | None) -> list[Path]:
@@ -161,15 +169,20 @@ def _overrides(proxy: str | None, vpc_cidr: list[str] | None, no_proxy: list[str
 @app.command(epilog=f"Example: eksproxy-gen check infra/ --format sarif -o text:findings.txt\n\n{EXIT_CODES}")
 def check(paths: Paths = None,
           output_format: Annotated[CheckFormat, typer.Option("--format", help="Report format.")] = CheckFormat.text,
-          config: ConfigOpt = None, quiet: QuietOpt = False, fail_on: FailOnOpt = FailOn.error,
+          config: ConfigOpt = None, quiet: QuietOpt = False, fail_on: FailOnOpt = None,
           select: SelectOpt = None, ignore: IgnoreOpt = None, output_file: OutputFileOpt = None,
           exit_zero: ExitZeroOpt = False, statistics: StatisticsOpt = False, color: ColorOpt = Color.auto,
-          no_cache: NoCacheOpt = False, warn_unused_ignores: UnusedOpt = False) -> None:
+          no_cache: NoCacheOpt = False, warn_unused_ignores: UnusedOpt = False,
+          show_settings: ShowSettingsOpt = False) -> None:
     """Report node groups whose proxy set-up is missing, incomplete or has no effect."""
+    output = _output(output_format.value, quiet, fail_on, select, ignore, output_file, exit_zero, statistics,
+                     color, no_cache, warn_unused_ignores, tuple(CheckFormat), "check")
+    if show_settings:
+        from .commands import show_settings as shown
+
+        raise typer.Exit(shown.run(_guarded(paths), _overrides(None, None, None, None), config, output))
     from .commands import check as command
 
-    output = _output(output_format.value, quiet, fail_on, select, ignore, output_file, exit_zero, statistics,
-                     color, no_cache, warn_unused_ignores, tuple(CheckFormat))
     raise typer.Exit(command.run(_guarded(paths), config, output))
 
 
@@ -180,21 +193,32 @@ def check(paths: Paths = None,
 def fix(paths: Paths = None, proxy: ProxyOpt = None, vpc_cidr: VpcOpt = None, no_proxy: NoProxyOpt = None,
         service_cidr: ServiceOpt = None, config: ConfigOpt = None,
         diff: Annotated[bool, typer.Option("--diff", help="Print a unified diff; write nothing.")] = False,
-        check_only: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if anything would change.")]
-        = False, quiet: QuietOpt = False, fail_on: FailOnOpt = FailOn.error, select: SelectOpt = None,
+        check_only: Annotated[bool, typer.Option(
+            "--check", help="Write nothing; exit 1 if anything would change (with --diff: and print the diff).")]
+        = False, quiet: QuietOpt = False, fail_on: FailOnOpt = None, select: SelectOpt = None,
         ignore: IgnoreOpt = None,
         output_format: Annotated[FixFormat, typer.Option("--format", help="Report format.")] = FixFormat.text,
-        output_file: OutputFileOpt = None, exit_zero: ExitZeroOpt = False, color: ColorOpt = Color.auto,
-        no_cache: NoCacheOpt = False) -> None:
+        output_file: FixOutputFileOpt = None, exit_zero: ExitZeroOpt = False, color: ColorOpt = Color.auto,
+        no_cache: NoCacheOpt = False, show_settings: ShowSettingsOpt = False,
+        leave_findings: Annotated[bool, typer.Option(
+            "--leave-findings-to-check",
+            help="When the repository's .pre-commit-config.yaml also runs the eksproxy-gen-check hook: print what "
+                 "was changed, and leave the findings that are left to that hook (they neither print nor fail "
+                 "here).")] = False) -> None:
     """Rewrite the node groups that check flags, from templates; nothing else in the files changes."""
+    overrides = _overrides(proxy, vpc_cidr, no_proxy, service_cidr)
+    output = _output(output_format.value, quiet, fail_on, select, ignore, output_file, exit_zero, False, color,
+                     no_cache, False, tuple(FixFormat), "fix")
+    if show_settings:
+        from .commands import show_settings as shown
+
+        raise typer.Exit(shown.run(_guarded(paths), overrides, config, output))
     from .commands import fix as command
     from .pipeline.fix import WriteBack
 
     write_back = WriteBack.DIFF if diff else WriteBack.CHECK if check_only else WriteBack.YES
-    output = _output(output_format.value, quiet, fail_on, select, ignore, output_file, exit_zero, False, color,
-                     no_cache, False, tuple(FixFormat))
-    raise typer.Exit(command.run(_guarded(paths), _overrides(proxy, vpc_cidr, no_proxy, service_cidr),
-                                 config, write_back, output))
+    raise typer.Exit(command.run(_guarded(paths), overrides, config, write_back, output,
+                                 check_changes=check_only, leave_findings=leave_findings))
 
 
 class RenderFormat(StrEnum):
@@ -277,13 +301,15 @@ def main(argv: list[str] | None = None) -> int:
         args = ["--help"]
     previous = _on_signals()
     try:
-        app(args=args, prog_name="eksproxy-gen")
+        with guarded():
+            app(args=args, prog_name="eksproxy-gen")
     except SystemExit as exc:
         if _stopped_by is not None:  # Typer turns KeyboardInterrupt into exit 130, saying nothing
             return _interrupted(_stopped_by)
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except EksproxyError as exc:
-        print(f"eksproxy-gen: error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines():  # one line per settings file that cannot be used
+            print(f"eksproxy-gen: error: {line}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return _interrupted(_stopped_by or signal.SIGINT)

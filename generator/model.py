@@ -230,7 +230,7 @@ def _module_call(doc: Document, path: Path, block: Block, found: module_source.S
     else:
         groups, more = _root_groups(facts, args, display, ignored)
         findings += more
-    refs = _refs(scope, [*settings_refs, *_texts(groups), facts.service_cidr or ""])
+    refs = literal_references(scope, [*settings_refs, *_texts(groups), facts.service_cidr or ""])
     facts = replace(facts, refs=refs)
     return ModuleCall(facts, path, doc, block, found.kind, groups, tuple(findings), args)
 
@@ -441,8 +441,14 @@ def _texts(groups: Iterable[NodeGroup]) -> list[str]:
     return texts
 
 
-def _refs(scope: Scope, texts: Iterable[str]) -> tuple[tuple[str, str], ...]:
-    """Literal values of the references written in ``texts``, as far as the folder defines them."""
+def literal_references(scope: Scope, texts: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    """Literal values of the references written in ``texts``, as far as the folder defines them.
+
+    A value eksproxy-gen writes as ``${local.vpc_cidr}`` is compared, wherever
+    the folder's own text holds its literal (a chart's values, evaluated), by
+    that literal: so what ``fix`` writes from a ``tf:`` setting is what ``check``
+    then accepts, for every kind of target.
+    """
     found: dict[str, str] = {}
     for text in texts:
         for start, end in interpolations(text):

@@ -27,7 +27,10 @@ def _shown(text: str) -> str:
 
 
 def print_findings(report: Report) -> None:
+    """One line per finding, never broken by rich: a terminal wraps long lines itself, and a log or a pipe
+    (``--color always``, FORCE_COLOR) must get each finding whole, however wide rich guesses the screen is."""
     out = console(colour=True)
+    out.soft_wrap = True
     for error in report.errors:
         out.print(f"[bold]{_shown(error.file)}:{error.line}[/]: [bold red]error[/]: {_shown(error.message)}")
     for f in report.findings:

@@ -162,7 +162,10 @@ def terraform_files(draw: st.DrawFn) -> Doc:
     """A folder with one terraform-aws-eks module call, its groups in any of the shapes real code uses."""
     doc = Doc()
     source, version = draw(st.sampled_from(SOURCES))
-    v20_names = draw(st.booleans())
+    # A call pinned to a commit is judged by the releases whose inputs take its arguments; with v20's names
+    # those are v17 to v20, which choose templates differently, so no group's family can be told (EKSP015,
+    # tested in test_trust). The invariants here need groups that are judged.
+    v20_names = draw(st.booleans()) and "ref=0123456789" not in source
     names = draw(st.lists(st.sampled_from(["general", "batch", "gpu-pool", "system", "spot", "a"]), min_size=1,
                           max_size=4, unique=True))
     shapes = {n: draw(st.sampled_from(["inline", "inline", "inline", "local", "merge", "conditional"]))

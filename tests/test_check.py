@@ -100,7 +100,7 @@ def test_proxy_only_in_a_shell_part_leaves_nodeadm_and_kubelet_uncovered(cli, tm
 
 def test_environment_for_one_unit_only(cli, tmp_path: Path) -> None:
     _, found = run_check(cli, tmp_path, str(copy_fixture("partial.tf", tmp_path).read_text()))
-    units_only = [f for f in found if f["node_group"] == "units_only"]
+    units_only = [f for f in found if f["node_group"] == "units_only" and f["file"] == "main.tf"]
     assert rules(units_only) == ["EKSP002", "EKSP004", "EKSP013"]
 
 

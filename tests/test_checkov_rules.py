@@ -109,10 +109,14 @@ def cli_report(root: Path) -> dict:
     return json.loads(proc.stdout)
 
 
+# A broken settings file is a settings error that stops the whole run (exit 2): it has a tree of its own.
+WITHOUT_BROKEN = shutil.ignore_patterns("config_broken")
+
+
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("checkov") / "tree"
-    shutil.copytree(FIXTURES / "checkov", root)
+    shutil.copytree(FIXTURES / "checkov", root, ignore=WITHOUT_BROKEN)
     (root / ".eksproxy-gen.toml").write_text(TEST_CONFIG, encoding="utf-8")
     return root
 
@@ -120,6 +124,20 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module", params=VERSIONS)
 def records(request: pytest.FixtureRequest, tree: Path) -> list[Record]:
     return run_checkov(request.param, tree)
+
+
+@pytest.fixture(scope="module")
+def broken_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("checkov-broken") / "tree"
+    for folder in ("config_broken", "missing"):
+        shutil.copytree(FIXTURES / "checkov" / folder, root / folder)
+    (root / ".eksproxy-gen.toml").write_text(TEST_CONFIG, encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module", params=VERSIONS)
+def broken_records(request: pytest.FixtureRequest, broken_tree: Path) -> list[Record]:
+    return run_checkov(request.param, broken_tree)
 
 
 def verdicts_of_cli(root: Path) -> dict[tuple[Path, str, str], str]:
@@ -150,11 +168,13 @@ def test_checkov_gives_the_cli_verdict_for_every_module_and_rule(records: list[R
     assert len({(file, module) for file, module, _ in got}) >= 15
 
 
-def test_a_broken_configuration_fails_every_check_of_its_modules(records: list[Record], tree: Path) -> None:
-    broken = [r for r in records if r.file.parent == tree / "config_broken"]
+def test_a_broken_configuration_fails_every_check_of_the_run(broken_records: list[Record], broken_tree: Path) -> None:
+    """eksproxy-gen stops on a settings error (exit 2, no report): every check of the scan fails and says why."""
+    broken = [r for r in broken_records if r.file.parent == broken_tree / "config_broken"]
     assert {r.rule for r in broken} == {rule.id for rule in RULES}
-    assert {r.result for r in broken} == {"FAILED"}
-    assert all(".eksproxy-gen.toml:2:" in r.details[0] and "vpc_cidr" in r.details[0] for r in broken)
+    assert {r.result for r in broken_records} == {"FAILED"}
+    assert {r.file.parent for r in broken_records} == {broken_tree / "config_broken", broken_tree / "missing"}
+    assert all(".eksproxy-gen.toml:2:" in r.details[0] and "vpc_cidr" in r.details[0] for r in broken_records)
 
 
 def test_every_rule_fails_where_expected(records: list[Record], tree: Path) -> None:
@@ -194,7 +214,7 @@ def test_karpenter_in_terraform_gets_resource_checks_with_the_cli_verdicts(recor
 
 def test_after_fix_checkov_and_cli_agree_again(tmp_path: Path) -> None:
     root = tmp_path / "tree"
-    shutil.copytree(FIXTURES / "checkov", root)
+    shutil.copytree(FIXTURES / "checkov", root, ignore=WITHOUT_BROKEN)
     (root / ".eksproxy-gen.toml").write_text(TEST_CONFIG, encoding="utf-8")
     subprocess.run([str(CLI), "fix", "."], cwd=root, capture_output=True, text=True, check=False, timeout=300)
     records = run_checkov(VERSIONS[0], root)

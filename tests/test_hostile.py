@@ -170,8 +170,8 @@ def test_the_size_limit_can_be_raised(tmp_path: Path) -> None:
 # --- 3. nesting -------------------------------------------------------------------------------------------------------
 
 def test_deep_nesting_is_an_error_naming_file_and_line_and_the_other_files_are_processed(tmp_path: Path) -> None:
-    """10,000 brackets in Terraform, a NodeConfig nested 990 deep, and a settings file nested 1,000 deep all
-    ended in "internal error: RecursionError" (exit 3)."""
+    """10,000 brackets in Terraform and a NodeConfig nested 990 deep ended in "internal error: RecursionError"
+    (exit 3)."""
     (tmp_path / ".git").mkdir()
     (tmp_path / "deep.tf").write_text('module "deep" {\n  source = "terraform-aws-modules/eks/aws"\n  tags = '
                                       + "[" * 10_000 + "]" * 10_000 + "\n}\n")
@@ -179,20 +179,30 @@ def test_deep_nesting_is_an_error_naming_file_and_line_and_the_other_files_are_p
     nodeconfig = ("<<-EOT\n            apiVersion: node.eks.aws/v1alpha1\n            kind: NodeConfig\n"
                   f"            spec:\n              kubelet:\n                flags: {nested}\n          EOT")
     (tmp_path / "main.tf").write_text(eks(PLAIN, group("deep", nodeconfig, "application/node.eks.aws")))
-    (tmp_path / "settled").mkdir()
-    (tmp_path / "settled" / ".eksproxy-gen.toml").write_text('vpc_cidrs = ["10.0.0.0/16"]\nproxy = '
-                                                             + "[" * 1000 + "]" * 1000 + "\n")
-    (tmp_path / "settled" / "main.tf").write_text(eks(PLAIN))
     result = run("check", ".", "--format", "json", cwd=tmp_path)
     assert result.returncode == 1, result.stderr
     data = json.loads(result.stdout)
     errors = {(e["file"], e["line"]): e["message"] for e in data["errors"]}
     assert errors[("deep.tf", 3)].startswith("nested more than 100 levels deep")
-    assert errors[("settled/.eksproxy-gen.toml", 2)].startswith("nested too deeply to read (line 2)")
     found = {(f["file"], f["line"], f["rule"]): f["message"] for f in data["findings"]}
     assert ("main.tf", 9, "EKSP001") in found
     flags = (tmp_path / "main.tf").read_text().split("\n").index(f"                flags: {nested}") + 1
     assert "it nests more than 100 levels deep" in found[("main.tf", flags, "EKSP018")]
+
+
+def test_a_settings_file_nested_too_deeply_is_a_settings_error_naming_file_and_line(tmp_path: Path) -> None:
+    """A settings file nested 1,000 deep ended in "internal error: RecursionError" (exit 3); it is a settings
+    error, as every settings file that cannot be used is (exit 2, nothing judged on settings it did not mean)."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "settled").mkdir()
+    (tmp_path / "settled" / ".eksproxy-gen.toml").write_text('vpc_cidrs = ["10.0.0.0/16"]\nproxy = '
+                                                             + "[" * 1000 + "]" * 1000 + "\n")
+    (tmp_path / "settled" / "main.tf").write_text(eks(PLAIN))
+    result = run("check", ".", "--format", "json", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    assert "settled/.eksproxy-gen.toml:2: nested too deeply to read" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 # --- 4. YAML aliases --------------------------------------------------------------------------------------------------
@@ -250,9 +260,9 @@ def test_a_settings_file_that_is_a_link_to_dev_zero_is_an_error(tmp_path: Path) 
     (tmp_path / ".eksproxy-gen.toml").symlink_to("/dev/zero")
     (tmp_path / "main.tf").write_text(eks(PLAIN))
     result = run("check", ".", cwd=tmp_path, timeout=30)
-    assert result.returncode == 1
-    assert (".eksproxy-gen.toml:1: error: is a symbolic link to /dev/zero, outside the repository; not read; "
-            "the Terraform files it governs were not read") in result.stdout
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert ".eksproxy-gen.toml:1: is a symbolic link to /dev/zero, outside the repository; not read" in result.stderr
 
 
 # --- 6. how fix writes ------------------------------------------------------------------------------------------------

@@ -133,21 +133,21 @@ BAD_CONFIGS = [
 
 
 @pytest.mark.parametrize(("content", "line", "message"), BAD_CONFIGS)
-def test_a_bad_config_file_in_the_tree_is_an_error_for_its_files_only(cli, tmp_path: Path, content: str, line: int,
-                                                                    message: str) -> None:
+def test_a_bad_config_file_in_the_tree_is_a_settings_error_and_nothing_is_written(
+        cli, tmp_path: Path, content: str, line: int, message: str) -> None:
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / ".eksproxy-gen.toml").write_text(content)
     target = copy_fixture("shapes.tf", bad)
     good = tmp_path / "good"
     good.mkdir()
-    copy_fixture("shapes.tf", good)
-    before = target.read_bytes()
+    other = copy_fixture("shapes.tf", good)
+    before, other_before = target.read_bytes(), other.read_bytes()
     result = cli("fix", str(tmp_path), "--proxy", "http://p:3128")
-    assert result.code == 1
-    assert re.search(rf"bad/\.eksproxy-gen\.toml:{line}: error: .*({message})", result.err), result.err
-    assert target.read_bytes() == before
-    assert "eksproxy-gen-proxy.yaml" in (good / "shapes.tf").read_text(encoding="utf-8")
+    assert result.code == 2
+    assert re.search(rf"^eksproxy-gen: error: bad/\.eksproxy-gen\.toml:{line}: .*({message})", result.err,
+                     re.M), result.err
+    assert (target.read_bytes(), other.read_bytes()) == (before, other_before)
 
 
 @pytest.mark.parametrize(("content", "line", "message"), BAD_CONFIGS)

@@ -16,14 +16,16 @@ from ..report import FileError
 
 @dataclass
 class Collected:
-    """Files with their settings, and one error per configuration file that could not be used.
+    """Files with their settings, one error per settings file that could not be used, and what was not read.
 
-    ``errors`` also hold every folder that could not be listed and every file
-    that may not be read (fsguard), so such files never reach a reader or the
-    cache, and the run still fails on them.
+    ``settings_errors`` stop the run (exit 2: no gate runs on settings it did
+    not mean). ``errors`` hold every folder that could not be listed and every
+    file that may not be read (fsguard): such files never reach a reader or
+    the cache, the others are still judged, and the run fails on them.
     """
 
     files: list[tuple[Path, Settings]] = field(default_factory=list)
+    settings_errors: list[FileError] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
     walked: Walked = field(default_factory=Walked)
     settings_files: list[str] = field(default_factory=list)
@@ -31,7 +33,7 @@ class Collected:
 
     def say_if_empty(self, paths: list[Path]) -> None:
         """A run that found nothing to read says so, instead of reporting a clean tree."""
-        if self.files or self.errors:
+        if self.files or self.errors or self.settings_errors:
             return
         where = ", ".join(str(p) for p in paths)
         message = f"eksproxy-gen: warning: no Terraform files (*.tf, *.tofu) in {where}"
@@ -46,7 +48,7 @@ def collect(paths: list[Path], resolver: ConfigResolver) -> Collected:
     if missing:
         raise UsageError(f"no such file or folder: {missing[0]}")
     forget()
-    out = Collected()
+    out = Collected(walked=Walked(skip=resolver.skips))
     broken: set[Path] = set()
     for path in terraform_files(governed(paths), out.walked):
         try:
@@ -54,7 +56,7 @@ def collect(paths: list[Path], resolver: ConfigResolver) -> Collected:
         except ConfigError as exc:
             if exc.path not in broken:
                 broken.add(exc.path)
-                out.errors.append(FileError(display_name(exc.path), exc.line,
+                out.settings_errors.append(FileError(display_name(exc.path), exc.line,
                                             f"{exc.message}; the Terraform files it governs were not read"))
     for path, why in out.walked.refused:
         out.errors.append(FileError(display_name(path), 1, why))

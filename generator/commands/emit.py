@@ -12,6 +12,7 @@ import contextlib
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from .. import fsguard
@@ -20,11 +21,13 @@ from ..formats import text as plain
 from ..formats.escape import printable
 from ..formats.redact import redacted
 from ..options import Output
-from ..report import EXIT_INTERNAL, EXIT_OK, Report
+from ..policy.rules import Finding
+from ..report import Report
 
 
 def render(name: str, report: Report, kind: str) -> str:
-    """A report in one format; ``kind`` is "check" or "fix" (their JSON differs)."""
+    """A report in one format; ``kind`` is "check" or "fix" (their JSON differs; fix's text with --diff is the
+    diff, as on stdout)."""
     if name == "json":
         from ..formats.json import as_json, fix_json
 
@@ -41,6 +44,8 @@ def render(name: str, report: Report, kind: str) -> str:
         from ..formats.gitlab import gitlab
 
         return gitlab(report)
+    if kind == "fix" and report.mode == "diff":
+        return "".join(_diff(o.diff, o.display) for o in report.changed).removesuffix("\n")
     return plain.text(report)
 
 
@@ -55,15 +60,25 @@ def coloured(output: Output) -> bool:
     return sys.stdout.isatty()
 
 
-def emit(report: Report, output: Output, kind: str) -> None:
-    """Write the report where it was asked for; then notes, statistics and the summary on stderr."""
+def emit(report: Report, output: Output, kind: str, fixable: Callable[[Finding], bool] | None = None,
+         findings_left_to: str | None = None) -> None:
+    """Write the report where it was asked for; then notes, statistics and the summary on stderr.
+
+    stdout is flushed before anything goes to stderr, so a log that holds both
+    shows the summary after the findings. ``fixable`` tells the statistics which
+    findings fix would resolve; ``findings_left_to`` names who reports the
+    findings left (the summary then counts none).
+    """
     report = redacted(report)
     redirected = any(name is None for name, _path in output.files)
     _write([(path, render(name or output.format, report, kind)) for name, path in output.files])
     if output.statistics:
-        sys.stdout.write(plain.statistics(report))
+        sys.stdout.write(plain.statistics(report, fixable or (lambda _finding: False)))
     elif not redirected:
         _stdout(report, output, kind)
+    sys.stdout.flush()
+    if kind == "fix" and output.format == "text" and (lines := plain.fix_lines(report)):
+        print(lines, file=sys.stderr)  # what fix did and left, also when the diff went to a file
     _github_summary(report, output)
     for notice in report.notices:
         if notice.kind != "unused" or output.unused_ignores:
@@ -74,16 +89,13 @@ def emit(report: Report, output: Output, kind: str) -> None:
 
         terminal.print_table(report, coloured(output))
     if not output.quiet and report.files:
-        print(plain.summary(report, kind), file=sys.stderr)
+        print(plain.summary(report, kind, findings_left_to), file=sys.stderr)
 
 
 def _stdout(report: Report, output: Output, kind: str) -> None:
     if kind == "fix" and output.format == "text":
         for outcome in report.changed:
             sys.stdout.write(_diff(outcome.diff, outcome.display))
-        lines = plain.fix_lines(report)
-        if lines:
-            print(lines, file=sys.stderr)
         return
     if output.format == "text" and coloured(output):
         from .. import terminal
@@ -173,10 +185,3 @@ def _github_summary(report: Report, output: Output) -> None:
             handle.write(step_summary(report))
     except OSError as exc:
         print(f"eksproxy-gen: warning: cannot write $GITHUB_STEP_SUMMARY ({exc.strerror or exc})", file=sys.stderr)
-
-
-def exit_code(report: Report, output: Output) -> int:
-    code = report.exit_code(output.fail_on)
-    if output.exit_zero and code != EXIT_INTERNAL:
-        return EXIT_OK
-    return code

@@ -8,6 +8,7 @@ terminal or a CI log as one.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 from ..policy.rules import RULES_BY_ID, Finding, Severity
 from ..report import FileError, Notice, Report
@@ -36,11 +37,18 @@ def _counts(findings: list[Finding]) -> str:
             f"{plural(len(findings) - errors, 'warning')})")
 
 
-def summary(report: Report, kind: str = "check") -> str:
-    """One line that says what happened: what was found, or what fix did and what is left."""
+def summary(report: Report, kind: str = "check", findings_left_to: str | None = None) -> str:
+    """One line that says what happened: what was found, or what fix did and what is left.
+
+    ``findings_left_to`` names who reports what fix leaves (the check hook run
+    after it): the line then says so instead of counting them.
+    """
     if kind == "fix":
         fixed = report.fixed
-        left = f"{_counts(report.findings)} left" if report.findings else "0 left"
+        if findings_left_to is not None:
+            left = f"findings left are reported by {findings_left_to}"
+        else:
+            left = f"{_counts(report.findings)} left" if report.findings else "0 left"
         if fixed:
             verb = "fixed" if report.mode == "write" else "would fix"
             resolved = sum(g.findings for g in fixed)
@@ -70,10 +78,16 @@ def rule_counts(report: Report) -> list[tuple[str, str, int, str]]:
     return [(rule, RULES_BY_ID[rule].severity.value, n, RULES_BY_ID[rule].title) for rule, n in sorted(counts.items())]
 
 
-def statistics(report: Report) -> str:
-    """Counts by rule, as ``ruff --statistics`` prints them; ``[*]`` marks rules that fix resolves."""
-    rows = [f"{count:>5}  {rule}  {'[*]' if RULES_BY_ID[rule].fixable else '   '}  {title}"
-            for rule, _severity, count, title in rule_counts(report)]
+def statistics(report: Report, fixable: Callable[[Finding], bool]) -> str:
+    """Counts by rule, as ``ruff --statistics`` prints them; ``[*]`` marks the findings fix would resolve.
+
+    Whether fix resolves a finding depends on its group (a group fix refuses
+    keeps all its findings), so a rule some of whose findings fix resolves and
+    some not gets two rows: the fixable ones with ``[*]``, then the others.
+    """
+    counts = Counter((f.rule, not fixable(f)) for f in report.findings)
+    rows = [f"{count:>5}  {rule}  {'   ' if left else '[*]'}  {RULES_BY_ID[rule].title}"
+            for (rule, left), count in sorted(counts.items())]
     return "".join(row + "\n" for row in rows)
 
 

@@ -36,7 +36,7 @@ from ..karpenter import (
     nodeclasses_in_terraform,
     nodeclasses_in_yaml,
 )
-from ..model import ModuleCall, read_modules
+from ..model import ModuleCall, literal_references, read_modules
 from ..policy.controller import evaluate_controller
 from ..policy.judge import evaluate_group
 from ..policy.nodeclass import evaluate_nodeclass
@@ -312,8 +312,9 @@ def _karpenter(reader: _Reader, blocks: list[Definition], yaml_files: list[Path]
         found += nodeclasses_in_yaml(YamlPlace(path, 0, text, 1), display_name)
     cidrs = {m.facts.service_cidr for m in modules if m.facts.service_cidr}
     service_cidr = next(iter(cidrs)) if len(cidrs) == 1 else None
-    found = [replace(nc, facts=replace(nc.facts, service_cidr=service_cidr)) for nc in found]
-    controllers = [replace(c, facts=replace(c.facts, service_cidr=service_cidr)) for c in controllers]
+    refs = literal_references(reader.scope, [*reader.settings_refs, service_cidr or ""])
+    found = [replace(nc, facts=replace(nc.facts, service_cidr=service_cidr, refs=refs)) for nc in found]
+    controllers = [replace(c, facts=replace(c.facts, service_cidr=service_cidr, refs=refs)) for c in controllers]
     targets: list[Target] = [NodeClassTarget(tuple(evaluate_nodeclass(nc.facts, settings)), nodeclass=nc)
                              for nc in found]
     targets += [ControllerTarget(tuple(evaluate_controller(c.facts, settings)), controller=c) for c in controllers]

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from ..cache import ResultCache
 from ..filters import ALL_RULES, RuleFilter
@@ -22,33 +21,70 @@ if TYPE_CHECKING:
     from .visible import Visible
 
 Progress = Callable[[int], None]
+T = TypeVar("T")
 
 
 def check(files: list[tuple[Path, Settings]], rule_filter: RuleFilter = ALL_RULES,
-          progress: Progress | None = None, cache: ResultCache | None = None) -> Report:
-    """One report for all folders, in the order the folders were found, however their results arrive."""
+          progress: Progress | None = None, cache: ResultCache | None = None,
+          filters: Mapping[Path, RuleFilter] | None = None) -> Report:
+    """One report for all folders, in the order the folders were found, however their results arrive.
+
+    ``filters`` gives the folders whose settings file chose other rules their own
+    selection; the others get ``rule_filter``.
+    """
     inputs = folders(files)
-    settler = Settler(rule_filter, cache)
+    by_folder = dict(filters or {})
+    settlers = Settlers(rule_filter, cache, by_folder)
     results: dict[int, Report] = {}
     pending: list[FolderInput] = []
     for inp in inputs:
-        settled = settler.settle(inp)
+        settled = settlers.of(inp).settle(inp)
         if settled is None:
             pending.append(inp)
             continue
         results[id(inp)] = settled
         _advance(progress, inp)
-    for inp, done in analysed(pending, partial(check_folder, rule_filter=rule_filter), _failed):
+    for inp, done in analysed(pending, PerFolder(check_folder, rule_filter, by_folder), _failed):
         if not any(e.internal for e in done.report.errors):  # a failure is not a verdict to keep
-            settler.store(inp, done)
+            settlers.of(inp).store(inp, done)
         results[id(inp)] = done.report
         _advance(progress, inp)
-    settler.save()
+    settlers.save()
     report = Report()
     for inp in inputs:
         report.merge(results[id(inp)])
     report.sort()
     return report
+
+
+class Settlers:
+    """One Settler per rule selection: a folder's cached verdict holds for the selection it was made with."""
+
+    def __init__(self, rule_filter: RuleFilter, cache: ResultCache | None, by_folder: Mapping[Path, RuleFilter]
+                 ) -> None:
+        self.rule_filter, self.cache, self.by_folder = rule_filter, cache, by_folder
+        self._settlers: dict[RuleFilter, Settler] = {}
+
+    def of(self, inp: FolderInput) -> Settler:
+        chosen = self.by_folder.get(inp.folder, self.rule_filter)
+        if chosen not in self._settlers:
+            self._settlers[chosen] = Settler(chosen, self.cache)
+        return self._settlers[chosen]
+
+    def save(self) -> None:
+        if self.cache is not None:
+            self.cache.save()
+
+
+class PerFolder(Generic[T]):
+    """``work(inp, rule_filter=...)`` with each folder's own selection (a picklable callable for workers)."""
+
+    def __init__(self, work: Callable[..., T], rule_filter: RuleFilter, by_folder: Mapping[Path, RuleFilter],
+                 **extra: object) -> None:
+        self.work, self.rule_filter, self.by_folder, self.extra = work, rule_filter, dict(by_folder), extra
+
+    def __call__(self, inp: FolderInput) -> T:
+        return self.work(inp, rule_filter=self.by_folder.get(inp.folder, self.rule_filter), **self.extra)
 
 
 def _failed(inp: FolderInput, why: str) -> FolderCheck:

@@ -10,6 +10,7 @@ the others are planned on every core when there are enough of them.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
 from functools import partial
@@ -28,10 +29,11 @@ from ..report import FileError, Report
 from ..source import SourceError, SourceFile, read_source
 from ..write import FolderNotWritten, replace_all, uninterrupted
 from .analysis import FolderResult, analyse
-from .check import Progress, add_folder
+from .check import PerFolder, Progress, Settlers, add_folder
 from .fix_report import Outcome, report_fixes
 from .inputs import FolderInput, display_name, folders
-from .settle import Settler, analysed, failure_report
+from .lines import LineMap, on_disk
+from .settle import analysed, failure_report
 from .targets import NodeGroupTarget, PlanContext, Target
 from .trial import Candidate, Refusal, try_plans
 from .visible import Visible, visible
@@ -64,25 +66,28 @@ class FolderFix:
 
 
 def fix(files: list[tuple[Path, Settings]], write_back: WriteBack, rule_filter: RuleFilter = ALL_RULES,
-        progress: Progress | None = None, roots: tuple[Path, ...] = (), cache: ResultCache | None = None) -> Report:
+        progress: Progress | None = None, roots: tuple[Path, ...] = (), cache: ResultCache | None = None,
+        filters: Mapping[Path, RuleFilter] | None = None) -> Report:
     """Fix every folder; the report lists them in the order they were found, however their results arrive.
 
-    ``roots`` is no longer used: what may be written is fsguard's to say, from the paths the run was given.
+    ``filters`` gives the folders whose settings file chose other rules their own selection. ``roots`` is no
+    longer used: what may be written is fsguard's to say, from the paths the run was given.
     """
     inputs = folders(files)
-    settler = Settler(rule_filter, cache)
+    by_folder = dict(filters or {})
+    settlers = Settlers(rule_filter, cache, by_folder)
     results: dict[int, Report] = {}
     pending: list[FolderInput] = []
     for inp in inputs:
-        settled = settler.settle(inp, usable=lambda kept: not any(f.fixable for f in kept.findings))
+        settled = settlers.of(inp).settle(inp, usable=lambda kept: not any(f.fixable for f in kept.findings))
         if settled is None:
             pending.append(inp)
             continue
         results[id(inp)] = settled
         if progress:
             progress(len(inp.targets))
-    settler.save()
-    done = list(analysed(pending, partial(fix_folder, rule_filter=rule_filter, write_back=write_back), _failed))
+    settlers.save()
+    done = list(analysed(pending, PerFolder(fix_folder, rule_filter, by_folder, write_back=write_back), _failed))
     for inp, folder in done:
         results[id(inp)] = _write(folder) if write_back is WriteBack.YES else folder.report
         if progress:
@@ -129,16 +134,19 @@ def fix_folder(inp: FolderInput, rule_filter: RuleFilter, write_back: WriteBack)
     outcome = _plan_folder(inp, rule_filter)
     report = Report(mode=write_back.value)
     report_fixes(report, outcome, diffs=write_back is WriteBack.DIFF)
+    if write_back is not WriteBack.YES:  # nothing is written: point at the files as they are
+        on_disk(report, {display_name(path): LineMap(outcome.sources[path].text, text)
+                         for path, text in outcome.verdict.trial.texts.items()})
     writes: list[Write] = []
     if write_back is WriteBack.YES:
         for path, text in outcome.verdict.trial.texts.items():
             source = outcome.sources[path]
             writes.append(Write(path, source.encode(text), source.raw))
-    on_disk = None
+    standing = None
     if writes:
-        on_disk = Report(mode=write_back.value)
-        add_folder(on_disk, outcome.before, outcome.seen)
-    return FolderFix(report, tuple(writes), on_disk)
+        standing = Report(mode=write_back.value)
+        add_folder(standing, outcome.before, outcome.seen)
+    return FolderFix(report, tuple(writes), standing)
 
 
 def _plan_folder(inp: FolderInput, rule_filter: RuleFilter) -> Outcome:

@@ -25,6 +25,7 @@ from .trial import Refusal, Verdict
 from .visible import Visible
 
 MASKED_NOTE = "(proxy credentials shown as ***; the file gets the real value)"
+REFUSED = "not rewritten: "
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def _add_refusal(report: Report, refusal: Refusal, after: FolderResult) -> None:
         report.outcome(ref.file).errors.append(FileError(ref.file, ref.line, f"internal error: {refusal.why}",
                                                          internal=True))
         return
-    finding: Finding = ref.finding(NOT_STATIC, f"not rewritten: {refusal.why}")
+    finding: Finding = ref.finding(NOT_STATIC, f"{REFUSED}{refusal.why}")
     report.outcome(ref.file).findings.append(finding)
 
 

@@ -27,11 +27,12 @@ class ControllerFacts:
     env: dict[str, str] | Opaque
     env_from: bool = False  # variables also come from envFrom or a valueFrom, which only the cluster can read
     service_cidr: str | None = None
+    refs: tuple[tuple[str, str], ...] = ()  # references (local.vpc_cidr) and the literal the folder gives them
 
     @property
     def module(self) -> ModuleFacts:
-        """The release as the NO_PROXY rules read a module call: only its service CIDR matters."""
-        return ModuleFacts(self.owner, self.file, self.line, service_cidr=self.service_cidr)
+        """The release as the NO_PROXY rules read a module call: its service CIDR, and what references mean."""
+        return ModuleFacts(self.owner, self.file, self.line, service_cidr=self.service_cidr, refs=self.refs)
 
     @property
     def ref(self) -> TargetRef:
@@ -61,6 +62,7 @@ def evaluate_controller(facts: ControllerFacts, settings: Settings) -> list[Find
                                                  "calls to the Kubernetes API service and instance metadata would go "
                                                  "to the proxy")]
     entries = split_no_proxy(no_proxy)
+    refs = dict(facts.refs)  # the chart's values are evaluated: ${local.vpc_cidr} reads as its literal there
     return [ref.finding(CONTROLLER_NO_PROXY, f"the Karpenter controller's NO_PROXY lacks {entry.value} "
                                              f"({entry.reason})")
-            for entry in expected.required_no_proxy(facts.module, settings) if not covers(entries, entry.value, {})]
+            for entry in expected.required_no_proxy(facts.module, settings) if not covers(entries, entry.value, refs)]

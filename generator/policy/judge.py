@@ -227,7 +227,7 @@ def _al2(boot: FamilyVerdict, module: ModuleFacts, group: GroupFacts, settings: 
         sink(PROXY_MISSING, f"no proxy in {_named(group, 'pre_bootstrap_user_data')}; containerd, kubelet and yum "
                             "will try to reach AWS and registries directly")
         return
-    _runtime_units(coverage, sink)
+    _runtime_units(coverage, sink, Family.AL2, _named(group, "pre_bootstrap_user_data"))
     _judge_env(coverage.primary_env(), module, settings, sink)
     if not any(s.writes_yum_conf for s in coverage.scripts):
         sink(PACKAGE_MANAGER, f"{_named(group, 'pre_bootstrap_user_data')} does not set proxy= in /etc/yum.conf; "
@@ -301,9 +301,18 @@ def _release(group: GroupFacts, sink: Sink) -> None:
                           "AMIs apply spec.instance.environment too late or not at all (use v20251120 or newer)")
 
 
-def _runtime_units(coverage: Coverage, sink: Sink) -> None:
+def _runtime_units(coverage: Coverage, sink: Sink, family: Family = Family.AL2023, setting: str = "") -> None:
+    """EKSP003/EKSP004, in the words of the family's own mechanism: NodeConfig on AL2023; on AL2 (no nodeadm)
+    a systemd drop-in that the script writes, with Environment= or an EnvironmentFile."""
     for unit, rule in (("containerd", CONTAINERD_NOT_COVERED), ("kubelet", KUBELET_NOT_COVERED)):
-        if not coverage.reaches(unit):
+        if coverage.reaches(unit):
+            continue
+        if family is Family.AL2:
+            sink(rule, f"{unit} does not get the proxy: {setting or 'the script'} writes no "
+                       f"/etc/systemd/system/{unit}.service.d/ drop-in that sets HTTPS_PROXY (Environment= or an "
+                       f"EnvironmentFile= such as /etc/eksproxy-gen/proxy.env), and systemd gives {unit} nothing "
+                       "else; exports in the script reach only the script and bootstrap.sh")
+        else:
             sink(rule, f"{unit} does not get the proxy (no environment.default, environment.{unit} "
                        f"or {unit}.service drop-in)")
 

@@ -31,7 +31,8 @@ class NodeClassFacts:
     ``parts`` are the user data's parts for AL2023 (a MIME document's parts, or
     the one part a bare NodeConfig or script is taken as); ``user_data`` is the
     text as written, for the script and TOML families. ``service_cidr`` is the
-    cluster's, when the folder's EKS module call gives it.
+    cluster's, when the folder's EKS module call gives it; ``refs`` the literal
+    values the folder gives the references the settings use.
     """
 
     owner: str
@@ -48,6 +49,7 @@ class NodeClassFacts:
     parts: tuple[Part, ...] | Opaque = ()
     mime: bool = False
     service_cidr: str | None = None
+    refs: tuple[tuple[str, str], ...] = ()
 
     @property
     def ref(self) -> TargetRef:
@@ -56,7 +58,8 @@ class NodeClassFacts:
     @property
     def cluster(self) -> ModuleFacts:
         """The cluster as the NO_PROXY rules read it: only its service CIDR is known here."""
-        return ModuleFacts(self.owner, self.owner_file, self.owner_line, service_cidr=self.service_cidr)
+        return ModuleFacts(self.owner, self.owner_file, self.owner_line, service_cidr=self.service_cidr,
+                           refs=self.refs)
 
 
 def nodeclass_family(facts: NodeClassFacts) -> FamilyVerdict:
