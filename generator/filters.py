@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .parse_errors import Kind, lex
-from .policy.rules import RULES_BY_ID, Finding
+from .policy.catalog import RULES_BY_ID, Finding
 
 MARK = "eksproxy-gen:ignore"
 _DIRECTIVE = re.compile(r"^(?:#|//|/\*)\s*eksproxy-gen:ignore\b[ \t]*(?P<rest>.*?)\s*(?:\*/)?\s*$")

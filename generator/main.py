@@ -137,7 +137,7 @@ def _output(output_format: str, quiet: bool, fail_on: FailOn | None, select: str
     from .commands.output_files import output_files as files_of
     from .filters import RuleFilter
     from .options import Output, RuleFlags
-    from .policy.rules import Severity
+    from .policy.catalog import Severity
 
     try:
         rule_filter = RuleFilter.parse(select, ignore)
@@ -214,7 +214,7 @@ def fix(paths: Paths = None, proxy: ProxyOpt = None, vpc_cidr: VpcOpt = None, no
 
         raise typer.Exit(shown.run(_guarded(paths), overrides, config, output))
     from .commands import fix as command
-    from .pipeline.fix import WriteBack
+    from .pipeline.fixing import WriteBack
 
     write_back = WriteBack.DIFF if diff else WriteBack.CHECK if check_only else WriteBack.YES
     raise typer.Exit(command.run(_guarded(paths), overrides, config, write_back, output,

@@ -19,8 +19,8 @@ from .edits import CannotEdit
 from .evaluate import Definition, Entry, FileSite, Known, ListV, MapV, Scope, Site, Unknown, Value
 from .hcl import Block, Document, HeredocExpr
 from .policy import module_versions
+from .policy.catalog import NOT_STATIC, PROXY_INEFFECTIVE, UNSUPPORTED, Finding, TargetRef
 from .policy.facts import GroupFacts, ModuleFacts, Opaque, Origin, Part
-from .policy.rules import NOT_STATIC, PROXY_INEFFECTIVE, UNSUPPORTED, Finding, TargetRef
 from .policy.template_text import has_directives, interpolations
 from .policy.values import normalize, one_line
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .filters import ALL_RULES, RuleFilter
-from .policy.rules import Severity
+from .policy.catalog import Severity
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from . import templates
 from .edits import CannotEdit
 from .policy import nodeconfig
 from .policy.bottlerocket import read_network
+from .policy.catalog import Piece
 from .policy.expected import Carry, carry_over
 from .policy.facts import ModuleFacts, Part
-from .policy.rules import Piece
 from .policy.scripts import PROXY_VARS, proxy_cut, read_script
 from .policy.settings import Settings
 from .policy.values import split_no_proxy

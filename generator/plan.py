@@ -23,11 +23,11 @@ from .merge import SHEBANG, merge_al2_script, merge_network_table, merged_text
 from .model import PARTS, ModuleCall, NodeGroup
 from .parts import Layout, al2_piece, network_piece, plan_parts
 from .policy import template_text
+from .policy.catalog import HARMFUL_SCRIPT, Piece
 from .policy.coverage import analyse
 from .policy.delivery import ami_family
 from .policy.family import Family
 from .policy.judge import current_no_proxy
-from .policy.rules import HARMFUL_SCRIPT, Piece
 from .policy.settings import Settings
 from .policy.template_text import has_interpolations
 

@@ -21,12 +21,12 @@ from .karpenter import Controller, NodeClass, YamlPlace
 from .merge import SHEBANG, merge_al2_script, merge_network_table, merged_text
 from .parts import Layout, al2_piece, network_piece, plan_parts
 from .plan import FileEdit, Plan
+from .policy.catalog import Piece
 from .policy.facts import NODECONFIG as NODECONFIG_TYPE
 from .policy.facts import ModuleFacts, Opaque, Part
 from .policy.family import Family
 from .policy.judge import current_no_proxy
 from .policy.nodeclass import boot_facts, nodeclass_family
-from .policy.rules import Piece
 from .policy.scripts import PROXY_VARS
 from .policy.settings import Settings
 from .userdata import BOUNDARY, ReadDocument, part_text, split

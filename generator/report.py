@@ -9,8 +9,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .filters import Suppressed
+from .policy.catalog import Finding, Severity
 from .policy.facts import location
-from .policy.rules import Finding, Severity
 
 EXIT_OK, EXIT_FAILED, EXIT_INTERNAL = 0, 1, 3
 

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from .formats import text as formats
 from .formats.escape import printable
-from .policy.rules import Severity
+from .policy.catalog import Severity
 from .report import Report
 
 

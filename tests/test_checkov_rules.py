@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from eksproxy_gen.policy.rules import RULES
+from eksproxy_gen.policy.catalog import RULES
 
 from .conftest import FIXTURES, REPO, require
 

@@ -265,7 +265,7 @@ def test_fault_injection_a_folder_whose_analysis_fails_is_reported_and_the_run_g
             raise RuntimeError("boom")
         return real(inp, *args, **kwargs)
 
-    from eksproxy_gen.pipeline import fix as fix_module
+    from eksproxy_gen.pipeline import fixing as fix_module
 
     monkeypatch.setattr(analysis, "analyse", explode_in_a)
     monkeypatch.setattr(fix_module, "analyse", explode_in_a)
@@ -328,7 +328,7 @@ def test_a_file_changed_between_read_and_write_is_not_overwritten(cli, tmp_path:
             target.write_text(target.read_text(encoding="utf-8") + "# edited meanwhile\n", encoding="utf-8")
         return real(writes)
 
-    monkeypatch.setattr("eksproxy_gen.pipeline.fix.replace_all", edit_first)
+    monkeypatch.setattr("eksproxy_gen.pipeline.fixing.replace_all", edit_first)
     result = cli("fix", str(path), *FLAGS)
     assert result.code == 1
     assert "main.tf:1: error: file changed on disk while eksproxy-gen was running; not rewritten" in result.err

@@ -647,7 +647,7 @@ def test_only_the_console_entry_defers_collection_and_it_resumes_once_the_parser
 import gc, sys
 from pathlib import Path
 from eksproxy_gen import startup
-from eksproxy_gen.pipeline.check import check
+from eksproxy_gen.pipeline.checking import check
 from eksproxy_gen.policy.settings import Settings
 
 startup.collect_from_now()

@@ -46,7 +46,7 @@ def run(paths: list[Path], config: Path | None, output: Output) -> int:
 
 def _check(paths: list[Path], resolver: ConfigResolver, choices: Choices, output: Output,
            snapshot: TreeSnapshot | None, started: int) -> Report:
-    from ..pipeline.check import check
+    from ..pipeline.checking import check
     from .choices import refuse_settings_errors
     from .collect import collect
     from .progress import progress_bar

@@ -16,7 +16,7 @@ from ..config import ConfigResolver, RuleChoice
 from ..errors import UsageError
 from ..filters import RuleFilter
 from ..options import Output
-from ..policy.rules import Finding, Severity
+from ..policy.catalog import Finding, Severity
 from ..policy.settings import Settings
 from ..report import EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, FileError, Report
 

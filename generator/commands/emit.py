@@ -21,7 +21,7 @@ from ..formats import text as plain
 from ..formats.escape import printable
 from ..formats.redact import redacted
 from ..options import Output
-from ..policy.rules import Finding
+from ..policy.catalog import Finding
 from ..report import Report
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from ..cache import ResultCache, cache_directory
 from ..config import ConfigResolver, Overrides
 from ..options import Output
-from ..pipeline.fix import WriteBack, fix
 from ..pipeline.fix_report import REFUSED
+from ..pipeline.fixing import WriteBack, fix
 from ..policy.values import has_credentials
 from ..report import EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, Report
 from .choices import Choices, refuse_settings_errors

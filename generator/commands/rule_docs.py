@@ -7,7 +7,7 @@ import re
 from importlib import resources
 
 from ..errors import UsageError
-from ..policy.rules import RULES, RULES_BY_ID, Rule
+from ..policy.catalog import RULES, RULES_BY_ID, Rule
 
 
 def as_dict(rule: Rule) -> dict[str, object]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from ..config import ConfigResolver
 from ..errors import UsageError
 from ..options import Output
-from ..policy.rules import RULES_BY_ID, Finding
+from ..policy.catalog import RULES_BY_ID, Finding
 from ..report import Report
 from .choices import Choices
 
@@ -29,7 +29,7 @@ def fixable_findings(paths: list[Path], resolver: ConfigResolver, choices: Choic
     """A test that is true for the findings of ``report`` that ``fix`` (with the same settings) resolves."""
     if not any(RULES_BY_ID[f.rule].fixable for f in report.findings):
         return lambda _finding: False
-    from ..pipeline.fix import WriteBack, fix
+    from ..pipeline.fixing import WriteBack, fix
     from .collect import collect
     from .widen import widened
 

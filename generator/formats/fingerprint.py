@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from ..policy.rules import Finding
+from ..policy.catalog import Finding
 
 
 def fingerprint(f: Finding) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..filters import Suppressed
-from ..policy.rules import Finding
+from ..policy.catalog import Finding
 from ..policy.values import mask_credentials as hide
 from ..report import FileOutcome, Report
 

@@ -7,7 +7,7 @@ from pathlib import PurePath
 from urllib.parse import quote
 
 from ..filters import Suppressed
-from ..policy.rules import RULES, Finding
+from ..policy.catalog import RULES, Finding
 from ..report import Report
 from .fingerprint import fingerprint
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
-from ..policy.rules import RULES_BY_ID, Finding, Severity
+from ..policy.catalog import RULES_BY_ID, Finding, Severity
 from ..report import FileError, Notice, Report
 from .escape import printable
 

@@ -37,11 +37,11 @@ from ..karpenter import (
     nodeclasses_in_yaml,
 )
 from ..model import ModuleCall, literal_references, read_modules
+from ..policy.catalog import Finding, TargetKey
 from ..policy.controller import evaluate_controller
 from ..policy.judge import evaluate_group
 from ..policy.nodeclass import evaluate_nodeclass
 from ..policy.nodeconfig import templated
-from ..policy.rules import Finding, TargetKey
 from ..report import FileError, Notice
 from ..source import SourceError, SourceFile, encoding_error, read_source, source_from_bytes
 from .inputs import FolderInput, display_name

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..plan import Plan
-from ..policy.rules import NOT_STATIC, Finding, Severity
+from ..policy.catalog import NOT_STATIC, Finding, Severity
 from ..policy.values import mask_credentials
 from ..report import FileError, GroupFix, Report
 from ..source import SourceFile
 from .analysis import FolderResult
-from .check import add_folder
+from .checking import add_folder
 from .inputs import display_name
 from .trial import Refusal, Verdict
 from .visible import Visible

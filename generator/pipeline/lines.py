@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from ..filters import Suppressed
-from ..policy.rules import Finding
+from ..policy.catalog import Finding
 from ..report import Notice, Report
 
 

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..policy.catalog import Finding, Piece, TargetKey, TargetRef
 from ..policy.delivery import ami_family
 from ..policy.family import Family
 from ..policy.judge import current_proxy, group_ref
 from ..policy.nodeclass import boot_facts, nodeclass_family
 from ..policy.pieces import pieces_for
-from ..policy.rules import Finding, Piece, TargetKey, TargetRef
 from ..policy.settings import Settings
 
 if TYPE_CHECKING:  # planners (and Jinja2 behind them) are loaded by fix only

@@ -19,7 +19,7 @@ from ..edits import CannotEdit, Edit
 from ..filters import RuleFilter
 from ..layout import spliced_and_realigned
 from ..plan import Plan
-from ..policy.rules import Finding, Severity
+from ..policy.catalog import Finding, Severity
 from .analysis import FolderResult, analyse
 from .targets import NodeGroupTarget, Target
 from .visible import Visible, visible

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from .. import fsguard
 from ..filters import Directives, RuleFilter, Suppressed, parse_directives, suppression_for
-from ..policy.rules import RULES_BY_ID, Finding, TargetKey
+from ..policy.catalog import RULES_BY_ID, Finding, TargetKey
 from ..report import Notice
 from .inputs import display_name
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import expected
+from .catalog import CONTROLLER_NO_PROXY, CONTROLLER_PROXY_MISSING, NOT_STATIC, Finding, TargetRef
 from .facts import ModuleFacts, Opaque
-from .rules import CONTROLLER_NO_PROXY, CONTROLLER_PROXY_MISSING, NOT_STATIC, Finding, TargetRef
 from .settings import Settings
 from .values import covers, shorten, split_no_proxy
 

@@ -12,12 +12,7 @@ import re
 
 from . import expected, nodeconfig
 from .bottlerocket import read_network
-from .coverage import Coverage, analyse
-from .delivery import ami_family
-from .facts import GroupFacts, ModuleFacts, Opaque, Origin, Part, starts_with_shebang
-from .family import Family, FamilyVerdict
-from .nodeconfig_lint import lint
-from .rules import (
+from .catalog import (
     AL2_END_OF_LIFE,
     AMI_TOO_OLD,
     BLANKET_AMAZONAWS,
@@ -41,6 +36,11 @@ from .rules import (
     Rule,
     TargetRef,
 )
+from .coverage import Coverage, analyse
+from .delivery import ami_family
+from .facts import GroupFacts, ModuleFacts, Opaque, Origin, Part, starts_with_shebang
+from .family import Family, FamilyVerdict
+from .nodeconfig_lint import lint
 from .scripts import harmful_lines, read_script
 from .settings import Settings
 from .values import covers, mask_credentials, normalize, shorten, split_no_proxy

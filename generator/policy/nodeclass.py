@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from .catalog import UNSUPPORTED, Finding, TargetRef
 from .facts import GroupFacts, ModuleFacts, Opaque, Origin, Part
 from .family import ALIAS_FAMILIES, BY_KARPENTER_NAME, Family, FamilyVerdict
 from .judge import Sink, judge_boot
-from .rules import UNSUPPORTED, Finding, TargetRef
 from .settings import Settings
 from .values import shorten
 

@@ -23,8 +23,7 @@ from typing import Any
 
 import yaml
 
-from .nodeconfig import LOADER, PLACEHOLDER, swap_interpolations, templated, yaml_problem
-from .rules import (
+from .catalog import (
     NODECONFIG_DOCUMENTS,
     NODECONFIG_KIND,
     NODECONFIG_TEMPLATED,
@@ -33,6 +32,7 @@ from .rules import (
     NODECONFIG_YAML,
     Rule,
 )
+from .nodeconfig import LOADER, PLACEHOLDER, swap_interpolations, templated, yaml_problem
 
 _SCALAR_TAGS = {"str": "string", "int": "integer", "bool": "boolean", "float": "number", "null": "null",
                 "timestamp": "string"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .catalog import PACKAGE_MANAGER, PROXY_MISSING, RULES_BY_ID, Piece
 from .family import Family
-from .rules import PACKAGE_MANAGER, PROXY_MISSING, RULES_BY_ID, Piece
 
 _FAMILY_PIECE = {Family.AL2: Piece.AL2_BLOCK, Family.BOTTLEROCKET: Piece.NETWORK}
 _PARTS = frozenset({Piece.NODECONFIG, Piece.DNF})

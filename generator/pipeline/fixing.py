@@ -22,14 +22,14 @@ from ..edits import CannotEdit
 from ..errors import UsageError
 from ..filters import ALL_RULES, RuleFilter
 from ..model import NodeGroup
-from ..policy.rules import Piece, TargetKey
+from ..policy.catalog import Piece, TargetKey
 from ..policy.settings import Settings
 from ..policy.values import normalize, shorten
 from ..report import FileError, Report
 from ..source import SourceError, SourceFile, read_source
 from ..write import FolderNotWritten, replace_all, uninterrupted
 from .analysis import FolderResult, analyse
-from .check import PerFolder, Progress, Settlers, add_folder
+from .checking import PerFolder, Progress, Settlers, add_folder
 from .fix_report import Outcome, report_fixes
 from .inputs import FolderInput, display_name, folders
 from .lines import LineMap, on_disk
