@@ -55,6 +55,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from . import fsguard
 from .policy.values import mask_credentials
 
 CACHE_ENV = "EKSPROXY_GEN_CACHE_DIR"
@@ -259,12 +260,20 @@ def _stat(path: str) -> list[int]:
 
 
 def _content(key: bytes, path: str) -> str:
-    """What a file's state is judged by: its HMAC, "dir" for a folder, "missing" when absent."""
+    """What a file's state is judged by: its HMAC, "dir" for a folder, "missing" when absent, "refused" when
+    this run may not read it.
+
+    It is read as the analysis reads files (fsguard): a dependency that has
+    become a FIFO, a link to ``/dev/zero`` or a file outside this run's roots
+    is never opened, waited on or read without bound; it differs from what was
+    stored, so the entry is a miss and the analysis says why it is refused.
+    """
     try:
         if os.path.isdir(path):
             return "dir"
-        with open(path, "rb") as handle:
-            return hmac.new(key, handle.read(), hashlib.sha256).hexdigest()
+        return hmac.new(key, fsguard.read_bytes(path), hashlib.sha256).hexdigest()
+    except fsguard.Refused:
+        return "refused"
     except OSError:
         return "missing"
 

@@ -88,10 +88,15 @@ class Known:
 
 @dataclass(frozen=True)
 class Unknown:
-    """A value only Terraform can compute; ``text`` is the expression that hides it, on one line."""
+    """A value only Terraform can compute; ``text`` is the expression that hides it, on one line.
+
+    ``refused``: Terraform could compute it, but eksproxy-gen may not read what it needs (a ``file()`` outside
+    the paths given, a FIFO, a file too large); ``text`` then says what was refused and why.
+    """
 
     text: str
     site: Site | None = None
+    refused: bool = False
 
 
 @dataclass(frozen=True)
@@ -785,7 +790,8 @@ def _file(scope: Scope, args: list[Value], site: Site, template: bool) -> Value:
         text = scope.read_text(path)
     except Refused as exc:  # outside the paths given, in .git, not a regular file, too large: never read
         written = os.path.normpath(wanted[len(folder) + 1:]) if wanted != folder else "."
-        return Unknown(_refused(f"{'templatefile' if template else 'file'}() reads", written, exc.short), site)
+        return Unknown(_refused(f"{'templatefile' if template else 'file'}() reads", written, exc.short), site,
+                       refused=True)
     if text is None:
         return Unknown(_text(site), site)
     where = FileSite(path, site, template)

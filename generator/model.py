@@ -156,7 +156,8 @@ def _versions(found: module_source.Source, args: MapV, folder: Path, source: str
     why = ""
     if found.ref is not None:
         candidates = module_versions.ref_versions(found.ref)
-        why = f"the git ref {found.ref[:12]} is not a version tag"
+        why = (f"the git ref {found.ref[:12]} is not a version tag" if module_versions.parse(found.ref) is None
+               else f"the git ref {found.ref[:12]} names no release eksproxy-gen knows{_known_releases()}")
     elif source.startswith((".", "/")):
         declared = module_source.copy_inputs(module_source.copy_root(source, folder))
         if declared is None:
@@ -169,7 +170,8 @@ def _versions(found: module_source.Source, args: MapV, folder: Path, source: str
         version = args.get("version")
         if isinstance(version, Known) and isinstance(version.value, str):
             candidates = module_versions.constraint_versions(version.value)
-            why = f'version "{version.value}" cannot be read'
+            why = (f'version "{version.value}" cannot be read' if candidates is None
+                   else f'version "{version.value}" admits no release eksproxy-gen knows{_known_releases()}')
         else:
             why = "no version is given"
     if candidates:
@@ -182,6 +184,11 @@ def _versions(found: module_source.Source, args: MapV, folder: Path, source: str
     named = f" ({', '.join(clues[:3])}{', ...' if len(clues) > 3 else ''})" if clues else ""
     return inferred, (f"module release taken as {module_versions.span(inferred)} from the inputs its "
                       f"arguments{named} name, because {why}")
+
+
+def _known_releases() -> str:
+    released = module_versions.released()
+    return f" (it knows v{released[0]} to v{released[-1]})"
 
 
 def _version_findings(facts: ModuleFacts, args: MapV) -> tuple[list[Finding], set[str]]:
@@ -361,7 +368,8 @@ def _opaque(setting: str, value: Value | None, display: Display) -> Opaque:
         text = one_line(site.doc.source(site.expr.span))
     else:
         text = "not a value of the expected type"
-    return Opaque(setting, text, _where(value, display) if value is not None else "")
+    return Opaque(setting, text, _where(value, display) if value is not None else "",
+                  refused=isinstance(value, Unknown) and value.refused)
 
 
 def _str_setting(name: str, value: Value | None, display: Display) -> str | Opaque | None:

@@ -122,6 +122,36 @@ def test_fix_never_reads_or_rewrites_files_in_git_or_outside_the_paths_given(tmp
     assert "cannot be read without running Terraform" in shown[2].stderr
 
 
+def test_a_cached_folders_template_that_becomes_a_fifo_or_dev_zero_is_refused_without_hanging(
+        tmp_path: Path) -> None:
+    """The cache read a dependency's bytes with a plain open() to see whether it changed: a template the
+    cached report depended on, replaced by a FIFO, blocked every later run; replaced by a link to /dev/zero,
+    it was read until memory ran out. It is judged as the analysis judges files: refused, never waited on."""
+    (tmp_path / ".git").mkdir()
+    templates = {}
+    for name in ("fifo", "zero"):
+        stack, shared = tmp_path / name / "stack", tmp_path / name / "shared"
+        stack.mkdir(parents=True)
+        shared.mkdir()
+        templates[name] = shared / "user-data.sh"
+        templates[name].write_text("#!/bin/bash\necho hello\n")
+        (stack / "main.tf").write_text(eks(group("shared", 'file("${path.module}/../shared/user-data.sh")')))
+    time.sleep(2.1)  # the cache stores only what changed (mtime and ctime) more than 2 s before the run
+    first = run("check", "fifo", "zero", "--format", "json", cwd=tmp_path)
+    assert first.returncode == 1 and json.loads(first.stdout)["findings"], first.stderr
+    cache = Path(os.environ["EKSPROXY_GEN_CACHE_DIR"])
+    assert list(cache.glob("check-*.json")), "the first run stored the folders' reports"
+    os.mkfifo(templates["fifo"].with_name("new"))
+    templates["fifo"].with_name("new").replace(templates["fifo"])
+    templates["zero"].unlink()
+    templates["zero"].symlink_to("/dev/zero")
+    after = run("check", "fifo", "zero", "--format", "json", cwd=tmp_path, timeout=30)
+    assert after.returncode == 1, after.stderr
+    messages = {f["file"]: f["message"] for f in json.loads(after.stdout)["findings"]}
+    assert "file() reads ../shared/user-data.sh, not a regular file" in messages["fifo/stack/main.tf"]
+    assert "file() reads ../shared/user-data.sh, outside the paths given" in messages["zero/stack/main.tf"]
+
+
 def test_a_link_to_dev_zero_and_fifos_are_refused_without_hanging(tmp_path: Path) -> None:
     """A committed link to /dev/zero used to fill memory; a FIFO used to block the read for ever."""
     (tmp_path / "zero.sh").symlink_to("/dev/zero")
@@ -133,9 +163,9 @@ def test_a_link_to_dev_zero_and_fifos_are_refused_without_hanging(tmp_path: Path
     named = run("check", "main.tf", "zero.tf", cwd=tmp_path, timeout=30)
     assert named.returncode == 1
     assert "zero.tf:1: error: is a symbolic link to /dev/zero, outside the paths given; not read" in named.stdout
-    assert "eks.zero: cloudinit_pre_nodeadm[0].content is file() reads zero.sh, outside the paths given" \
+    assert "eks.zero: cloudinit_pre_nodeadm[0].content: file() reads zero.sh, outside the paths given" \
         in named.stdout
-    assert "eks.pipe: cloudinit_pre_nodeadm[0].content is templatefile() reads pipe.sh, not a regular file" \
+    assert "eks.pipe: cloudinit_pre_nodeadm[0].content: templatefile() reads pipe.sh, not a regular file" \
         in named.stdout
     walked = run("fix", ".", *FLAGS, cwd=tmp_path, timeout=30)
     assert walked.returncode == 1
@@ -524,9 +554,9 @@ def test_a_hostile_pull_request_through_the_pre_commit_fix_hook(tmp_path: Path) 
     assert proc.returncode == 1, output
     assert {path: path.read_bytes() for path in before} == before
     assert "evil.example" not in output
-    for refused in ("eks.hook: cloudinit_pre_nodeadm[0].content is file() reads .git/hooks/pre-commit, inside .git",
-                    "eks.up: cloudinit_pre_nodeadm[0].content is file() reads ../outside.sh, outside the paths given",
-                    "eks.zero: cloudinit_pre_nodeadm[0].content is file() reads zero.sh, outside the paths given",
-                    "eks.pipe: cloudinit_pre_nodeadm[0].content is file() reads pipe.sh, not a regular file"):
+    for refused in ("eks.hook: cloudinit_pre_nodeadm[0].content: file() reads .git/hooks/pre-commit, inside .git",
+                    "eks.up: cloudinit_pre_nodeadm[0].content: file() reads ../outside.sh, outside the paths given",
+                    "eks.zero: cloudinit_pre_nodeadm[0].content: file() reads zero.sh, outside the paths given",
+                    "eks.pipe: cloudinit_pre_nodeadm[0].content: file() reads pipe.sh, not a regular file"):
         assert refused in output
     assert "files were modified by this hook" not in output

@@ -83,6 +83,23 @@ def test_a_git_source_pinned_to_a_commit_is_read_from_its_arguments_and_says_so(
     assert "cloudinit_pre_nodeadm" in text and "pre_bootstrap_user_data" not in text
 
 
+@pytest.mark.parametrize(("source", "version", "why"), [
+    ("terraform-aws-modules/eks/aws", "~> 22.0",
+     'version "~> 22.0" admits no release eksproxy-gen knows (it knows v17.0.0 to v21.19.0)'),
+    ("terraform-aws-modules/eks/aws", "latest", 'version "latest" cannot be read'),
+    ("git::https://github.com/terraform-aws-modules/terraform-aws-eks.git?ref=v30.1.0", None,
+     "the git ref v30.1.0 names no release eksproxy-gen knows (it knows v17.0.0 to v21.19.0)"),
+])
+def test_a_release_newer_than_the_table_is_told_apart_from_an_unreadable_version(
+        cli, tmp_path: Path, source: str, version: str | None, why: str) -> None:
+    """A constraint that admits only releases newer than the table was reported as one that "cannot be read"."""
+    path = write(tmp_path, "main.tf", module(source, V21_ARGS, "    general = {}", version=version))
+    found = findings(cli, path)
+    assert rules_of(found) == ["EKSP001"]
+    assert f"module release taken as v21.0.0 to v21.19.0 from the inputs its arguments (kubernetes_version, " \
+           f"name) name, because {why}" in found[0]["message"]
+
+
 def test_a_commit_pinned_source_without_telling_arguments_is_not_guessed(cli, tmp_path: Path) -> None:
     source = f"git::https://github.com/terraform-aws-modules/terraform-aws-eks.git?ref={SHA}"
     path = write(tmp_path, "main.tf", module(source, "", "    general = {}"))

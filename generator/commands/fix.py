@@ -33,7 +33,7 @@ def run(paths: list[Path], overrides: Overrides, config: Path | None, write_back
     choices = Choices(resolver, output)
     cache = ResultCache(cache_directory()) if output.use_cache else None
     with progress_bar(0 if output.quiet else len(files), coloured(output)) as progress:
-        result = fix(files, write_back, output.rule_filter, progress, tuple(paths), cache, choices.filters(files))
+        result = fix(files, write_back, output.rule_filter, progress, cache, choices.filters(files))
     for error in collected.errors:
         result.outcome(error.file).errors.append(error)
     collected.say_if_empty(paths)

@@ -38,7 +38,7 @@ def fixable_findings(paths: list[Path], resolver: ConfigResolver, choices: Choic
     folders = {Path(name).parent for name in flagged}
     files = [(path, settings) for path, settings in collected.files if _display_folder(path) in folders]
     try:
-        trial = fix(files, WriteBack.CHECK, output.rule_filter, None, (), None, choices.filters(files))
+        trial = fix(files, WriteBack.CHECK, output.rule_filter, None, None, choices.filters(files))
     except UsageError:  # no proxy configured, or a setting fix refuses: fix resolves nothing
         return lambda _finding: False
     resolved: dict[GroupKey, set[str]] = {}

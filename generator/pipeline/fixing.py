@@ -66,12 +66,12 @@ class FolderFix:
 
 
 def fix(files: list[tuple[Path, Settings]], write_back: WriteBack, rule_filter: RuleFilter = ALL_RULES,
-        progress: Progress | None = None, roots: tuple[Path, ...] = (), cache: ResultCache | None = None,
+        progress: Progress | None = None, cache: ResultCache | None = None,
         filters: Mapping[Path, RuleFilter] | None = None) -> Report:
     """Fix every folder; the report lists them in the order they were found, however their results arrive.
 
-    ``filters`` gives the folders whose settings file chose other rules their own selection. ``roots`` is no
-    longer used: what may be written is fsguard's to say, from the paths the run was given.
+    ``filters`` gives the folders whose settings file chose other rules their own selection. What may be
+    written is fsguard's to say, from the paths the run was given.
     """
     inputs = folders(files)
     by_folder = dict(filters or {})

@@ -18,11 +18,16 @@ SHELL_TYPES = ("text/x-shellscript", "text/cloud-boothook")
 
 @dataclass(frozen=True)
 class Opaque:
-    """A setting whose value only Terraform can compute: ``expression`` is what hides it, as written."""
+    """A setting whose value only Terraform can compute: ``expression`` is what hides it, as written.
+
+    ``refused``: a value eksproxy-gen may not read (``expression`` says what was refused and why), which is
+    said as such, never as one only Terraform can compute.
+    """
 
     setting: str
     expression: str
     where: str = ""
+    refused: bool = False
 
 
 @dataclass(frozen=True)

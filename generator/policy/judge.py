@@ -120,6 +120,11 @@ def _opaque(opaque: Opaque, sink: Sink, family: Family | None = None) -> None:
     paste = _PASTE.get(family) if family is not None else None
     advice = paste or ("set the proxy where that value is defined (`eksproxy-gen render --family al2023|al2|"
                        "bottlerocket` prints what each family needs)")
+    if opaque.refused:
+        sink(NOT_STATIC, f"{opaque.setting}: {shorten(opaque.expression)}{where}, so it was not read; eksproxy-gen "
+                         "neither judges nor rewrites this group: give a path that holds that file too (such as "
+                         f"the repository's root), make it a literal, or {advice}")
+        return
     sink(NOT_STATIC, f"{opaque.setting} is {shorten(opaque.expression)}{where}, which only Terraform can compute; "
                      f"eksproxy-gen neither judges nor rewrites this group: make it a literal, or {advice}")
 
