@@ -101,7 +101,8 @@ def node_groups(path: Path) -> list[NodeGroup]:
 def tool(name: str) -> str:
     """The path of a real program the tests need (shellcheck, bwrap, systemd-analyze, ...)."""
     found = shutil.which(name)
-    require(found, f"{name} is not installed here (tests/run.sh installs it)")
+    require(found, f"{name} is not installed here (tests/run.sh installs it under CI=true or with "
+                   "EKSPROXY_GEN_INSTALL_SYSTEM=1)")
     assert found is not None
     return found
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,9 @@ def test_the_build_step_makes_one_sdist_and_one_wheel_that_twine_accepts(committ
     built = sorted(p.name for p in (checkout / "dist").iterdir())
     assert built == [f"eksproxy_gen-{VERSION}-py3-none-any.whl", f"eksproxy_gen-{VERSION}.tar.gz"]
     assert proc.stdout.count("PASSED") == 2, proc.stdout
+    with tarfile.open(checkout / "dist" / f"eksproxy_gen-{VERSION}.tar.gz") as sdist:
+        top = {name.split("/", 1)[1] for name in sdist.getnames() if name.count("/") == 1}
+    assert {"README.md", "LICENSE", "CHANGELOG.md", "SECURITY.md", "pyproject.toml"} <= top, sorted(top)
     upload = workflow()["jobs"]["build"]["steps"][-1]
     assert upload["uses"].startswith("actions/upload-artifact@")
     assert upload["with"] == {"name": "dist", "path": "dist/", "if-no-files-found": "error"}
