@@ -70,19 +70,20 @@ def _repository(path: Path, home: Path, config: str) -> Path:
     return path
 
 
-def test_check_fails_fix_rewrites_then_check_passes(tmp_path: Path) -> None:
-    project = tmp_path / "infra"
+def test_check_fails_fix_rewrites_then_check_passes(committed: Committed, pre_commit_home: Path,  # noqa: F811
+                                                    tmp_path: Path) -> None:
+    """The hooks as a user gets them (this repository at a commit, installed once per run by pre-commit)."""
+    project = _repository(tmp_path / "infra", pre_commit_home,
+                          _config(committed, {"id": "eksproxy-gen-check"}, {"id": "eksproxy-gen-fix"}))
     (project / "envs" / "prod").mkdir(parents=True)
     shutil.copy(FIXTURES / "shapes.tf", project / "envs" / "prod" / "eks.tf")
     (project / ".eksproxy-gen.toml").write_text(f'proxy = "{PROXY}"\nvpc_cidrs = ["10.0.0.0/16"]\n')
     (project / "README.md").write_text("not terraform\n")
-    git(project, "init", "-q")
     git(project, "add", ".")
-    git(project, "commit", "-q", "-m", "init")
-    home = tmp_path / "pre-commit-home"
+    git(project, "commit", "-q", "--no-verify", "-m", "init")
 
     def hook(hook_id: str) -> subprocess.CompletedProcess[str]:
-        return _run(project, home, *_pre_commit(), "try-repo", REPO, hook_id, "--all-files", "--color", "never")
+        return _run(project, pre_commit_home, *_pre_commit(), "run", hook_id, "--all-files", "--color", "never")
 
     first = hook("eksproxy-gen-check")
     assert first.returncode == 1, first.stdout + first.stderr
