@@ -14,7 +14,7 @@ from .edits import CannotEdit
 from .layout import common_indent
 from .policy.facts import GENERATED_MARKER
 from .policy.scripts import proxy_cut, read_script
-from .policy.values import dedent_heredoc
+from .policy.values import dedent_heredoc, line_runs
 
 
 def merged_text(text: str, merge: Callable[[list[str]], list[str]]) -> str:
@@ -69,11 +69,11 @@ def _cut_proxy(head: list[str], tail: list[str], notes: list[str]) -> tuple[list
         removed = set(cut.removable)
     elif cut.kept is not None:
         removed = set(cut.removable)
-        notes.append(f"proxy lines cut from pre_bootstrap_user_data (lines {_spans(cut.removable)} of the script); "
+        notes.append(f"proxy lines cut from pre_bootstrap_user_data (lines {line_runs(cut.removable)} of the script); "
                      "its other commands are kept")
     else:
         why = f" because {cut.reason}" if cut.reason else ""
-        raise CannotEdit(f"the script sets up the proxy itself on lines {_spans(cut.removable)}, which would run "
+        raise CannotEdit(f"the script sets up the proxy itself on lines {line_runs(cut.removable)}, which would run "
                          f"after the generated block and override it, and they cannot be cut out exactly{why}; "
                          "remove them by hand")
     keep = [i not in removed for i in range(len(head) + len(tail))]
@@ -81,14 +81,6 @@ def _cut_proxy(head: list[str], tail: list[str], notes: list[str]) -> tuple[list
             [ln for i, ln in enumerate(tail) if keep[len(head) + i]])
 
 
-def _spans(indexes: tuple[int, ...]) -> str:
-    spans: list[tuple[int, int]] = []
-    for index in indexes:
-        if spans and spans[-1][1] == index - 1:
-            spans[-1] = (spans[-1][0], index)
-        else:
-            spans.append((index, index))
-    return ", ".join(f"{a + 1}" if a == b else f"{a + 1}-{b + 1}" for a, b in spans)
 
 
 _NETWORK_HEADER = re.compile(r"^\s*\[\s*settings\.network\s*\]\s*(#.*)?$")

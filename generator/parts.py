@@ -20,7 +20,7 @@ from .policy.expected import Carry, carry_over
 from .policy.facts import ModuleFacts, Part
 from .policy.scripts import PROXY_VARS, proxy_cut, read_script
 from .policy.settings import Settings
-from .policy.values import split_no_proxy
+from .policy.values import line_runs, split_no_proxy
 
 _PROXY_KEYS = frozenset(PROXY_VARS)
 @dataclass
@@ -127,18 +127,9 @@ def _no_proxy_of(env: dict[str, dict[str, str]]) -> list[str]:
 
 def _lines(part: Part, indexes: tuple[int, ...]) -> str:
     """Lines of a part as ``file lines N-M``, or as line numbers inside the part when it has no file position."""
-    spans: list[tuple[int, int]] = []
-    for index in indexes:
-        if spans and spans[-1][1] == index - 1:
-            spans[-1] = (spans[-1][0], index)
-        else:
-            spans.append((index, index))
     if part.origin is None:
-        shown = ", ".join(f"{a + 1}" if a == b else f"{a + 1}-{b + 1}" for a, b in spans)
-        return f"lines {shown} of the part"
-    origin = part.origin
-    shown = ", ".join(f"{origin.line(a)}" if a == b else f"{origin.line(a)}-{origin.line(b)}" for a, b in spans)
-    return f"{origin.file} lines {shown}"
+        return f"lines {line_runs(indexes)} of the part"
+    return f"{part.origin.file} lines {line_runs(indexes, part.origin.line)}"
 
 
 def no_proxy_union(current: list[str], cluster: ModuleFacts, settings: Settings, notes: list[str]) -> tuple[str, ...]:

@@ -35,26 +35,14 @@ def check(files: list[tuple[Path, Settings]], rule_filter: RuleFilter = ALL_RULE
     inputs = folders(files)
     by_folder = dict(filters or {})
     settlers = Settlers(rule_filter, cache, by_folder)
-    results: dict[int, Report] = {}
-    pending: list[FolderInput] = []
-    for inp in inputs:
-        settled = settlers.of(inp).settle(inp)
-        if settled is None:
-            pending.append(inp)
-            continue
-        results[id(inp)] = settled
-        _advance(progress, inp)
+    results, pending = settlers.settle_all(inputs, progress)
     for inp, done in analysed(pending, PerFolder(check_folder, rule_filter, by_folder), _failed):
         if not any(e.internal for e in done.report.errors):  # a failure is not a verdict to keep
             settlers.of(inp).store(inp, done)
         results[id(inp)] = done.report
-        _advance(progress, inp)
+        advance(progress, inp)
     settlers.save()
-    report = Report()
-    for inp in inputs:
-        report.merge(results[id(inp)])
-    report.sort()
-    return report
+    return in_order(inputs, results, Report())
 
 
 class Settlers:
@@ -71,9 +59,32 @@ class Settlers:
             self._settlers[chosen] = Settler(chosen, self.cache)
         return self._settlers[chosen]
 
+    def settle_all(self, inputs: list[FolderInput], progress: Progress | None,
+                   usable: Callable[[Report], bool] = lambda _report: True
+                   ) -> tuple[dict[int, Report], list[FolderInput]]:
+        """The reports of the folders settled without parsing (by ``id`` of their input), and those to analyse."""
+        results: dict[int, Report] = {}
+        pending: list[FolderInput] = []
+        for inp in inputs:
+            settled = self.of(inp).settle(inp, usable)
+            if settled is None:
+                pending.append(inp)
+                continue
+            results[id(inp)] = settled
+            advance(progress, inp)
+        return results, pending
+
     def save(self) -> None:
         if self.cache is not None:
             self.cache.save()
+
+
+def in_order(inputs: list[FolderInput], results: dict[int, Report], report: Report) -> Report:
+    """``report`` with every folder's result merged in, in the order the folders were found, and sorted."""
+    for inp in inputs:
+        report.merge(results[id(inp)])
+    report.sort()
+    return report
 
 
 class PerFolder(Generic[T]):
@@ -91,7 +102,7 @@ def _failed(inp: FolderInput, why: str) -> FolderCheck:
     return FolderCheck(failure_report(inp, why), frozenset())
 
 
-def _advance(progress: Progress | None, inp: FolderInput) -> None:
+def advance(progress: Progress | None, inp: FolderInput) -> None:
     if progress:
         progress(len(inp.targets))
 

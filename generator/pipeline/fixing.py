@@ -29,7 +29,7 @@ from ..report import FileError, Report
 from ..source import SourceError, SourceFile, read_source
 from ..write import FolderNotWritten, replace_all, uninterrupted
 from .analysis import FolderResult, analyse
-from .checking import PerFolder, Progress, Settlers, add_folder
+from .checking import PerFolder, Progress, Settlers, add_folder, advance, in_order
 from .fix_report import Outcome, report_fixes
 from .inputs import FolderInput, display_name, folders
 from .lines import LineMap, on_disk
@@ -76,27 +76,13 @@ def fix(files: list[tuple[Path, Settings]], write_back: WriteBack, rule_filter: 
     inputs = folders(files)
     by_folder = dict(filters or {})
     settlers = Settlers(rule_filter, cache, by_folder)
-    results: dict[int, Report] = {}
-    pending: list[FolderInput] = []
-    for inp in inputs:
-        settled = settlers.of(inp).settle(inp, usable=lambda kept: not any(f.fixable for f in kept.findings))
-        if settled is None:
-            pending.append(inp)
-            continue
-        results[id(inp)] = settled
-        if progress:
-            progress(len(inp.targets))
+    results, pending = settlers.settle_all(inputs, progress, lambda kept: not any(f.fixable for f in kept.findings))
     settlers.save()
     done = list(analysed(pending, PerFolder(fix_folder, rule_filter, by_folder, write_back=write_back), _failed))
     for inp, folder in done:
         results[id(inp)] = _write(folder) if write_back is WriteBack.YES else folder.report
-        if progress:
-            progress(len(inp.targets))
-    report = Report(mode=write_back.value)
-    for inp in inputs:
-        report.merge(results[id(inp)])
-    report.sort()
-    return report
+        advance(progress, inp)
+    return in_order(inputs, results, Report(mode=write_back.value))
 
 
 def _failed(inp: FolderInput, why: str) -> FolderFix:

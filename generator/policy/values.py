@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import quote, unquote
 
 EXPR_PREFIX = "tf:"
@@ -154,6 +154,18 @@ def shorten(text: str, width: int = MESSAGE_WIDTH) -> str:
     """An expression for a message: one line, cut with an ellipsis when long."""
     flat = one_line(text)
     return flat if len(flat) <= width else flat[: width - 1].rstrip() + "…"
+
+
+def line_runs(indexes: Iterable[int], number: Callable[[int], int] = lambda index: index + 1) -> str:
+    """Line indexes (ascending) as the numbers a person reads, runs joined: ``3, 5-7``; ``number`` turns an
+    index into the line number shown (by default the 1-based line of a text)."""
+    runs: list[tuple[int, int]] = []
+    for index in indexes:
+        if runs and runs[-1][1] == index - 1:
+            runs[-1] = (runs[-1][0], index)
+        else:
+            runs.append((index, index))
+    return ", ".join(f"{number(a)}" if a == b else f"{number(a)}-{number(b)}" for a, b in runs)
 
 
 def dedent_heredoc(body: str) -> str:
