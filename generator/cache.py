@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import Any
 
 from . import fsguard
-from .policy.values import mask_credentials
+from .policy.values import masked_data
 
 CACHE_ENV = "EKSPROXY_GEN_CACHE_DIR"
 FORMAT = 2
@@ -198,17 +198,6 @@ def _mac(key: bytes, text: str) -> str:
 
 def _canonical(data: dict[str, Any]) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-
-
-def _hidden(value: Any) -> Any:
-    """A report's plain data with credentials hidden in every string, as it may be kept on disk."""
-    if isinstance(value, str):
-        return mask_credentials(value)
-    if isinstance(value, dict):
-        return {key: _hidden(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_hidden(item) for item in value]
-    return value
 
 
 # --- pruning -------------------------------------------------------------------------------------------------------
@@ -414,7 +403,7 @@ class ResultCache:
         if _changed_since(self.opened_at - RACY_NS, file_states, outside_states):
             return
         entry = {"folder": str(folder), "fingerprint": tool_fingerprint(), "context": _mac(key, context),
-                 "stored_at": stored_at, "files": file_states, "outside": outside_states, "report": _hidden(report)}
+                 "stored_at": stored_at, "files": file_states, "outside": outside_states, "report": masked_data(report)}
         self._keep(str(folder), entry, rewrite=True)
 
     def file_states(self, folder: Path | str) -> dict[str, list[int]] | None:
@@ -540,7 +529,7 @@ class TreeSnapshot:
                 newest, file_states):
             return
         text = _canonical({"key": _mac(secret, self.key), "fingerprint": tool_fingerprint(), "folders": folder_states,
-                           "files": file_states, "report": _hidden(report)})
+                           "files": file_states, "report": masked_data(report)})
         _write_json(self.file, {"format": FORMAT, "data": text, "sig": _mac(secret, text)})
 
 

@@ -13,6 +13,7 @@ from dataclasses import replace
 from ..filters import Suppressed
 from ..policy.catalog import Finding
 from ..policy.values import mask_credentials as hide
+from ..policy.values import masked_data
 from ..report import FileOutcome, Report
 
 
@@ -44,14 +45,4 @@ def _finding(f: Finding) -> Finding:
 
 def _hidden_object(value: dict[str, object]) -> dict[str, object]:
     """A module or resource as JSON lists it, with every string hidden."""
-    return {key: _hidden(item) for key, item in value.items()}
-
-
-def _hidden(value: object) -> object:
-    if isinstance(value, str):
-        return hide(value)
-    if isinstance(value, dict):
-        return {key: _hidden(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_hidden(item) for item in value]
-    return value
+    return {key: masked_data(item) for key, item in value.items()}

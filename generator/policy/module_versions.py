@@ -19,7 +19,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from .family import BY_AMI_TYPE_PREFIX, Family
+from .family import Family
 
 Version = tuple[int, int, int]
 
@@ -341,12 +341,3 @@ def _template(source: object) -> Family | None:
 def _one_line(text: str) -> str:
     flat = " ".join(str(text).split())
     return flat if len(flat) <= 100 else flat[:99] + "…"
-
-
-def ami_family(ami_type: str) -> Family | None:
-    """The family of the AMI an ``ami_type`` names (what the node runs), whatever template the module picks."""
-    literal = ami_type.split("${")[0]
-    for prefix, family in BY_AMI_TYPE_PREFIX:
-        if literal.startswith(prefix):
-            return family
-    return None

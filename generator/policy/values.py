@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 from urllib.parse import quote, unquote
 
 EXPR_PREFIX = "tf:"
@@ -143,6 +144,17 @@ def spellings(secret: str) -> Iterable[str]:
 
 
 SECRETS = Secrets()
+
+
+def masked_data(value: Any) -> Any:
+    """Plain data (JSON-like: dicts, lists, strings) with credentials hidden in every string it holds."""
+    if isinstance(value, str):
+        return mask_credentials(value)
+    if isinstance(value, dict):
+        return {key: masked_data(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [masked_data(item) for item in value]
+    return value
 
 
 def one_line(text: str) -> str:
