@@ -53,6 +53,11 @@ def merge_al2_script(block: str, notes: list[str]) -> Callable[[list[str]], list
             head, tail = lines[:at], lines[at:]
         head, tail = _cut_proxy(head, tail, notes)
         if not (head and head[0].strip().startswith("#!")):
+            own = [i for i, ln in enumerate([*head, *tail]) if ln.strip()]
+            if own:
+                notes.append(f"{SHEBANG} added as the first line of pre_bootstrap_user_data: cloud-init cannot run "
+                             f"a script without one, so its own lines ({line_runs(own)} of the script) never ran; "
+                             "they run at boot from now on, so review them")
             head = [indent + SHEBANG, *head]
         return head + new + tail
     return merge

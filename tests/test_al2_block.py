@@ -174,3 +174,20 @@ def test_the_generated_script_passes_shellcheck(scripts: dict[str, str], tmp_pat
     proc = subprocess.run([tool("shellcheck"), "--severity=style", "--exclude=SC1091", str(script)],
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout
+
+
+def test_a_script_that_never_ran_is_said_to_run_from_now_on(cli, tmp_path: Path) -> None:
+    """Adding ``#!`` makes the user's own lines run for the first time (a managed group's part without one fails
+    with "Exec format error"): fix counts EKSP027 as resolved and says which lines now run, so a destructive
+    line that never ran is reviewed, not discovered on a node."""
+    (tmp_path / "main.tf").write_text(TF, encoding="utf-8")
+    result = cli("fix", str(tmp_path), "--format", "json", *FLAGS)
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    rules = {g["node_group"]: g["rules"] for g in report["fixed"]}
+    assert rules == {"self": ["EKSP001"], "managed": ["EKSP001", "EKSP027"]}
+    notes = [n["note"] for n in report["notes"]]
+    assert ("eks.managed: #!/bin/bash added as the first line of pre_bootstrap_user_data: cloud-init cannot run a "
+            "script without one, so its own lines (1 of the script) never ran; they run at boot from now on, so "
+            "review them") in notes
+    assert not [n for n in notes if n.startswith("eks.self:") and "#!/bin/bash added" in n]

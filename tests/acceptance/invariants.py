@@ -272,11 +272,14 @@ def render_invariant(console: Console, before_root: Path, after_root: Path, chan
     holders = Placeholders()
     problems: list[Problem] = []
     cut_notes = [n for n in notes if "proxy lines cut" in n["note"]]
+    shebang_notes = [n for n in notes if f"{rendercheck.SHEBANG} added as the first line" in n["note"]]
     for rel in changed:
         if not rel.endswith(".tf"):
             continue
-        cut = any(n["file"] == rel or rel in n["note"] for n in cut_notes)
-        result = rendercheck.check_file(rel, _read(before_root / rel), _read(after_root / rel), cut, console, holders)
+        told = rendercheck.Told(cut=any(n["file"] == rel or rel in n["note"] for n in cut_notes),
+                                shebang=any(n["file"] == rel for n in shebang_notes))
+        result = rendercheck.check_file(rel, _read(before_root / rel), _read(after_root / rel), told, console,
+                                        holders)
         counts.compared += result.compared
         counts.unrenderable += result.unrenderable
         for mismatch in result.mismatches:

@@ -20,6 +20,7 @@ from hclscan import Scan, Template, line_of, scan
 from render import Console, Placeholders, Rendered, renderable
 
 MARKER = "eksproxy-gen:generated"
+SHEBANG = "#!/bin/bash"
 _PROXY_LINE = re.compile(
     r"(?i)(https?_proxy|no_proxy|https?-proxy|no-proxy|\bproxy\s*=|/etc/environment|yum\.conf|dnf\.conf|"
     r"\.service\.d|drop-in|systemctl|EnvironmentFile|Environment=|proxy)")
@@ -28,6 +29,14 @@ _NEUTRAL_LINE = re.compile(
     r"[A-Za-z_][\w-]*:|\[Service\]|\[settings\.network\]|[a-z]+/[a-z0-9.+-]+|NodeConfig|node\.eks\.aws/\S+|"
     r"[\w.-]+\.(?:sh|ya?ml|conf|cfg))\s*$")
 _TOML_PROXY_KEY = re.compile(r"^\s*(https-proxy|no-proxy|http-proxy)\s*=")
+
+
+@dataclass(frozen=True)
+class Told:
+    """What fix's notes say it did to a file's user text: cut proxy lines, added a #! line to a script."""
+
+    cut: bool = False
+    shebang: bool = False
 
 
 @dataclass
@@ -125,21 +134,21 @@ def _items(side: _Side) -> list[tuple[tuple[str, ...], list[int]]]:
 
 
 def _item_score(old_units: list[int], new_units: list[int], old_r: dict[int, Rendered],
-                new_r: dict[int, Rendered], cut_note: bool) -> float:
+                new_r: dict[int, Rendered], told: Told) -> float:
     """How much of an old part a new one keeps: 1 per template kept whole, 0.5 per template much alike."""
     score = 0.0
     for i in old_units:
         candidates = [(j, new_r[j]) for j in new_units]
-        found = _match(old_r[i], candidates, cut_note)
+        found = _match(old_r[i], candidates, told)
         if found is not None:
             score += 0.5 if found[1] else 1.0
     return score
 
 
 def _pair_items(olds: list[list[int]], news: list[list[int]], old_r: dict[int, Rendered],
-                new_r: dict[int, Rendered], cut_note: bool) -> list[tuple[list[int], list[int]]]:
+                new_r: dict[int, Rendered], told: Told) -> list[tuple[list[int], list[int]]]:
     """Old parts paired with the new parts that keep most of them (best pairs first); unpaired ones get none."""
-    scores = sorted(((_item_score(o, n, old_r, new_r, cut_note), -a, -b), a, b)
+    scores = sorted(((_item_score(o, n, old_r, new_r, told), -a, -b), a, b)
                     for a, o in enumerate(olds) for b, n in enumerate(news))
     paired: dict[int, int] = {}
     used: set[int] = set()
@@ -151,7 +160,7 @@ def _pair_items(olds: list[list[int]], news: list[list[int]], old_r: dict[int, R
     return [(units, news[paired[a]] if a in paired else []) for a, units in enumerate(olds)]
 
 
-def check_file(display: str, before: str, after: str, cut_note: bool, console: Console,
+def check_file(display: str, before: str, after: str, told: Told, console: Console,
                holders: Placeholders) -> FileRender:
     """Compare every non-generated template of one rewritten file, rendering those that changed."""
     result = FileRender()
@@ -174,10 +183,10 @@ def check_file(display: str, before: str, after: str, cut_note: bool, console: C
     result.unrenderable = sum(1 for r in rendered if r.text is None)
     vanished: list[int] = []
     for olds, news in regions:
-        for old_units, new_units in _pair_items(olds, news, old_r, new_r, cut_note):
+        for old_units, new_units in _pair_items(olds, news, old_r, new_r, told):
             free = list(new_units)
             for i in old_units:
-                match = _match(old_r[i], [(j, new_r[j]) for j in free], cut_note)
+                match = _match(old_r[i], [(j, new_r[j]) for j in free], told)
                 if match is None:
                     vanished.append(i)
                     continue
@@ -231,7 +240,7 @@ def _split_yaml(text: str) -> _YamlParts:
     return _YamlParts("\n".join(regions.drop_emptied_controllers(kept)), pairs, user_data)
 
 
-def _compare(old_text: str, new_text: str, cut_note: bool) -> str | None:
+def _compare(old_text: str, new_text: str, told: Told) -> str | None:
     """None when ``new_text`` (a rendered after-template) keeps everything of ``old_text``; else what it lost."""
     marked = MARKER in new_text
     old_parts, new_parts = _split_yaml(old_text), _split_yaml(strip_generated(new_text))
@@ -245,7 +254,8 @@ def _compare(old_text: str, new_text: str, cut_note: bool) -> str | None:
     if old_core == new_core:
         return None
     removed, added = _line_changes(old_core, new_core)
-    added = [ln for ln in added if not (marked and ln.strip() in ("", "[settings.network]"))]
+    added = [ln for ln in added if not (marked and ln.strip() in ("", "[settings.network]"))
+             and not (told.shebang and ln.strip() == SHEBANG)]
     if added:
         return f"lines added or changed: {added[:3]}"
     if all(_TOML_PROXY_KEY.match(ln) for ln in removed if ln.strip()) and marked:
@@ -253,12 +263,12 @@ def _compare(old_text: str, new_text: str, cut_note: bool) -> str | None:
     unexplained = [ln for ln in removed if ln.strip() and not is_proxy_line(ln)]
     if unexplained:
         return f"lines removed that do not set up the proxy: {unexplained[:3]}"
-    if not cut_note:
+    if not told.cut:
         return f"proxy lines removed without a note saying fix cut them: {removed[:3]}"
     return None
 
 
-def _match(old: Rendered, candidates: list[tuple[int, Rendered]], cut_note: bool) -> tuple[int, str] | None:
+def _match(old: Rendered, candidates: list[tuple[int, Rendered]], told: Told) -> tuple[int, str] | None:
     """The first after-template that keeps all of ``old``; else the most alike one (60 %) with what it lost."""
     if old.text is None:
         for j, new in candidates:
@@ -266,7 +276,7 @@ def _match(old: Rendered, candidates: list[tuple[int, Rendered]], cut_note: bool
                 return j, ""
         return None
     for j, new in candidates:
-        if new.text is not None and _compare(old.text, new.text, cut_note) is None:
+        if new.text is not None and _compare(old.text, new.text, told) is None:
             return j, ""
     best: tuple[float, int, str] = (0.0, -1, "")
     core_old = _split_yaml(old.text).core
@@ -276,7 +286,7 @@ def _match(old: Rendered, candidates: list[tuple[int, Rendered]], cut_note: bool
         core_new = _split_yaml(strip_generated(new.text)).core
         ratio = difflib.SequenceMatcher(None, core_old, core_new, autojunk=False).ratio()
         if ratio > best[0]:
-            best = (ratio, j, _compare(old.text, new.text, cut_note) or "")
+            best = (ratio, j, _compare(old.text, new.text, told) or "")
     if best[0] < 0.6:
         return None
     return best[1], f"renders differently after fix: {best[2]}"
