@@ -4,9 +4,10 @@ terraform-aws-eks passes an AL2023 group's ``cloudinit_pre_nodeadm`` parts (then
 for a custom AMI, its bootstrap part and ``cloudinit_post_nodeadm``) to the
 cloudinit provider's ``cloudinit_config``, which joins them as a multipart
 document with the boundary ``MIMEBOUNDARY``. For a managed node group on an
-EKS AMI, EKS then adds its own NodeConfig with the cluster's details after
-those parts; it is shown here, marked, with placeholders for the values only
-EKS knows.
+EKS AMI, EKS then adds its own part after those: a NodeConfig with the
+cluster's details on AL2023, a script that runs ``/etc/eks/bootstrap.sh`` on
+Amazon Linux 2; it is shown here, marked, with placeholders for the values
+only EKS knows.
 """
 
 from __future__ import annotations
@@ -28,6 +29,13 @@ spec:
     certificateAuthority: CLUSTER_CERTIFICATE_AUTHORITY
     cidr: SERVICE_CIDR
 """
+EKS_AL2_PART = """\
+#!/bin/bash
+set -ex
+/etc/eks/bootstrap.sh CLUSTER_NAME --b64-cluster-ca CLUSTER_CERTIFICATE_AUTHORITY \\
+  --apiserver-endpoint https://CLUSTER_ENDPOINT
+"""
+_ADDED_BY_EKS = "added by EKS when it launches the node, not written by Terraform"
 
 
 @dataclass(frozen=True)
@@ -45,11 +53,13 @@ def cluster_part(note: str) -> MimePart:
     return MimePart(NODECONFIG, EKS_PART, None, note)
 
 
-def multipart(parts: list[MimePart], managed: bool) -> str:
-    """The document as terraform's cloudinit_config writes it (before base64), with EKS's part when managed."""
+def multipart(parts: list[MimePart], managed: bool, al2: bool = False) -> str:
+    """The document as terraform's cloudinit_config writes it (before base64), with EKS's part when managed:
+    its NodeConfig, or (``al2``) its bootstrap.sh script."""
     shown = list(parts)
     if managed:
-        shown.append(cluster_part("added by EKS when it launches the node, not written by Terraform"))
+        shown.append(MimePart("text/x-shellscript", EKS_AL2_PART, None, _ADDED_BY_EKS) if al2
+                     else cluster_part(_ADDED_BY_EKS))
     lines = [f'Content-Type: multipart/mixed; boundary="{BOUNDARY}"', "MIME-Version: 1.0", ""]
     for part in shown:
         lines.append(f"--{BOUNDARY}")

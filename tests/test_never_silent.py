@@ -158,6 +158,24 @@ def test_render_group_shows_each_family_s_own_user_data(cli, tmp_path: Path) -> 
     assert "application/node.eks.aws" not in br.out
 
 
+def test_render_group_of_a_managed_al2_group_shows_the_bootstrap_script_eks_adds(cli, tmp_path: Path) -> None:
+    """EKS adds a bootstrap.sh script to a managed AL2 group's user data, never a NodeConfig (which only AL2023's
+    nodeadm reads); the MIME document showed a NodeConfig."""
+    path = tmp_path / "main.tf"
+    path.write_text(HEAD + '\n  eks_managed_node_groups = {\n    old = {\n      ami_type = "AL2_x86_64"\n'
+                    '      pre_bootstrap_user_data = <<-EOT\n        #!/bin/bash\n        echo tuned\n      EOT\n'
+                    "    }\n  }\n}\n", encoding="utf-8")
+    result = cli("render", "--format", "mime", "--group", f"{path}:eks.old")
+    assert result.code == 0, result.err
+    assert "application/node.eks.aws" not in result.out and "kind: NodeConfig" not in result.out
+    assert ("X-Eksproxy-Gen-Note: added by EKS when it launches the node, not written by Terraform\n"
+            "Content-Transfer-Encoding: 7bit\nContent-Type: text/x-shellscript\nMime-Version: 1.0\n\n"
+            "#!/bin/bash\nset -ex\n/etc/eks/bootstrap.sh CLUSTER_NAME") in result.out
+    assert result.out.index("echo tuned") < result.out.index("/etc/eks/bootstrap.sh")
+    generated = cli("render", *FLAGS[:4], "--family", "al2", "--format", "mime")
+    assert "kind: NodeConfig" not in generated.out and "/etc/eks/bootstrap.sh CLUSTER_NAME" in generated.out
+
+
 def test_advice_fits_the_family(cli, tmp_path: Path) -> None:
     """A Bottlerocket group whose TOML Terraform computes is told about its TOML, never cloudinit_pre_nodeadm."""
     (tmp_path / "main.tf").write_text(HEAD + '\n  eks_managed_node_groups = {\n    br = {\n'

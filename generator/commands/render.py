@@ -41,7 +41,7 @@ def _generated(module: ModuleFacts, settings: Settings, family: str, output_form
     if family == "al2":
         script = f"{SHEBANG}\n" + templates.al2_block(module, settings)
         if output_format == "mime":
-            return multipart([MimePart(SCRIPT_TYPE, script)], managed=True)
+            return multipart([MimePart(SCRIPT_TYPE, script)], managed=True, al2=True)
         return templates.heredoc_attribute("pre_bootstrap_user_data", script, "")
     if family == "bottlerocket":
         toml = "[settings.network]\n" + templates.bottlerocket_keys(module, settings)
@@ -78,7 +78,7 @@ def _group_document(spec: str, overrides: Overrides, config: Path | None) -> str
     if family is Family.AL2:
         script = _text(spec, "pre_bootstrap_user_data", facts.pre_bootstrap_user_data)
         own = ami_family(target.module.facts, facts).own_part
-        return multipart([MimePart(SCRIPT_TYPE, script)], managed=True) if own else script
+        return multipart([MimePart(SCRIPT_TYPE, script)], managed=True, al2=True) if own else script
     if family is not Family.AL2023:
         raise UsageError(f"--group {spec}: the group's user-data template cannot be told "
                          f"({ami_family(target.module.facts, facts).why or family})")
