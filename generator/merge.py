@@ -13,7 +13,7 @@ from collections.abc import Callable
 from .edits import CannotEdit
 from .layout import common_indent
 from .policy.facts import GENERATED_MARKER
-from .policy.scripts import proxy_cut, read_script
+from .policy.scripts import is_shell, proxy_cut, read_script
 from .policy.values import dedent_heredoc, line_runs
 
 
@@ -50,6 +50,10 @@ def merge_al2_script(block: str, notes: list[str]) -> Callable[[list[str]], list
             head, tail = lines[: starts[0]], lines[ends[0] + 1 :]
         else:
             at = 1 if lines and lines[0].strip().startswith("#!") else 0
+            if at and not is_shell(lines[0]):
+                raise CannotEdit(f"pre_bootstrap_user_data is not a shell script ({lines[0].strip()}), and the "
+                                 "generated block is one: add the proxy to it by hand (`eksproxy-gen render "
+                                 "--family al2` prints the block), or make it a bash script")
             head, tail = lines[:at], lines[at:]
         head, tail = _cut_proxy(head, tail, notes)
         if not (head and head[0].strip().startswith("#!")):

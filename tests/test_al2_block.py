@@ -191,3 +191,20 @@ def test_a_script_that_never_ran_is_said_to_run_from_now_on(cli, tmp_path: Path)
             "script without one, so its own lines (1 of the script) never ran; they run at boot from now on, so "
             "review them") in notes
     assert not [n for n in notes if n.startswith("eks.self:") and "#!/bin/bash added" in n]
+
+
+def test_a_script_in_another_language_is_not_given_a_shell_block(cli, tmp_path: Path) -> None:
+    """The bash block was put after ``#!/usr/bin/env python3``: Python then failed on it, and the user's own
+    work in the script died with it. Such a group is refused, named, and left as it was."""
+    (tmp_path / "main.tf").write_text(TF.replace('echo "tuning" > /etc/tuned\n      EOT\n    }\n  }\n}',
+                                                 '#!/usr/bin/env python3\n        import os\n      EOT\n    }\n  }\n}'),
+                                      encoding="utf-8")
+    before = (tmp_path / "main.tf").read_text(encoding="utf-8")
+    assert "#!/usr/bin/env python3" in before
+    result = cli("fix", str(tmp_path), "--format", "json", *FLAGS)
+    report = json.loads(result.out)
+    assert [g["node_group"] for g in report["fixed"]] == ["self"]
+    refusal = [f["message"] for f in report["findings"] if f["node_group"] == "managed" and f["rule"] == "EKSP010"]
+    assert refusal and "pre_bootstrap_user_data is not a shell script (#!/usr/bin/env python3)" in refusal[0]
+    after = (tmp_path / "main.tf").read_text(encoding="utf-8")
+    assert after.split("eks_managed_node_groups")[1] == before.split("eks_managed_node_groups")[1]

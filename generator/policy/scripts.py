@@ -27,6 +27,7 @@ _PROXY_WORD = re.compile(r"\b(?:HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy)\b|\
 _PROXY_TARGETS = re.compile(r"/etc/environment\b|/etc/yum\.conf\b|/etc/dnf/dnf\.conf\b|/etc/profile\.d/[\w.-]*proxy")
 _DROPIN_UNITS = {"containerd", "nodeadm", "kubelet", "docker", "sandbox-image"}
 _SUPPORT = re.compile(r"^\s*systemctl\s+(?:daemon-reload|(?:try-)?restart\s+[\w@. -]+)\s*$")
+_SHELLS = re.compile(r"^\s*#!\s*(?:\S*/)?(?:env\s+)?(?:ba|da|k|z)?sh\b")
 _NEUTRAL = re.compile(r"^\s*(?:#.*|set\s+-[A-Za-z]+(?:\s+-?o\s+\w+)*|set\s+-o\s+\w+)?\s*$")
 
 
@@ -160,11 +161,25 @@ def _units(lines: list[str]) -> list[_Unit]:
     return units
 
 
+def _prefixes_a_command(text: str) -> bool:
+    """``HTTPS_PROXY=... curl ...``: assignments that only set the environment of the command after them."""
+    joined = re.sub(r"\\\n", " ", text).strip()
+    if joined.startswith(("export ", "declare ", "readonly ", "local ")):
+        return False
+    pos = 0
+    while (match := _WORD_ASSIGN.match(joined, pos)) is not None and match.end() > pos:
+        pos = match.end()
+    rest = joined[pos:].strip()
+    return pos > 0 and bool(rest) and not rest.startswith(("#", ";", "&", "|"))
+
+
 def _classify(unit: _Unit) -> str:
     text = unit.text
     first = text.split("\n")[0]
     if _NEUTRAL.match(text) or first.startswith("#!"):
         return "neutral"
+    if _prefixes_a_command(text):
+        return "mixed" if _PROXY_WORD.search(first) else "other"
     if _chained(first):
         return "mixed" if _PROXY_WORD.search(first) or _PROXY_TARGETS.search(first) else "other"
     if _SUPPORT.match(text):
@@ -186,12 +201,21 @@ def _chained(line: str) -> bool:
     return bool(re.search(r"&&|\|\||;", bare.split("#", 1)[0]))
 
 
+def is_shell(text: str) -> bool:
+    """Whether a script runs in a shell: no ``#!`` line (the template or a shell runs it), or one naming a shell."""
+    first = text.lstrip("\n").split("\n", 1)[0]
+    return not first.strip().startswith("#!") or _SHELLS.match(first) is not None
+
+
 def proxy_cut(text: str) -> Cut:
     """Which lines of ``text`` only set up the proxy, and whether they can be cut out exactly."""
     lines = text.split("\n")
     units = _units(lines)
     for unit in units:
         unit.kind = _classify(unit)
+    if not is_shell(text):
+        found = tuple(i for u in units if u.kind in ("proxy", "mixed") for i in u.lines)
+        return Cut(False, None, found, "it is not a shell script, and only a shell script's lines can be told apart")
     _mark_helper_variables(units)
     others = [u for u in units if u.kind == "other"]
     proxy = [u for u in units if u.kind == "proxy"]
@@ -207,6 +231,13 @@ def proxy_cut(text: str) -> Cut:
     cut_units = [u for u in units if u.kind == "proxy" or (u.kind == "support" and not uses_systemd)]
     removed = {i for u in cut_units for i in u.lines}
     removable = tuple(sorted(removed))
+    states = structure(lines)
+    inside = [u for u in cut_units if not _standalone(u, lines, states)]
+    if inside:
+        return Cut(False, None, removable, f"line {inside[0].lines[0] + 1} is part of a larger command (inside an "
+                                           "if, a loop, a function or a quoted string, or joined to the line before "
+                                           "or after it by &&, || or |), which would not parse or would mean "
+                                           "something else without it")
     removed_vars = {name for u in cut_units for name, _value in assignments(u.text)}
     kept_text = "\n".join(line for i, line in enumerate(lines) if i not in removed)
     used = {m.group(1) or m.group(2) for m in _SHELL_REF.finditer(kept_text)}
@@ -217,6 +248,158 @@ def proxy_cut(text: str) -> Cut:
     if facts.overwrites_etc_environment or facts.dropin_units & _DROPIN_UNITS or facts.writes_yum_conf:
         return Cut(False, None, removable, "proxy set-up is mixed into lines that do other work")
     return Cut(False, kept_text, removable)
+
+
+@dataclass(frozen=True)
+class LineState:
+    """Where a line of a shell script stands: what a cut of whole lines must respect.
+
+    ``depth`` counts the compound commands, groups and parentheses open where
+    the line starts (``if``/``while``/``for``/``case``/``{``/``(``/``$(``);
+    ``quoted`` is true when it starts inside a quoted string or a heredoc's
+    body; ``continues`` when its command goes on in the next line (a trailing
+    ``\\``, ``&&``, ``||`` or ``|``, or a quote left open).
+    """
+
+    depth: int
+    quoted: bool
+    continues: bool
+
+
+_OPENERS = {"if", "while", "until", "for", "select", "case", "{"}
+_CLOSERS = {"fi", "done", "esac", "}"}
+_COMMAND_AGAIN = {"then", "do", "else", "elif", "!", "time"}
+_OPERATORS = ("&&", "||", ";;", "<<-", "<<", "$(", ";", "|", "&", "(", ")")
+
+
+def structure(lines: list[str]) -> list[LineState]:
+    """Each line's place in the script's nesting, from a small lexer of the shell's syntax.
+
+    Not a shell parser: it knows quotes, escapes, comments, heredocs, the
+    compound-command keywords at the start of a command, and the operators
+    that join commands, which is what tells a whole top-level command from a
+    piece of a larger one.
+    """
+    states: list[LineState] = []
+    stack: list[str] = []
+    quote: str | None = None
+    heredocs: list[tuple[str, bool]] = []
+    body: tuple[str, bool] | None = None
+    for line in lines:
+        if body is not None:
+            ends = (line.lstrip("\t") if body[1] else line) == body[0]
+            states.append(LineState(len(stack), True, not ends))
+            if ends:
+                body = heredocs.pop(0) if heredocs else None
+            continue
+        depth, quoted = len(stack), quote is not None
+        command = not quoted
+        last = ""
+        i, word = 0, ""
+
+        def finish(text: str, at_command: bool) -> bool:
+            """Close a word; whether the next word starts a command."""
+            if not text:
+                return at_command
+            top = stack[-1] if stack else ""
+            if top == "case":
+                if text == "esac":
+                    stack.pop()
+                return False
+            if at_command and text in _OPENERS:
+                stack.append(text)
+                return True
+            if at_command and text in _CLOSERS:
+                if stack and stack[-1] not in ("(", "$("):
+                    stack.pop()
+                return False
+            return at_command and text in _COMMAND_AGAIN
+        while i < len(line):
+            char = line[i]
+            if quote is not None:
+                if char == "\\" and quote != "'":
+                    i += 2
+                    continue
+                if char == quote:
+                    quote = None
+                i += 1
+                continue
+            if char in "'\"`":
+                quote = char
+                word += char
+                i += 1
+                continue
+            if char == "\\":
+                if i + 1 == len(line):
+                    last = "\\"
+                    break
+                word += line[i:i + 2]
+                i += 2
+                continue
+            if char == "#" and not word:
+                break
+            if char == "$" and line.startswith("${", i):
+                end = line.find("}", i)
+                word += line[i:end + 1] if end >= 0 else line[i:]
+                i = end + 1 if end >= 0 else len(line)
+                continue
+            operator = next((op for op in _OPERATORS if line.startswith(op, i)), None)
+            if operator is not None and not (operator == "&" and line.startswith("&>", i)):
+                named = word
+                command = finish(word, command)
+                word = ""
+                last = operator
+                i += len(operator)
+                if operator in ("<<", "<<-"):
+                    match = re.match(r"\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\1", line[i:])
+                    if match:
+                        heredocs.append((match.group(2), operator == "<<-"))
+                        i += match.end()
+                    continue
+                if operator == "$(" or (operator == "(" and command):
+                    stack.append(operator)
+                    command = True
+                elif operator == "(":  # a function's name(), not a subshell
+                    if line.startswith(")", i):
+                        i += 1
+                    command = bool(named)
+                elif operator == ")":
+                    if stack and stack[-1] in ("(", "$("):
+                        stack.pop()
+                    command = False
+                else:
+                    command = True
+                continue
+            if char in " \t":
+                command = finish(word, command)
+                if word:
+                    last = word
+                word = ""
+                i += 1
+                continue
+            word += char
+            i += 1
+        command = finish(word, command)
+        if word:
+            last = word
+        continues = quote is not None or last in ("\\", "&&", "||", "|")
+        states.append(LineState(depth, quoted, continues))
+        if heredocs:
+            body = heredocs.pop(0)
+    return states
+
+
+def _standalone(unit: _Unit, lines: list[str], states: list[LineState]) -> bool:
+    """Whether a unit is a whole command at the top level: cutting its lines leaves the script's syntax, and the
+    meaning of every other line, as it was."""
+    first, end = unit.lines[0], unit.lines[-1]
+    if states[first].depth or states[first].quoted or states[end].continues:
+        return False
+    if end + 1 < len(states) and states[end + 1].depth:
+        return False  # the unit opened something it does not close
+    before = next((i for i in range(first - 1, -1, -1)
+                   if lines[i].strip() and not lines[i].lstrip().startswith("#")), None)
+    return before is None or not states[before].continues
 
 
 def _mark_helper_variables(units: list[_Unit]) -> None:
