@@ -36,7 +36,7 @@ def run(paths: list[Path], overrides: Overrides, config: Path | None, write_back
         result = fix(files, write_back, output.rule_filter, progress, cache, choices.filters(files))
     for error in collected.errors:
         result.outcome(error.file).errors.append(error)
-    collected.say_if_empty(paths)
+    collected.say_if_empty(paths, result)
     if leave_findings:
         from .precommit import check_hook_runs
 
