@@ -61,6 +61,7 @@ class WalkFilter:
         self._git = GitIgnored()
         self._cwd = os.getcwd()
         self._globs: dict[str, tuple[str, tuple[Glob, ...]] | None] = {}
+        self._exclude_lines: dict[str, int] = {}
 
     def __call__(self, path: str, is_dir: bool, root: str) -> bool:
         return self.why(path, is_dir, root) is not None
@@ -153,8 +154,10 @@ class WalkFilter:
         """The settings file whose ``exclude`` holds ``glob``, and the line of its ``exclude``."""
         choice = self._resolver.choice_for(Path(parent or "."))
         source = str(choice.source) if choice.source is not None else "settings"
+        if source not in self._exclude_lines:  # the walk asks for every path it leaves out: read the file once
+            self._exclude_lines[source] = _exclude_line(source)
         where = _shown(source)
-        return LeftOut(f'by exclude "{glob.pattern}" in {where}', where, _exclude_line(source))
+        return LeftOut(f'by exclude "{glob.pattern}" in {where}', where, self._exclude_lines[source])
 
     def _globs_of(self, folder: str) -> tuple[str, tuple[Glob, ...]] | None:
         """The exclude globs of the settings file that governs a folder, and the folder they are relative to."""

@@ -175,15 +175,13 @@ def test_what_the_decision_assumes_of_the_check_hook_is_what_the_hooks_file_says
 
 
 def test_the_fix_hook_s_entry_reads_the_configuration_of_the_repository_it_runs_in(tmp_path: Path) -> None:
-    """Through the installed command: SKIP by alias, a named file excluded by the check hook, a flag of fix's own."""
+    """Through the installed command, in a repository: SKIP by the check hook's alias, and a flag of fix's own."""
     repo = tmp_path / "repo"
     repo.mkdir()
     git(repo, "init", "-q")
     (repo / ".eksproxy-gen.toml").write_text(SETTINGS)
     (repo / "main.tf").write_text(UNFIXABLE)
-    hooks = "repos:\n  - repo: https://github.com/eksproxy-gen/eksproxy-gen\n    rev: abc\n    hooks:\n"
-    (repo / ".pre-commit-config.yaml").write_text(hooks + "      - id: eksproxy-gen-fix\n"
-                                                          "      - id: eksproxy-gen-check\n        alias: proxy\n")
+    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(_config_of(FIX, {**CHECK, "alias": "proxy"})))
 
     def fix(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         return console("fix", *args, "--leave-findings-to-check", "--", "main.tf", cwd=repo, **env)

@@ -13,25 +13,16 @@ from hypothesis import strategies as st
 from eksproxy_gen.policy.judge import port_problems
 from eksproxy_gen.policy.settings import SettingError, validate
 
-from .test_check import DNF, GOOD_NO_PROXY, group, module, nodeconfig
+from .test_check import DNF, GOOD_NO_PROXY, PROXY_OK, group, module, nodeconfig
 from .test_cli import console
 from .test_karpenter import nodeclass
 
-ENV = """\
-          apiVersion: node.eks.aws/v1alpha1
-          kind: NodeConfig
-          spec:
-            instance:
-              environment:
-                default:
-                  HTTP_PROXY: {url}
-                  HTTPS_PROXY: {url}
-                  NO_PROXY: {no_proxy}
-                  http_proxy: {url}
-                  https_proxy: {url}
-                  no_proxy: {no_proxy}
-"""
 SETTINGS = 'vpc_cidrs = ["10.0.0.0/16"]\n'
+
+
+def environment(url: str) -> str:
+    """A NodeConfig whose environment.default holds the six variables, the proxy ones set to ``url``."""
+    return PROXY_OK.format(no_proxy=GOOD_NO_PROXY).replace("http://proxy:3128", url)
 
 
 def refusal(url: str) -> str:
@@ -56,7 +47,7 @@ def port(tmp_path: Path, text: str, name: str = "main.tf") -> list[str]:
 
 
 def al2023(url: str) -> str:
-    return module(group("a", parts=nodeconfig(env=ENV.format(url=url, no_proxy=GOOD_NO_PROXY)) + DNF))
+    return module(group("a", parts=nodeconfig(env=environment(url)) + DNF))
 
 
 def test_the_shapes_case_a_nodeconfig_proxy_without_a_port_is_reported_as_fix_refuses_it(tmp_path: Path) -> None:
@@ -99,7 +90,7 @@ def test_a_shell_part_and_an_al2_script_are_read_as_well(tmp_path: Path) -> None
 
 
 def test_a_karpenter_node_class_is_read_as_well(tmp_path: Path) -> None:
-    user_data = ENV.format(url="http://proxy.corp", no_proxy=GOOD_NO_PROXY).replace(" " * 10, "")
+    user_data = environment("http://proxy.corp").replace(" " * 10, "")
     found = port(tmp_path, nodeclass("al2023@latest", user_data), "nodeclass.yaml")
     assert found == [f"HTTP_PROXY, HTTPS_PROXY, http_proxy and https_proxy are http://proxy.corp: {WORDS_80}"]
 
