@@ -41,6 +41,7 @@ class Walked:
     json_files: list[Path] = field(default_factory=list)
     refused: list[tuple[Path, str]] = field(default_factory=list)
     skip: Callable[[str, bool, str], bool] | None = None  # (path, is_dir, root walked): leave it out
+    left_out: list[tuple[str, bool, str]] = field(default_factory=list)  # what ``skip`` left out: path, is_dir, root
 
 
 def terraform_files(paths: list[Path], walked: Walked) -> Iterator[Path]:
@@ -90,7 +91,7 @@ def _walk(path: Path, walked: Walked) -> Iterator[tuple[Path, tuple[int, int]]]:
         names: list[str] = []
         for entry in entries:
             try:
-                if walked.skip is not None and _left_out(entry, walked.skip, str(path)):
+                if walked.skip is not None and _left_out(entry, walked, str(path)):
                     continue
                 if entry.is_dir(follow_symlinks=False):  # a linked folder is not walked: links can loop
                     if entry.name not in SKIP_DIRS:
@@ -121,12 +122,39 @@ def _walk(path: Path, walked: Walked) -> Iterator[tuple[Path, tuple[int, int]]]:
         stack.extend(reversed(subfolders))
 
 
-def _left_out(entry: os.DirEntry[str], skip: Callable[[str, bool, str], bool], root: str) -> bool:
-    """The exclusion hook, asked about folders and the files the walk would read."""
+def _left_out(entry: os.DirEntry[str], walked: Walked, root: str) -> bool:
+    """The exclusion hook, asked about folders and the files the walk would read; what it leaves out is kept, so
+    a run that judges nothing can say what was left out, and why, instead of "no Terraform files"."""
     is_dir = entry.is_dir(follow_symlinks=False)
     if not is_dir and not entry.name.endswith((*SUFFIXES, *YAML_SUFFIXES)):
         return False
-    return skip(entry.path, is_dir, root)
+    assert walked.skip is not None
+    if not walked.skip(entry.path, is_dir, root):
+        return False
+    walked.left_out.append((entry.path, is_dir, root))
+    return True
+
+
+def terraform_below(path: str, is_dir: bool) -> list[str]:
+    """The Terraform files (``*.tf``, ``*.tofu``) a left-out path holds: itself, or those below the folder (not
+    through linked folders, nor in ``.terraform/``, ``.git/``, ``.terragrunt-cache/``), sorted."""
+    if not is_dir:
+        return [path] if path.endswith(SUFFIXES) else []
+    found: list[str] = []
+    stack = [path]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        if entry.name not in SKIP_DIRS:
+                            stack.append(entry.path)
+                    elif entry.name.endswith(SUFFIXES) and entry.is_file():
+                        found.append(entry.path)
+        except OSError:
+            continue
+    return sorted(found)
 
 
 def refusal(path: str) -> str | None:

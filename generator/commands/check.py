@@ -59,7 +59,7 @@ def _check(paths: list[Path], resolver: ConfigResolver, choices: Choices, output
         result = check(collected.files, output.rule_filter, progress, cache, choices.filters(collected.files))
     for error in collected.errors:
         result.outcome(error.file).errors.append(error)
-    collected.say_if_empty(paths)
+    collected.say_if_empty(paths, result)
     if snapshot is not None and cache is not None and collected.files:
         _store(snapshot, started, collected, cache, result, resolver)
     return result

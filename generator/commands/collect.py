@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import CONFIG_NAME, ConfigError, ConfigResolver
-from ..discover import Walked, forget, terraform_files
+from ..discover import SUFFIXES, Walked, forget, terraform_below, terraform_files
 from ..errors import UsageError
+from ..formats.text import plural
 from ..pipeline.inputs import display_name
 from ..policy.settings import Settings
-from ..report import FileError
+from ..report import NOT_JUDGED, FileError, Notice, Report
+from ..walk_filter import GIT_RULES, LeftOut, WalkFilter
 
 
 @dataclass
@@ -30,11 +33,24 @@ class Collected:
     walked: Walked = field(default_factory=Walked)
     settings_files: list[str] = field(default_factory=list)
     settings_absent: list[str] = field(default_factory=list)
+    walk_filter: WalkFilter | None = None
 
-    def say_if_empty(self, paths: list[Path]) -> None:
-        """A run that found nothing to read says so, instead of reporting a clean tree."""
+    def say_if_empty(self, paths: list[Path], report: Report) -> None:
+        """A run that found nothing to read says so, instead of reporting a clean tree.
+
+        When Terraform files were there but ``exclude``, git's ignore rules or
+        a vendored module's examples left every one out, the report gets a
+        notice per cause, naming it and the files: every format shows them as
+        it shows what is not judged, so a change that makes the gate read
+        nothing never passes for a clean tree.
+        """
         if self.files or self.errors or self.settings_errors:
             return
+        if self.walk_filter is not None:
+            notices = left_out_notices(paths, self.walked, self.walk_filter)
+            if notices:
+                report.notices += notices
+                return
         where = ", ".join(str(p) for p in paths)
         message = f"eksproxy-gen: warning: no Terraform files (*.tf, *.tofu) in {where}"
         if self.walked.json_files:
@@ -48,7 +64,7 @@ def collect(paths: list[Path], resolver: ConfigResolver) -> Collected:
     if missing:
         raise UsageError(f"no such file or folder: {missing[0]}")
     forget()
-    out = Collected(walked=Walked(skip=resolver.skips))
+    out = Collected(walked=Walked(skip=resolver.skips), walk_filter=resolver.walk_filter)
     broken: set[Path] = set()
     for path in terraform_files(governed(paths), out.walked):
         try:
@@ -62,6 +78,40 @@ def collect(paths: list[Path], resolver: ConfigResolver) -> Collected:
         out.errors.append(FileError(display_name(path), 1, why))
     out.settings_files, out.settings_absent = resolver.consulted()
     return out
+
+
+def left_out_notices(paths: list[Path], walked: Walked, walk: WalkFilter) -> list[Notice]:
+    """One notice per cause that left Terraform files out of a run that judged none, with the files it left out.
+
+    What the walk left out is in ``walked``; a named file left out never
+    reached the walk (``widened`` drops it), so it is asked about again.
+    """
+    causes: dict[LeftOut, list[str]] = {}
+    ignored: dict[str, list[str]] = {}  # by git, per root walked: which rule is asked once, for them all
+    for named in paths:
+        if named.is_file() and named.name.endswith(SUFFIXES) and (why := walk.named_why(named)) is not None:
+            causes.setdefault(why, []).append(os.path.abspath(named))
+    for path, is_dir, root in walked.left_out:
+        files = terraform_below(path, is_dir)
+        found = walk.why(path, is_dir, root) if files else None
+        if found is not None and found.how == GIT_RULES:
+            ignored.setdefault(root, []).extend(files)
+        elif found is not None:
+            causes.setdefault(found, []).extend(files)
+    for root, files in ignored.items():
+        rules = walk.git_rules(root, files)
+        unnamed = LeftOut(GIT_RULES, display_name(Path(root)))
+        for name in files:
+            causes.setdefault(rules.get(os.path.normpath(name), unnamed), []).append(name)
+    return [Notice(why.file, why.line, f"0 files judged; {plural(len(files), 'Terraform file')} left out {why.how}: "
+                                       f"{_some(files)}", NOT_JUDGED)
+            for why, files in causes.items()]
+
+
+def _some(files: list[str], shown: int = 3) -> str:
+    names = [display_name(Path(name)) for name in dict.fromkeys(files)]
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
 def governed(paths: list[Path]) -> list[Path]:

@@ -10,6 +10,7 @@ from ..config import ConfigResolver, Overrides
 from ..options import Output
 from ..pipeline.fix_report import REFUSED
 from ..pipeline.fixing import WriteBack, fix
+from ..policy.catalog import Severity
 from ..policy.values import has_credentials
 from ..report import EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, Report
 from .choices import Choices, refuse_settings_errors
@@ -36,17 +37,30 @@ def run(paths: list[Path], overrides: Overrides, config: Path | None, write_back
         result = fix(files, write_back, output.rule_filter, progress, cache, choices.filters(files))
     for error in collected.errors:
         result.outcome(error.file).errors.append(error)
-    collected.say_if_empty(paths)
+    collected.say_if_empty(paths, result)
     if leave_findings:
-        from .precommit import check_hook_runs
-
-        leave_findings = check_hook_runs()
+        leave_findings = _check_hook_reports(paths, overrides, config, output)
     if leave_findings:
         return _leave_findings(result, output)
     emit(result, output, "fix")
     code = choices.exit_code(result)
     would_change = (check_changes or write_back is WriteBack.CHECK) and bool(result.changed)
     return EXIT_FAILED if code == EXIT_OK and would_change and not output.exit_zero else code
+
+
+def _check_hook_reports(paths: list[Path], overrides: Overrides, config: Path | None, output: Output) -> bool:
+    """Whether the check hook reports, in this run of pre-commit, what this run leaves; when the configuration
+    names it but it does not (or that cannot be told), say why the findings are printed here."""
+    from .precommit import check_hook_runs
+
+    own = [flag for flag, value in (("--proxy", overrides.proxy), ("--vpc-cidr", overrides.vpc_cidrs),
+                                    ("--no-proxy", overrides.no_proxy), ("--service-cidr", overrides.service_cidr),
+                                    ("--config", config)) if value is not None]
+    decision = check_hook_runs(paths, own, output.flags.fail_on is Severity.WARNING)
+    if decision.why and not output.quiet:
+        print(f"eksproxy-gen: note: the findings left are reported here, not by the eksproxy-gen-check hook: "
+              f"{decision.why}", file=sys.stderr)
+    return decision.leave
 
 
 def _leave_findings(result: Report, output: Output) -> int:

@@ -42,7 +42,7 @@ from .facts import GroupFacts, ModuleFacts, Opaque, Origin, Part, starts_with_sh
 from .family import Family, FamilyVerdict
 from .nodeconfig_lint import lint
 from .scripts import harmful_lines, read_script
-from .settings import Settings
+from .settings import SettingError, Settings, validate
 from .values import covers, mask_credentials, normalize, shorten, split_no_proxy
 
 MIN_AMI_RELEASE = 20251120
@@ -341,8 +341,69 @@ def _variables(env: dict[str, str], sink: Sink) -> None:
             problems.append(f"{upper} and {lower} differ")
     if env.get("HTTP_PROXY", env.get("http_proxy")) is None:
         problems.append("HTTP_PROXY is not set")
+    problems += port_problems(env)
     if problems:
         sink(VARIABLES_INCONSISTENT, "; ".join(problems))
+
+
+_PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")
+
+
+def port_problems(env: dict[str, str]) -> list[str]:
+    """The proxy URLs of ``env`` that name no port, each with the variables that hold it, in the words
+    ``settings.validate`` refuses such a URL with: programs that read the same variable dial different ports.
+
+    ``fix`` refuses to write a URL without a port (configured, or inferred from
+    the groups), so ``check`` must say so of a group that already uses one.
+    """
+    holders: dict[str, list[str]] = {}
+    for var in _PROXY_VARIABLES:
+        url = env.get(var)
+        if url is not None:
+            holders.setdefault(url.strip(), []).append(var)
+    problems: list[str] = []
+    for url, names in holders.items():
+        why = _no_port(url)
+        if why is not None:
+            listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+            problems.append(f"{listed} {'is' if len(names) == 1 else 'are'} {mask_credentials(url)}: {why}")
+    return problems
+
+
+def _no_port(url: str) -> str | None:
+    """Why a literal http(s) proxy URL without a port cannot be used (None: it has one, or is not literal).
+
+    The scheme and host alone are handed to ``settings.validate`` (once with a
+    port, so a host it refuses is left to other checks), which refuses them for
+    the missing port: the message is the one fix gives, and no credential ever
+    reaches it. A URL without a scheme is read as http, as
+    Go and curl read it.
+    """
+    if "${" in url or "%{" in url:
+        return None  # Terraform computes it
+    scheme, found, rest = url.partition("://")
+    if not found:
+        scheme, rest = "http", url
+    if scheme.lower() not in {"http", "https"}:
+        return None
+    server = rest.rpartition("@")[2].partition("/")[0].partition("?")[0].partition("#")[0]
+    if server.startswith("["):
+        host, _closed, after = server.partition("]")
+        host, port = host + "]", after.removeprefix(":") if after else None
+    else:
+        host, _colon, port = server.partition(":")
+    if port or not host:
+        return None
+    written = f"{scheme.lower()}://{host}"
+    try:
+        validate(f"{written}:3128", [], [], None, "URL")  # the host itself is another matter, not this one's
+    except SettingError:
+        return None
+    try:
+        validate(written, [], [], None, "URL")
+    except SettingError as exc:
+        return str(exc).removeprefix("URL: proxy: ")
+    return None
 
 
 def _no_proxy(env: dict[str, str], module: ModuleFacts, settings: Settings, sink: Sink,
