@@ -202,9 +202,10 @@ def fix(paths: Paths = None, proxy: ProxyOpt = None, vpc_cidr: VpcOpt = None, no
         no_cache: NoCacheOpt = False, show_settings: ShowSettingsOpt = False,
         leave_findings: Annotated[bool, typer.Option(
             "--leave-findings-to-check",
-            help="When the repository's .pre-commit-config.yaml also runs the eksproxy-gen-check hook: print what "
-                 "was changed, and leave the findings that are left to that hook (they neither print nor fail "
-                 "here).")] = False) -> None:
+            help="When the repository's .pre-commit-config.yaml runs the eksproxy-gen-check hook at every stage "
+                 "this hook runs at, on the same files: print what was changed, and leave the findings that are "
+                 "left to that hook (they neither print nor fail here); otherwise print them and say why.")]
+        = False) -> None:
     """Rewrite the node groups that check flags, from templates; nothing else in the files changes."""
     overrides = _overrides(proxy, vpc_cidr, no_proxy, service_cidr)
     output = _output(output_format.value, quiet, fail_on, select, ignore, output_file, exit_zero, False, color,
