@@ -136,7 +136,8 @@ def no_proxy_union(current: list[str], cluster: ModuleFacts, settings: Settings,
     """The entries, beyond the required ones, that generated NO_PROXY keeps from the list it replaces.
 
     The one rule for every place a NO_PROXY list lives (NodeConfig, the AL2
-    script, Bottlerocket's ``no-proxy``): the generated list is the union of
+    script, Bottlerocket's ``no-proxy``, the Karpenter controller's
+    ``controller.env``): the generated list is the union of
     the required entries and the user's, never a replacement; only a blanket
     ``.amazonaws.com`` and a reference to the module itself are dropped, and
     ``notes`` names what is kept and what is dropped.
