@@ -227,3 +227,18 @@ def test_a_platform_self_managed_groups_no_longer_take_is_said_with_what_to_remo
     assert line.endswith("Terraform stops before any node is launched, so no proxy set in this group can take "
                          "effect; remove platform, which these releases no longer take (ami_type "
                          "AL2023_x86_64_STANDARD chooses the template)")
+
+
+def test_releases_that_disagree_are_named_without_sending_the_user_to_set_a_set_ami_type(cli, tmp_path: Path) -> None:
+    """A call pinned to a commit is judged by every release that takes its arguments; where they disagree the
+    finding says how, and asks to pin the version, not to set the ami_type the group already sets."""
+    _write(tmp_path, 'module "eks" {\n  source = "git::https://github.com/terraform-aws-modules/terraform-aws-eks.git'
+                     '?ref=0123456789abcdef0123456789abcdef01234567"\n\n  cluster_name = "x"\n'
+                     '  eks_managed_node_groups = {\n    a = {\n      ami_type = "AL2023_x86_64_STANDARD"\n'
+                     '      platform = "al2023"\n    }\n  }\n}\n')
+    [finding] = json.loads(cli("check", str(tmp_path), "--format", "json", "--no-cache").out)["findings"]
+    assert finding["rule"] == "EKSP015"
+    assert "the user-data template depends on the module release: v18.0.0 to v20.8.3 give no user data it reads, " \
+           "v20.8.4 to v20.37.2 give the AL2023 template; pin the module's version (module release taken as " \
+           in finding["message"]
+    assert "set ami_type" not in finding["message"]

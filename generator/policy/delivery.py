@@ -68,9 +68,9 @@ def ami_family(module: ModuleFacts, group: GroupFacts) -> FamilyVerdict:
             by_error.setdefault(found.error, set()).add(version)
         said = "; ".join(f"terraform-aws-eks {module_versions.span(frozenset(v))} {error}"
                          for error, v in sorted(by_error.items(), key=lambda kv: min(map(module_versions.key, kv[1]))))
-        return FamilyVerdict(None, f"{said}; {_pin(module)}")
+        return FamilyVerdict(None, f"{said}; {_pin(module, group)}")
     return FamilyVerdict(None, f"the user-data template depends on the module release: {_by_template(deliveries)}; "
-                               f"{_pin(module)}")
+                               f"{_pin(module, group)}")
 
 
 def _boots_as(group: GroupFacts) -> Family | None:
@@ -172,12 +172,15 @@ def _mismatch(module: ModuleFacts, group: GroupFacts, template: Family, versions
 def _by_template(deliveries: dict[str, module_versions.Delivery]) -> str:
     groups: dict[str, set[str]] = {}
     for version, found in deliveries.items():
-        name = _NAMES.get(found.template, "no usable") if found.template else "no usable"
+        name = f"the {_NAMES[found.template]} template" if found.template in _NAMES else "no user data it reads"
         groups.setdefault(name, set()).add(version)
-    return ", ".join(f"{module_versions.span(frozenset(v))} give the {name} template"
+    return ", ".join(f"{module_versions.span(frozenset(v))} give {name}"
                      for name, v in sorted(groups.items(), key=lambda kv: min(map(module_versions.key, kv[1]))))
 
 
-def _pin(module: ModuleFacts) -> str:
+def _pin(module: ModuleFacts, group: GroupFacts) -> str:
+    """What tells the releases apart: the version, and ``ami_type`` only when the group does not set it."""
     basis = f" ({module.version_basis})" if module.version_basis else ""
+    if group.ami_type is not None:
+        return f"pin the module's version{basis}"
     return f"set ami_type (e.g. AL2023_x86_64_STANDARD) or pin the module's version{basis}"
