@@ -121,10 +121,24 @@ def read_modules(definitions: Iterable[Definition], scope: Scope, display: Displ
         args = _arguments(definition, scope)
         if found.needs_confirmation and not _looks_like_eks(args, found.kind):
             continue
-        if _literal_bool(args.get("create")) is False or _zero(args.get("count")):
+        if _creates_nothing(args):
+            # kept, with no node groups, so that the call is known as terraform-aws-eks: it boots no node, so
+            # nothing of it is judged, and nothing is said to be left unjudged either
+            calls.append(ModuleCall(ModuleFacts(block.labels[0], display(path), doc.line_of(block.span.start)),
+                                    path, doc, block, found.kind, (), args=args))
             continue
         calls.append(_module_call(doc, path, block, found, args, scope, display, settings_refs))
     return calls
+
+
+def _creates_nothing(args: MapV) -> bool:
+    """``create = false``, ``count = 0`` or ``for_each`` over an empty collection: the call has no instance."""
+    if _literal_bool(args.get("create")) is False or _zero(args.get("count")):
+        return True
+    each = args.get("for_each")
+    if isinstance(each, MapV):
+        return not each.entries and not each.maybe and each.open is None and each.condition is None
+    return isinstance(each, ListV) and not each.items
 
 
 def _arguments(definition: Definition, scope: Scope) -> MapV:

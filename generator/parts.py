@@ -9,6 +9,7 @@ is the planner's business; what they are is decided here, once.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from . import templates
@@ -95,23 +96,22 @@ def plan_layout(parts: tuple[Part, ...], wanted: frozenset[Piece], module: Modul
                                  if u != "default" and u not in layout.units and any(v in values for v in PROXY_VARS)]
         elif part.is_shell or part.content_type is None:
             facts = read_script(text)
+            # every entry a script lists is the user's, whether the script is replaced, cut or kept whole
+            old_no_proxy += [e for var in ("NO_PROXY", "no_proxy") for e in split_no_proxy(facts.env.get(var, ""))]
             if not (facts.sets_proxy or facts.overwrites_etc_environment or facts.dropin_units):
                 continue
             cut = proxy_cut(text)
-            env = facts.env
             if cut.whole:
                 layout.remove.add(index)
                 replaced_at.append(index)
-                old_no_proxy += split_no_proxy(env.get("NO_PROXY", env.get("no_proxy", "")))
             elif cut.kept is not None:
                 layout.cuts[index] = cut.kept
-                old_no_proxy += split_no_proxy(env.get("NO_PROXY", env.get("no_proxy", "")))
                 notes.append(f"proxy lines cut from a shell part ({_lines(part, cut.removable)}); "
                              "its other commands are kept")
             elif cut.removable:
                 why = f" because {cut.reason}" if cut.reason else ""
                 layout.left.append(f"a shell part also does other work and its proxy lines cannot be cut out "
-                                   f"exactly{why}: remove {_lines(part, cut.removable)} by hand")
+                                   f"exactly{why}: {_removal(part, text, cut.removable)}")
     layout.insert_at = max(min(replaced_at) if replaced_at else 0, after)
     if touch_proxy:
         layout.carried = list(no_proxy_union(old_no_proxy, module, settings, notes))
@@ -126,17 +126,64 @@ def _no_proxy_of(env: dict[str, dict[str, str]]) -> list[str]:
 
 
 def _lines(part: Part, indexes: tuple[int, ...]) -> str:
-    """Lines of a part as ``file lines N-M``, or as line numbers inside the part when it has no file position."""
+    """Lines of a part as ``file lines N-M`` (``file line N`` for one), or as line numbers inside the part when
+    it has no file position."""
+    word = "line" if len(indexes) == 1 else "lines"
     if part.origin is None:
-        return f"lines {line_runs(indexes)} of the part"
-    return f"{part.origin.file} lines {line_runs(indexes, part.origin.line)}"
+        return f"{word} {line_runs(indexes)} of the part"
+    return f"{part.origin.file} {word} {line_runs(indexes, part.origin.line)}"
+
+
+_TOKEN = re.compile(r"""("(?:[^"\\]|\\.)*"|'[^']*')|(&&|\|\||;|\|)|([^"'&|;]+|[&|])""")
+_ASSIGNMENTS = re.compile(
+    r"""^(?:(?:export|declare\s+-x)\s+)?(?:[A-Za-z_][A-Za-z0-9_]*=(?:"[^"]*"|'[^']*'|\S*)(?:\s+|$))+""")
+
+
+def _removal(part: Part, text: str, removable: tuple[int, ...]) -> str:
+    """What to remove by hand, never a whole line that also does other work: such a line is named with the
+    command that must stay (``export HTTPS_PROXY=... && dnf install -y jq``)."""
+    lines = text.split("\n")
+    others = {index: work for index in removable if (work := _other_work(lines[index]))}
+    whole = tuple(index for index in removable if index not in others)
+    mixed = [f"the proxy set-up from {_lines(part, (index,))}, which also runs `{work}` (keep that)"
+             for index, work in others.items()]
+    if not whole:
+        return "remove by hand " + "; and ".join(mixed)
+    return "; and ".join([f"remove {_lines(part, whole)} by hand", *mixed])
+
+
+def _other_work(line: str) -> str:
+    """The commands of a line that are not proxy set-up, or "" when the line is one command (``proxy_cut`` told
+    it is proxy set-up).
+
+    A line is split at ``&&``, ``||``, ``;`` and ``|`` outside quotes: a command
+    that only assigns variables, or names the proxy, is proxy set-up; so are the
+    assignments before a command that run it with them set (``HTTPS_PROXY=...
+    curl ...``), but not the command itself.
+    """
+    commands: list[tuple[str, str]] = [("", "")]  # (the separator before it, the command)
+    for quoted, separator, plain in _TOKEN.findall(line.split(" #", 1)[0]):
+        if separator:
+            commands.append((separator, ""))
+        else:
+            commands[-1] = (commands[-1][0], commands[-1][1] + (quoted or plain))
+    work: list[tuple[str, str]] = []
+    for separator, command in ((sep, c.strip()) for sep, c in commands):
+        assigned = _ASSIGNMENTS.match(command)
+        rest = command[assigned.end():].strip() if assigned else command
+        if rest and (assigned or not re.search(r"proxy", command, re.I)):
+            work.append((separator, rest))
+    if len(commands) == 1 and (not work or work[0][1] == commands[0][1].strip()):
+        return ""
+    return "".join(f" {separator} {rest}" if i else rest for i, (separator, rest) in enumerate(work))
 
 
 def no_proxy_union(current: list[str], cluster: ModuleFacts, settings: Settings, notes: list[str]) -> tuple[str, ...]:
     """The entries, beyond the required ones, that generated NO_PROXY keeps from the list it replaces.
 
     The one rule for every place a NO_PROXY list lives (NodeConfig, the AL2
-    script, Bottlerocket's ``no-proxy``): the generated list is the union of
+    script, Bottlerocket's ``no-proxy``, the Karpenter controller's
+    ``controller.env``): the generated list is the union of
     the required entries and the user's, never a replacement; only a blanket
     ``.amazonaws.com`` and a reference to the module itself are dropped, and
     ``notes`` names what is kept and what is dropped.

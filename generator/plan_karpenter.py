@@ -19,7 +19,7 @@ from .discover import SUFFIXES
 from .edits import CannotEdit, Edit
 from .karpenter import Controller, NodeClass, YamlPlace
 from .merge import SHEBANG, merge_al2_script, merge_network_table, merged_text
-from .parts import Layout, al2_piece, network_piece, plan_parts
+from .parts import Layout, al2_piece, network_piece, no_proxy_union, plan_parts
 from .plan import FileEdit, Plan
 from .policy.catalog import Piece
 from .policy.facts import NODECONFIG as NODECONFIG_TYPE
@@ -29,6 +29,7 @@ from .policy.judge import current_no_proxy
 from .policy.nodeclass import boot_facts, nodeclass_family
 from .policy.scripts import PROXY_VARS
 from .policy.settings import Settings
+from .policy.values import split_no_proxy
 from .userdata import BOUNDARY, ReadDocument, part_text, split
 from .userdata import document as mime_document
 
@@ -142,27 +143,101 @@ def _set_user_data(place: YamlPlace, spec: yaml.MappingNode, text: str) -> FileE
 
 
 def plan_controller(controller: Controller, settings: Settings) -> Plan:
-    """``controller.env`` entries for the proxy, added to the chart values heredoc."""
+    """The six proxy variables in ``controller.env`` of the chart values heredoc.
+
+    What the list already holds is completed, never replaced: a missing
+    variable is added (the proxy ones with the proxy the list already uses),
+    and NO_PROXY and no_proxy become the union of the required entries and the
+    user's own, so a corporate domain or an endpoint host the user listed is
+    kept (``no_proxy_union``, as for every NO_PROXY list fix writes).
+    """
     place, root = controller.place, controller.root
     if place is None or controller.why_not_editable:
         raise CannotEdit(controller.why_not_editable or "its values cannot be edited")
-    if settings.proxy is None:
-        raise CannotEdit("no proxy is configured")
-    no_proxy = templates.no_proxy(controller.facts.module, settings)
-    values = {"HTTP_PROXY": settings.proxy, "HTTPS_PROXY": settings.proxy, "NO_PROXY": no_proxy}
-    values.update({k.lower(): v for k, v in list(values.items())})
-    entries = [(name, values[name]) for name in PROXY_VARS]
     env = dict(controller.facts.env) if isinstance(controller.facts.env, dict) else {}
-    if any(name in env for name in PROXY_VARS):
-        raise CannotEdit("controller.env already sets some proxy variables; correct them by hand")
-    return Plan((_add_env(place, root, entries),), ("added the proxy to controller.env",))
+    written = _env_items(root)
+    outside = [name for name in PROXY_VARS if name in env and name not in written]
+    if outside:
+        raise CannotEdit(f"controller.env's {outside[0]} is set outside the values heredoc (a set block), which "
+                         "Helm applies over the values; set the proxy variables there by hand")
+    text = place.text
+    proxy = next((_source(text, written[name][1]) for name in _PROXY_FIRST if name in env), None)
+    if proxy is None:
+        if settings.proxy is None:
+            raise CannotEdit("no proxy is configured")
+        proxy = f'"{settings.proxy}"'
+    module, notes = controller.facts.module, list[str]()
+    # a list written with valueFrom comes from the cluster: it is neither read nor rewritten here
+    lists = [name for name in _NO_PROXY_VARS if name in written and written[name][1] is not None]
+    for name in lists:
+        node = written[name][1]
+        if not isinstance(node, yaml.ScalarNode) or node.style in ("|", ">"):
+            raise CannotEdit(f"controller.env's {name} is not a one-line string; write it on one line, or add the "
+                             "entries the EKSP026 findings name by hand")
+        if _templated(text[node.start_mark.index:node.end_mark.index]):
+            raise CannotEdit(f"controller.env's {name} is built by a Terraform expression, which eksproxy-gen does "
+                             "not rewrite; add the entries the EKSP026 findings name where it is defined")
+    current = [entry for name in lists for entry in split_no_proxy(env.get(name, ""))]
+    no_proxy = templates.no_proxy(module, settings, no_proxy_union(current, module, settings, notes))
+    edits: list[FileEdit] = []
+    completed = [name for name in lists if env.get(name) != no_proxy]
+    for name in completed:
+        node = written[name][1]
+        assert isinstance(node, yaml.ScalarNode)
+        edits.append(FileEdit(place.path, Edit(place.offset + node.start_mark.index,
+                                               place.offset + node.end_mark.index, f'"{no_proxy}"')))
+    added = [name for name in PROXY_VARS if name not in written]
+    if added:
+        edits.append(_add_env(place, root, [(name, f'"{no_proxy}"' if name in _NO_PROXY_VARS else proxy)
+                                            for name in added]))
+    if not written.keys() & set(PROXY_VARS):
+        notes.insert(0, "added the proxy to controller.env")
+    else:
+        done = ([f"added {', '.join(added)}"] if added else []) + [f"{name} completed" for name in completed]
+        notes.insert(0, f"completed the proxy in controller.env: {'; '.join(done)}")
+    return Plan(tuple(edits), tuple(notes))
+
+
+_PROXY_FIRST = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
+_NO_PROXY_VARS = ("NO_PROXY", "no_proxy")
+
+
+def _env_items(root: yaml.Node | None) -> dict[str, tuple[yaml.MappingNode, yaml.Node | None]]:
+    """The entries of ``controller.env`` in the heredoc by name: each entry and its ``value`` node (None for one
+    that has none, such as a ``valueFrom``)."""
+    env = yaml_text.value_at(root, "controller", "env") if root is not None else None
+    found: dict[str, tuple[yaml.MappingNode, yaml.Node | None]] = {}
+    for item in env.value if isinstance(env, yaml.SequenceNode) else []:
+        name = yaml_text.child(item, "name")
+        if isinstance(item, yaml.MappingNode) and name is not None and isinstance(name[1], yaml.ScalarNode):
+            value = yaml_text.child(item, "value")
+            found.setdefault(str(name[1].value), (item, value[1] if value is not None else None))
+    return found
+
+
+def _source(text: str, node: yaml.Node | None) -> str:
+    """A value as written in the heredoc, to be written again as it is (``${var.proxy_url}`` stays a reference)."""
+    if not isinstance(node, yaml.ScalarNode):
+        raise CannotEdit("controller.env's proxy variable has no plain value to copy; add the others by hand")
+    written = text[node.start_mark.index:node.end_mark.index]
+    if node.style in ('"', "'"):
+        return written
+    if '"' in written or "\\" in written:
+        raise CannotEdit("controller.env's proxy variable is written in a way eksproxy-gen does not copy; add the "
+                         "other proxy variables by hand")
+    return f'"{written}"'
+
+
+def _templated(written: str) -> bool:
+    return "${" in written or "%{" in written
 
 
 def _add_env(place: YamlPlace, root: yaml.Node | None, entries: list[tuple[str, str]]) -> FileEdit:
+    """New ``controller.env`` entries (values as YAML text), at the end of the list or where it belongs."""
     text = place.text
 
     def items(indent: str) -> str:
-        return "".join(f'{indent}- name: {name}\n{indent}  value: "{value}"\n' for name, value in entries)
+        return "".join(f"{indent}- name: {name}\n{indent}  value: {value}\n" for name, value in entries)
 
     def env_key(indent: str) -> str:
         return f"{indent}env:\n" + items(indent + "  ")

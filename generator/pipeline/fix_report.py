@@ -21,6 +21,7 @@ from ..source import SourceFile
 from .analysis import FolderResult
 from .checking import add_folder
 from .inputs import display_name
+from .lines import WrittenLines, as_written, written_message
 from .trial import Refusal, Verdict
 from .visible import Visible
 
@@ -41,12 +42,20 @@ class Outcome:
 
 
 def report_fixes(report: Report, outcome: Outcome, diffs: bool) -> None:
-    """Findings left, refusals and fixes of one folder into ``report``; with ``diffs`` the diff of each file."""
+    """Findings left, refusals and fixes of one folder into ``report``; with ``diffs`` the diff of each file.
+
+    Findings left are those of the folder as rewritten. Notes and refusals
+    were told while planning, in lines of the files as read: a writing fix
+    (``report.mode`` "write") tells them in lines of the files as written; one
+    that writes nothing leaves them at the lines on disk.
+    """
     trial = outcome.verdict.trial
     add_folder(report, trial.after, trial.seen)
+    written = {display_name(path): WrittenLines(outcome.sources[path].text, text)
+               for path, text in trial.texts.items()} if report.mode == "write" else {}
     refused = {r.target.key for r in outcome.refused}
     for refusal in outcome.refused:
-        _add_refusal(report, refusal, trial.after)
+        _add_refusal(report, refusal, trial.after, written)
     for path, text in trial.texts.items():
         display = display_name(path)
         changed = report.outcome(display)
@@ -68,25 +77,37 @@ def report_fixes(report: Report, outcome: Outcome, diffs: bool) -> None:
         fixed = report.outcome(ref.file)
         fixed.fixed.append(GroupFix(ref.owner, ref.name, tuple(sorted({f.rule for f in resolved})), not left, ref.map,
                                     len(resolved)))
-        fixed.notes += notes(target.location, candidate.plan)
+        fixed.notes += notes(target.location, candidate.plan, complete=not left)
     if outcome.verdict.accepted:
         report.outcome(outcome.verdict.accepted[0].target.ref.file).notes.extend(outcome.notes)
+    as_written(report, written)
 
 
-def notes(where: str, plan: Plan) -> list[str]:
-    """What a fix tells about one target: the plan's notes, then what it left."""
-    left = [f"not fully fixed: {plan.left_message}"] if plan.left_message else []
+def notes(where: str, plan: Plan, *, complete: bool) -> list[str]:
+    """What a fix tells about one target: the plan's notes, then what it left for the user.
+
+    What it left is "not fully fixed" only while findings say so (and the
+    summary counts them); proxy lines no rule flags any more are named as a
+    step by hand beside "0 left", never as a fix that is not complete.
+    """
+    if not plan.left_message:
+        left = []
+    elif complete:
+        left = [f"no finding is left, but {plan.left_message}"]
+    else:
+        left = [f"not fully fixed: {plan.left_message}"]
     return [f"{where}: {note}" for note in (*plan.notes, *left)]
 
 
-def _add_refusal(report: Report, refusal: Refusal, after: FolderResult) -> None:
+def _add_refusal(report: Report, refusal: Refusal, after: FolderResult, written: Mapping[str, WrittenLines]) -> None:
     now = after.target(refusal.target.key) or refusal.target
     ref = now.ref
+    why = written_message(refusal.why, written)
     if refusal.internal:
-        report.outcome(ref.file).errors.append(FileError(ref.file, ref.line, f"internal error: {refusal.why}",
+        report.outcome(ref.file).errors.append(FileError(ref.file, ref.line, f"internal error: {why}",
                                                          internal=True))
         return
-    finding: Finding = ref.finding(NOT_STATIC, f"{REFUSED}{refusal.why}")
+    finding: Finding = ref.finding(NOT_STATIC, f"{REFUSED}{why}")
     report.outcome(ref.file).findings.append(finding)
 
 

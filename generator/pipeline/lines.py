@@ -1,4 +1,5 @@
-"""Lines of a rewritten file told as lines of the file on disk, for a ``fix`` that writes nothing.
+"""Positions told in lines of the file the user reads: on disk for a ``fix`` that writes nothing, as written
+for one that writes.
 
 ``fix --diff`` and ``fix --check`` judge the folder as it would be after the
 rewrite, so what is left is found at lines of text that was never written.
@@ -6,6 +7,12 @@ The user reads and edits the file on disk: each position is carried back
 through the difference between the two texts. A line that exists on disk
 keeps its number; a line the rewrite adds points at the line where it would
 be added (the line before it), a line it replaces at the first line replaced.
+
+The other way round, what ``fix`` tells about a target it planned (its notes,
+its refusals) names lines of the file it read; once the file is written those
+lines have moved, so a writing ``fix`` tells them as lines of the file as
+written (``as_written``). A line the rewrite removed has no such number, and
+is said to be one of the file before the rewrite.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from dataclasses import replace
 
 from ..filters import Suppressed
 from ..policy.catalog import Finding
+from ..policy.values import line_runs
 from ..report import Notice, Report
 
 
@@ -74,3 +82,59 @@ def _finding(f: Finding, maps: Mapping[str, LineMap]) -> Finding:
 
 def _notice(n: Notice, maps: Mapping[str, LineMap]) -> Notice:
     return replace(n, line=_line(n.file, n.line, maps), message=_message(n.message, maps))
+
+
+class WrittenLines:
+    """Old line number -> new line number for one file's rewrite; None for a line it removed or replaced."""
+
+    def __init__(self, old: str, new: str) -> None:
+        self._new_of: dict[int, int] = {}
+        matcher = difflib.SequenceMatcher(None, old.split("\n"), new.split("\n"), autojunk=False)
+        for tag, i1, i2, j1, _j2 in matcher.get_opcodes():
+            if tag == "equal":
+                for i in range(i1, i2):
+                    self._new_of[i + 1] = j1 + (i - i1) + 1
+
+    def __call__(self, line: int) -> int | None:
+        return self._new_of.get(line)
+
+
+# ``FILE:12``, ``FILE line 12``, ``FILE lines 12-14, 20``: how messages name lines of a file
+_RUNS = r"\d+(?:-\d+)?(?:, \d+(?:-\d+)?)*"
+
+
+def as_written(report: Report, maps: Mapping[str, WrittenLines]) -> None:
+    """The lines of files of ``maps`` (by display name) that notes and refusals name, moved to the files as
+    written."""
+    if not maps:
+        return
+    for outcome in report.files:
+        outcome.notes = [written_message(note, maps) for note in outcome.notes]
+
+
+def written_message(message: str, maps: Mapping[str, WrittenLines]) -> str:
+    """A message naming lines of files before their rewrite, naming them in the files as written."""
+    for file, lines in maps.items():
+        if file not in message:
+            continue
+
+        def moved(match: re.Match[str], lines: WrittenLines = lines) -> str:
+            old = _numbers(match.group(3))
+            new = [lines(n) for n in old]
+            if any(n is None for n in new):
+                return f"{match.group(0)} before this rewrite"
+            numbers = sorted({n for n in new if n is not None})
+            if match.group(2) == ":":
+                return f"{match.group(1)}:{numbers[0]}"
+            return f"{match.group(1)} {'line' if len(numbers) == 1 else 'lines'} {line_runs(numbers, lambda n: n)}"
+
+        message = re.sub(rf"(?<![\w/.-])({re.escape(file)})(:| lines? )({_RUNS})", moved, message)
+    return message
+
+
+def _numbers(runs: str) -> list[int]:
+    found: list[int] = []
+    for run in runs.split(", "):
+        first, _, last = run.partition("-")
+        found += range(int(first), int(last or first) + 1)
+    return found

@@ -113,7 +113,8 @@ CONTROLLER_PROXY_MISSING = Rule("EKSP025", "karpenter-controller-proxy-missing",
                                 "Karpenter controller gets no proxy: it cannot call EC2, SSM, Pricing or SQS",
                                 Piece.CONTROLLER_ENV)
 CONTROLLER_NO_PROXY = Rule("EKSP026", "karpenter-controller-no-proxy-incomplete", E,
-                           "Karpenter controller's NO_PROXY lacks an entry that must bypass the proxy")
+                           "Karpenter controller's NO_PROXY lacks an entry that must bypass the proxy",
+                           Piece.CONTROLLER_ENV)
 
 SCRIPT_NOT_RUN = Rule("EKSP027", "shell-part-not-run", E,
                       "Shell part without a #! first line: cloud-init cannot run it, nothing in it happens")

@@ -15,10 +15,14 @@ from collections.abc import Iterable
 
 from . import module_versions
 from .facts import GroupFacts, ModuleFacts, Opaque
-from .family import Family, FamilyVerdict, from_ami_type
+from .family import BY_PLATFORM, Family, FamilyVerdict, from_ami_type
 from .values import shorten
 
 MAPS = {"eks_managed": "eks_managed_node_groups", "self_managed": "self_managed_node_groups"}
+SUBMODULE = "module"  # GroupFacts.map of a node-group submodule called directly
+# The setting that carries a family's proxy set-up to its nodes.
+SETTING = {Family.AL2023: "cloudinit_pre_nodeadm", Family.AL2: "pre_bootstrap_user_data",
+           Family.BOTTLEROCKET: "bootstrap_extra_args"}
 _NAMES = {Family.AL2023: "AL2023", Family.AL2: "AL2 (bootstrap.sh)", Family.BOTTLEROCKET: "Bottlerocket",
           Family.WINDOWS: "Windows"}
 
@@ -50,21 +54,89 @@ def ami_family(module: ModuleFacts, group: GroupFacts) -> FamilyVerdict:
         delivered = frozenset.intersection(*(d.inputs for d in deliveries.values()))
         return FamilyVerdict(template, note=_note(module, group, template, map_name),
                              delivered=delivered, own_part=any(d.own_part for d in deliveries.values()),
-                             mismatch=_mismatch(module, group, template, versions, map_name))
+                             mismatch=_mismatch(module, group, template, versions, map_name)
+                             or _unreached(group, template, deliveries, map_name, passed=delivered))
     if templates == {None}:
         if platform == "windows" or (ami is not None and from_ami_type(ami) is Family.WINDOWS):
             return FamilyVerdict(Family.WINDOWS)
+        boots = _boots_as(group)
+        if boots is not None and all(d.blocked for d in deliveries.values()):
+            return FamilyVerdict(boots, note=_note(module, group, None, map_name), delivered=frozenset(),
+                                 mismatch=_unreached(group, boots, deliveries, map_name, passed=frozenset()))
         by_error: dict[str, set[str]] = {}
         for version, found in deliveries.items():
             by_error.setdefault(found.error, set()).add(version)
         said = "; ".join(f"terraform-aws-eks {module_versions.span(frozenset(v))} {error}"
                          for error, v in sorted(by_error.items(), key=lambda kv: min(map(module_versions.key, kv[1]))))
-        return FamilyVerdict(None, f"{said}; {_pin(module)}")
+        return FamilyVerdict(None, f"{said}; {_pin(module, group)}")
     return FamilyVerdict(None, f"the user-data template depends on the module release: {_by_template(deliveries)}; "
-                               f"{_pin(module)}")
+                               f"{_pin(module, group)}")
 
 
-def _note(module: ModuleFacts, group: GroupFacts, template: Family, map_name: str) -> str:
+def _boots_as(group: GroupFacts) -> Family | None:
+    """The supported family a group's nodes boot as, told by what the group says of itself: its ``ami_type``
+    (the AMI a managed node group runs follows it), else its ``platform``; None when neither names one."""
+    ami = group.ami_type if isinstance(group.ami_type, str) else None
+    named = from_ami_type(ami) if ami is not None else None
+    if named is None and isinstance(group.platform, str):
+        named = BY_PLATFORM.get(group.platform)
+    return named if named is not None and named.supported else None
+
+
+def _unreached(group: GroupFacts, family: Family, deliveries: dict[str, module_versions.Delivery], map_name: str,
+               passed: frozenset[str]) -> str:
+    """Why the setting that carries a ``family`` group's proxy never reaches its nodes with these releases, or "".
+
+    A release that knows the group but gives it no user data, rejects it, or
+    does not pass the setting on is a verdict on the group (the proxy cannot
+    take effect there), with the release that would take it; it is never "the
+    family cannot be told", which would send the user to set what is set.
+    """
+    setting = SETTING.get(family)
+    if setting is None or setting in passed:
+        return ""
+    versions = frozenset(deliveries)
+    releases = module_versions.span(versions)
+    ami = group.ami_type if isinstance(group.ami_type, str) else None
+    platform = group.platform if isinstance(group.platform, str) else None
+    if all(d.blocked == module_versions.REJECTED for d in deliveries.values()):
+        errors = "; ".join(sorted({d.error for d in deliveries.values()}))
+        without = platform is not None and not any(
+            module_versions.delivery(v, map_name, ami, None, group.custom_ami).blocked for v in versions)
+        chooses = (f"ami_type {ami} chooses the template" if ami is not None
+                   else "set ami_type (e.g. AL2023_x86_64_STANDARD) to choose the template")
+        advice = (f"remove platform, which these releases no longer take ({chooses})" if without
+                  else f"write the group as terraform-aws-eks {releases} takes it")
+        return (f"terraform-aws-eks {releases} {errors}: Terraform stops before any node is launched, so no proxy "
+                f"set in this group can take effect; {advice}")
+    if group.map == SUBMODULE and _writes(group, setting) and not any(
+            module_versions.group_takes(map_name, setting, v) for v in versions):
+        why = f"the node-group submodule has no input {setting} there (Terraform rejects the call)"
+    else:
+        by_why: dict[str, set[str]] = {}
+        for version, found in deliveries.items():
+            said = found.error if found.blocked else "does not pass it on to this group's user data"
+            by_why.setdefault(said, set()).add(version)
+        why = f"the module {next(iter(by_why))}" if len(by_why) == 1 else "; ".join(
+            f"terraform-aws-eks {module_versions.span(frozenset(v))} {said}"
+            for said, v in sorted(by_why.items(), key=lambda kv: min(map(module_versions.key, kv[1]))))
+    first = module_versions.first_reaching(module_versions.newest(versions), map_name, ami, platform,
+                                           group.custom_ami, family, setting)
+    later = (f"from {module_versions.shown(first)} on it does: upgrade the module to "
+             f"{module_versions.shown(first)} or later" if first is not None
+             else "no release eksproxy-gen knows passes it on for a group written this way")
+    return (f"{setting} does not reach the node with terraform-aws-eks {releases}: {why}, so no proxy can be given to "
+            f"this group's nodes; {later}")
+
+
+def _writes(group: GroupFacts, setting: str) -> bool:
+    """Whether the group gives ``setting`` a value (an expression counts: Terraform checks the name, not the value)."""
+    value = {"cloudinit_pre_nodeadm": group.parts, "pre_bootstrap_user_data": group.pre_bootstrap_user_data,
+             "bootstrap_extra_args": group.bootstrap_extra_args}[setting]
+    return isinstance(value, Opaque) or bool(value)
+
+
+def _note(module: ModuleFacts, group: GroupFacts, template: Family | None, map_name: str) -> str:
     """When the releases were inferred and every release would not agree: the inference, and to pin."""
     if not module.version_basis:
         return ""
@@ -100,12 +172,15 @@ def _mismatch(module: ModuleFacts, group: GroupFacts, template: Family, versions
 def _by_template(deliveries: dict[str, module_versions.Delivery]) -> str:
     groups: dict[str, set[str]] = {}
     for version, found in deliveries.items():
-        name = _NAMES.get(found.template, "no usable") if found.template else "no usable"
+        name = f"the {_NAMES[found.template]} template" if found.template in _NAMES else "no user data it reads"
         groups.setdefault(name, set()).add(version)
-    return ", ".join(f"{module_versions.span(frozenset(v))} give the {name} template"
+    return ", ".join(f"{module_versions.span(frozenset(v))} give {name}"
                      for name, v in sorted(groups.items(), key=lambda kv: min(map(module_versions.key, kv[1]))))
 
 
-def _pin(module: ModuleFacts) -> str:
+def _pin(module: ModuleFacts, group: GroupFacts) -> str:
+    """What tells the releases apart: the version, and ``ami_type`` only when the group does not set it."""
     basis = f" ({module.version_basis})" if module.version_basis else ""
+    if group.ami_type is not None:
+        return f"pin the module's version{basis}"
     return f"set ami_type (e.g. AL2023_x86_64_STANDARD) or pin the module's version{basis}"

@@ -192,12 +192,20 @@ class Delivery:
     """What one release makes of a node group: the user-data template (None: no user data, or an error), the
     settings that reach the node, and whether ``pre_bootstrap_user_data`` is a shell part of its own.
     ``error`` completes "terraform-aws-eks vX ..." (the release is left out, so releases that agree read as one).
+    ``blocked`` says that the release *knows* this group and lets nothing written in it reach a node: ``EMPTY``
+    (it gives the group no user data at all) or ``REJECTED`` (a validation fails the call). That is a verdict on
+    the group, never "the template cannot be told"; ``error`` without ``blocked`` is what eksproxy-gen cannot read.
     """
 
     template: Family | None
     inputs: frozenset[str] = frozenset()
     own_part: bool = False
     error: str = ""
+    blocked: str = ""
+
+
+EMPTY = "empty"
+REJECTED = "rejected"
 
 
 @lru_cache(maxsize=1)
@@ -231,9 +239,9 @@ def _delivery(map_name: str, version: str, ami_type: str | None, platform: str |
     if outcome is None:
         return Delivery(None, error="writes this group's user data in a way eksproxy-gen does not know")
     if outcome.get("error"):
-        return Delivery(None, error=f"rejects it ({_one_line(outcome['error'])})")
+        return Delivery(None, error=f"rejects it ({_one_line(outcome['error'])})", blocked=REJECTED)
     if outcome.get("user_data", "") is None:
-        return Delivery(None, error="gives this group no user data at all")
+        return Delivery(None, error="gives this group no user data at all", blocked=EMPTY)
     parts = outcome.get("parts") or []
     own = bool(parts) and parts[0].get("content") == "{{pre_bootstrap_user_data}}" and \
         parts[0].get("content_type") == "text/x-shellscript"
@@ -262,7 +270,7 @@ def _label(version: str, selection: dict[str, Any], ami_type: str | None,
     if platform_label and not reads_platform and platform_label in labels:
         rejected = _rejection(version, platform_label)
         if rejected:
-            return Delivery(None, error=rejected)
+            return Delivery(None, error=rejected, blocked=REJECTED)
         if ami_label is None:
             return platform_label  # dropped: as if unset, as the extraction recorded
     if ami_label and platform_label and f"{ami_label},{platform_label}" in labels:
@@ -272,6 +280,26 @@ def _label(version: str, selection: dict[str, Any], ami_type: str | None,
     if platform_label and reads_platform:
         return platform_label
     return "unset"
+
+
+def first_reaching(after: str, map_name: str, ami_type: str | None, platform: str | None, custom_ami: bool,
+                   template: Family, setting: str) -> str | None:
+    """The first release after ``after`` that gives a group written this way the ``template`` and passes
+    ``setting`` on to its node, or None when no release eksproxy-gen knows does."""
+    for version in released():
+        if key(version) <= key(after):
+            continue
+        found = delivery(version, map_name, ami_type, platform, custom_ami)
+        if found.template is template and setting in found.inputs:
+            return version
+    return None
+
+
+def group_takes(map_name: str, name: str, version: str) -> bool:
+    """Whether ``version``'s root module reads ``name`` from a group of ``map_name``, and so passes it to the
+    node-group submodule, whose own input it is (the root hands every group setting on to that submodule)."""
+    runs = _table()["group_keys"].get(map_name, {}).get(name, [])
+    return any(key(first) <= key(version) <= key(last) for first, last in runs)
 
 
 def _rejection(version: str, label: str) -> str:
