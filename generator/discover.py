@@ -38,6 +38,7 @@ class Walked:
 
     folders: list[str] = field(default_factory=list)
     yaml_left_out: list[str] = field(default_factory=list)
+    helm_templates: list[tuple[str, int]] = field(default_factory=list)  # node-class YAML with {{: path, line
     json_files: list[Path] = field(default_factory=list)
     refused: list[tuple[Path, str]] = field(default_factory=list)
     skip: Callable[[str, bool, str], bool] | None = None  # (path, is_dir, root walked): leave it out
@@ -186,6 +187,9 @@ def _holds_nodeclass(path: str, walked: Walked) -> bool:
     """A YAML file worth reading: it names a Karpenter node class and is not a Helm template.
 
     One that may not be read (too large) is reported, since it could hold one.
+    A Helm template (``{{``, even inside a quoted value: only Helm knows what
+    it renders to) is left out but kept with the line of its first ``{{``,
+    so the run says a node class was not judged instead of passing it.
     """
     try:
         raw = fsguard.read_bytes(path)
@@ -194,7 +198,13 @@ def _holds_nodeclass(path: str, walked: Walked) -> bool:
         return False
     except OSError:
         return False
-    return _KARPENTER_YAML in raw and b"{{" not in raw
+    if _KARPENTER_YAML not in raw:
+        return False
+    braces = raw.find(b"{{")
+    if braces >= 0:
+        walked.helm_templates.append((path, raw.count(b"\n", 0, braces) + 1))
+        return False
+    return True
 
 
 def is_override(name: str) -> bool:

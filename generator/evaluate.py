@@ -97,6 +97,7 @@ class Unknown:
     text: str
     site: Site | None = None
     refused: bool = False
+    fails: bool = False  # Terraform rejects it (a key the map surely lacks): try() goes on to its next argument
 
 
 @dataclass(frozen=True)
@@ -426,7 +427,7 @@ class Scope:
         if isinstance(condition, Known) and isinstance(condition.value, bool):
             return then if condition.value else otherwise
         if not (isinstance(then, MapV) and isinstance(otherwise, MapV)) or then.open or otherwise.open:
-            return Unknown(_text(site), site)
+            return then if _agree(then, otherwise) else Unknown(_text(site), site)
         why = Unknown(_text(Site(site.path, site.doc, expr.condition)), site)
         sure: list[Entry] = []
         maybe: list[Entry] = [*then.maybe, *otherwise.maybe]
@@ -460,7 +461,7 @@ class Scope:
             base = self._bindings[-1][root]
             for step in steps:
                 base = _index(base, step)
-            return base if not isinstance(base, Unknown) else Unknown(shown, base.site)
+            return base if not isinstance(base, Unknown) else Unknown(shown, base.site, fails=base.fails)
         if not steps or steps[0] is None or not isinstance(steps[0], str):
             return Unknown(shown)
         first, rest = steps[0], steps[1:]
@@ -478,7 +479,7 @@ class Scope:
             rest = rest[1:]
         for step in rest:
             base = _index(base, step)
-        return base if not isinstance(base, Unknown) else Unknown(shown, base.site)
+        return base if not isinstance(base, Unknown) else Unknown(shown, base.site, fails=base.fails)
 
     def _module_output(self, name: str, output: str | int | None) -> Value:
         definition = self.module(name)
@@ -573,16 +574,16 @@ def _text(site: Site) -> str:
 def _located(value: Value, site: Site) -> Value:
     """A value reached through a reference keeps its own site; an unknown one names the reference."""
     if isinstance(value, Unknown):
-        return Unknown(value.text if value.text else _text(site), site)
+        return Unknown(value.text if value.text else _text(site), site, fails=value.fails)
     return value
 
 
 def _index(base: Value, step: str | int | None) -> Value:
     if isinstance(base, MapV) and isinstance(step, str):
         found = base.get(step)
-        return found if found is not None else Unknown(step)
-    if isinstance(base, ListV) and isinstance(step, int) and 0 <= step < len(base.items):
-        return base.items[step]
+        return found if found is not None else Unknown(step, fails=True)
+    if isinstance(base, ListV) and isinstance(step, int):
+        return base.items[step] if 0 <= step < len(base.items) else Unknown(str(step), fails=True)
     if isinstance(base, Unknown):
         return base
     return Unknown(str(step))
@@ -617,6 +618,17 @@ def _within(site: Site | FileSite | None, around: Site) -> bool:
     where = site.call if isinstance(site, FileSite) else site
     return where is not None and where.doc is around.doc and \
         around.expr.span.start <= where.expr.span.start and where.expr.span.end <= around.expr.span.end
+
+
+def _agree(then: Value, otherwise: Value) -> bool:
+    """Both branches of a conditional give the same value as Terraform would compute it, so the condition
+    does not matter (``var.on ? local.parts : local.parts``). A ``fix`` that edits one branch's definition
+    only makes them disagree, and its trial then refuses the rewrite."""
+    if isinstance(then, Unknown) or isinstance(otherwise, Unknown):
+        return False
+    first, second = to_plain(then), to_plain(otherwise)
+    return not isinstance(first, Unknown) and not isinstance(second, Unknown) and \
+        _canonical(first) == _canonical(second)
 
 
 def _detached(value: Value, around: Site) -> Value:
@@ -774,7 +786,7 @@ def _encode(scope: Scope, args: list[Value], site: Site) -> Value:
     plain = to_plain(args[0])
     if isinstance(plain, Unknown):
         return Unknown(_text(site), site)
-    return Known(json.dumps(plain, indent=2, ensure_ascii=False), site,
+    return Known(_json_source(plain), site,
                  unresolved=isinstance(_exact(args[0]), Unknown))
 
 
@@ -828,6 +840,42 @@ def _identity(_scope: Scope, args: list[Value], site: Site) -> Value:
     return args[0] if len(args) == 1 and not isinstance(args[0], Unknown) else Unknown(_text(site), site)
 
 
+def _try(_scope: Scope, args: list[Value], site: Site) -> Value:
+    """``try(a, b, ...)``: the first argument that is known (it evaluates without error, so Terraform takes it),
+    after those Terraform surely rejects (a key the map surely lacks); an unknown one may or may not fail in
+    Terraform, so the whole is then unknown."""
+    for arg in args:
+        if isinstance(arg, Unknown) and arg.fails:
+            continue
+        return arg if not isinstance(arg, Unknown) else Unknown(_text(site), site)
+    return Unknown(_text(site), site, fails=True)
+
+
+def _lookup(_scope: Scope, args: list[Value], site: Site) -> Value:
+    """``lookup(map, key, default)``: the key's value when the map surely has it, the default when the map
+    surely lacks it; unknown when the key, or whether the map holds it, is not known."""
+    if len(args) in (2, 3) and isinstance(args[0], MapV) and isinstance(args[1], Known) \
+            and isinstance(args[1].value, str) and not args[1].unresolved:
+        found = args[0].get(args[1].value)
+        if found is not None:
+            return found
+        if len(args) == 3:
+            return args[2]
+    return Unknown(_text(site), site)
+
+
+def _coalesce(_scope: Scope, args: list[Value], site: Site) -> Value:
+    """``coalesce(...)``: the first argument that is neither null nor an empty string; unknown as soon as an
+    argument before it is not known to the last character."""
+    for arg in args:
+        if isinstance(arg, Known) and not arg.unresolved and arg.value in (None, ""):
+            continue
+        if isinstance(arg, Unknown) or (isinstance(arg, Known) and arg.unresolved):
+            break
+        return arg
+    return Unknown(_text(site), site)
+
+
 def _toset(args: list[Value], site: Site) -> Value:
     """A set of strings is ordered lexically (as ``for`` walks it) and holds each string once; other sets are
     taken in the order written, as before."""
@@ -856,6 +904,9 @@ _FUNCTIONS: dict[str, Handler] = {
     "tolist": _identity,
     "toset": lambda scope, args, site: _toset(args, site),
     "tomap": _identity,
+    "try": _try,
+    "lookup": _lookup,
+    "coalesce": _coalesce,
 }
 
 
@@ -877,6 +928,33 @@ def to_plain(value: Value) -> object:
 
 def _leaf(plain: object) -> object:
     return "${" + plain.text + "}" if isinstance(plain, Unknown) else plain
+
+
+_KEPT = re.compile(r"eksproxygen0kept(\d+)0")
+
+
+def _json_source(plain: object) -> str:
+    """JSON text of ``plain`` as template source: JSON's escapes everywhere except inside ``${...}``, which
+    stays as written. Escaping the quotes of ``${var.x ? "a" : ""}`` as ``\\"`` would make the interpolation
+    end elsewhere for every reader of template text, and the whole document unreadable."""
+    kept: list[str] = []
+
+    def protect(item: object) -> object:
+        if isinstance(item, str):
+            pieces, last = [], 0
+            for start, end in template_text.interpolations(item):
+                pieces += [item[last:start], f"eksproxygen0kept{len(kept)}0"]
+                kept.append(item[start:end])
+                last = end
+            return "".join(pieces) + item[last:] if pieces else item
+        if isinstance(item, list):
+            return [protect(i) for i in item]
+        if isinstance(item, dict):
+            return {protect(k): protect(v) for k, v in item.items()}
+        return item
+
+    text = json.dumps(protect(plain), indent=2, ensure_ascii=False)
+    return _KEPT.sub(lambda m: kept[int(m.group(1))], text) if kept else text
 
 
 def as_text(value: Value | None) -> str | None:

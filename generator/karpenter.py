@@ -3,8 +3,9 @@
 Node classes are read wherever they are written: plain YAML files, a
 ``kubectl_manifest``'s ``yaml_body`` (heredoc or ``yamlencode`` of an object),
 a ``kubernetes_manifest``'s ``manifest`` (object or ``yamldecode`` of a
-heredoc). The controller is a ``helm_release`` of the ``karpenter`` chart;
-its environment comes from ``values`` (heredocs, ``yamlencode``, files) and
+heredoc), a ``local_file``'s ``content`` (a manifest written for ``kubectl``).
+The controller is a ``helm_release`` of the ``karpenter`` chart; its
+environment comes from ``values`` (heredocs, ``yamlencode``, files) and
 ``set`` entries. YAML written as text keeps its place in the file, so a fix
 can edit it; an HCL object is judged but not rewritten.
 """
@@ -21,7 +22,7 @@ import yaml
 from . import yaml_text
 from .evaluate import Argument, Definition, Scope, Unknown, Value, as_text, to_plain
 from .hcl import Call, Document, Expr, HeredocExpr, ObjectExpr, TupleExpr
-from .policy import nodeconfig
+from .policy import nodeconfig, template_text
 from .policy.controller import ControllerFacts
 from .policy.facts import NODECONFIG, Opaque, Origin, Part
 from .policy.nodeclass import NodeClassFacts
@@ -80,12 +81,13 @@ def nodeclasses_in_yaml(place: YamlPlace, display: Display, owner: str = KIND, o
     Terraform resource is owned by the resource (``kubectl_manifest.X.NAME``),
     whose block may be in another file than the YAML (an override file's).
     """
+    file = display(place.path)
     try:
         docs = yaml_text.documents(place.text)
-    except yaml_text.YamlTextError:
-        return []
+    except yaml_text.YamlTextError as exc:
+        unread = _unreadable_nodeclass(place, exc, file, owner, owner_line, owner_file)
+        return [unread] if unread is not None and owner != KIND else []
     found: list[NodeClass] = []
-    file = display(place.path)
     for doc in docs:
         if not _is_nodeclass(doc):
             continue
@@ -103,6 +105,37 @@ def nodeclasses_in_yaml(place: YamlPlace, display: Display, owner: str = KIND, o
         editable = "" if spec is not None and not spec.flow_style else "spec is not a block mapping"
         found.append(NodeClass(facts, place, spec, editable))
     return found
+
+
+_KIND_LINE = re.compile(r"^[ \t]*kind:[ \t]*[\"']?EC2NodeClass[\"']?[ \t]*$", re.M)
+_NAME_LINE = re.compile(r"^[ \t]+name:[ \t]*[\"']?([\w.-]+)", re.M)
+_FAMILY_LINE = re.compile(r"^[ \t]+amiFamily:[ \t]*[\"']?(\w+)[\"']?[ \t]*$", re.M)
+
+
+def _unreadable_nodeclass(place: YamlPlace, error: yaml_text.YamlTextError, file: str, owner: str,
+                          owner_line: int, owner_file: str | None) -> NodeClass | None:
+    """A node class in Terraform whose YAML is YAML only once Terraform fills in its ``${...}`` (an
+    ``indent(4, yamlencode(...))`` where keys belong): judged as one whose user data only Terraform can compute,
+    never passed over as if the resource held no node class."""
+    kind = _KIND_LINE.search(place.text)
+    if kind is None:
+        return None
+    name = _NAME_LINE.search(place.text, kind.end())
+    family = _FAMILY_LINE.search(place.text)
+    # the parser stops at the token after the one it cannot place: the interpolation is on the line it names
+    # or on one before it
+    lines = place.text.splitlines()
+    index = min(max(error.line - 1, 0), len(lines) - 1)
+    culprit = next((i for i in range(index, max(index - 3, -1), -1) if template_text.interpolations(lines[i])),
+                   index)
+    spans = template_text.interpolations(lines[culprit]) if lines else []
+    shown = lines[culprit][spans[0][0]:spans[0][1]] if spans else "${...}"
+    hidden = Opaque("its YAML", f"broken up by {shown}", f"{file}:{place.line(culprit)}")
+    line = place.line(place.text.count("\n", 0, name.start()) if name else place.text.count("\n", 0, kind.start()))
+    facts = NodeClassFacts(owner, owner_file or file, owner_line or place.line(0), name.group(1) if name else "?",
+                           file, line, GROUP, ami_family=family.group(1) if family else hidden, user_data=hidden,
+                           parts=hidden)
+    return NodeClass(facts, None, None, f"its YAML does not parse as written ({error.message})")
 
 
 def _is_nodeclass(doc: yaml.Node) -> bool:
@@ -175,6 +208,11 @@ def _is_mapping(text: str) -> bool:
 
 # --- Terraform ------------------------------------------------------------------------------------------------------
 
+# Resources that carry a manifest, and the argument holding it: a ``local_file`` written for ``kubectl apply -f``
+# by a ``null_resource`` is a node class as much as a ``kubectl_manifest`` is.
+MANIFEST_ATTRIBUTES = {"kubectl_manifest": "yaml_body", "kubernetes_manifest": "manifest", "local_file": "content"}
+
+
 def nodeclasses_in_terraform(resources: list[Definition], scope: Scope, display: Display) -> list[NodeClass]:
     """Node classes in Terraform resources, each with the override blocks Terraform merges into it."""
     found: list[NodeClass] = []
@@ -186,7 +224,7 @@ def nodeclasses_in_terraform(resources: list[Definition], scope: Scope, display:
         if kind == "helm_release":
             found += _chart_nodeclasses(resource, display)
             continue
-        attr_name = {"kubectl_manifest": "yaml_body", "kubernetes_manifest": "manifest"}.get(kind)
+        attr_name = MANIFEST_ATTRIBUTES.get(kind)
         attr = resource.argument(attr_name) if attr_name else None
         if attr is None:
             continue

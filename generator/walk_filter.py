@@ -40,6 +40,16 @@ def vendored_module(folder: str) -> bool:
         os.path.isdir(os.path.join(folder, "modules", "eks-managed-node-group"))
 
 
+def within_vendored_module(folder: str) -> bool:
+    """A copy of terraform-aws-eks, or one of its submodules (``modules/NAME`` of a copy): the module's own
+    code, whose raw ``aws_eks_node_group`` and calls of ``./modules/eks-managed-node-group`` implement the
+    groups the user's call declares; they are judged there, so they are never "not judged" here."""
+    folder = os.path.normpath(folder)
+    parent = os.path.dirname(folder)
+    return vendored_module(folder) or (os.path.basename(parent) == "modules" and
+                                       vendored_module(os.path.dirname(parent)))
+
+
 @dataclass(frozen=True)
 class LeftOut:
     """What left a path out, as a notice names it: ``how`` ("by exclude "*" in .eksproxy-gen.toml"), and the

@@ -287,7 +287,7 @@ class EksproxyResourceCheck(_Verdicts, BaseResourceCheck):
         return self.verdict(owner, lambda report, file: (file, owner) in report.resources)
 
 
-KARPENTER_RESOURCES = ("kubectl_manifest", "kubernetes_manifest", "helm_release")
+KARPENTER_RESOURCES = ("kubectl_manifest", "kubernetes_manifest", "local_file", "helm_release")
 
 
 def _location(finding: dict[str, Any]) -> str:

@@ -219,7 +219,11 @@ def test_helm_templates_and_other_yaml_are_not_read(cli, tmp_path: Path) -> None
     (tmp_path / "template.yaml").write_text(nodeclass("al2023@latest").replace("name: default", "name: {{ .name }}"))
     (tmp_path / "values.yaml").write_text("replicas: 2\n")
     result = cli("check", str(tmp_path))
-    assert result.code == 0 and "no Terraform files" in result.err
+    # the Helm template is said to be not judged, where its first {{ is; values.yaml names no node class
+    line = nodeclass("al2023@latest").splitlines().index("  name: default") + 1
+    assert result.code == 0 and "no Terraform files" not in result.err
+    assert f"template.yaml:{line}: warning: not judged: a Helm template names EC2NodeClass here" in result.err
+    assert "values.yaml" not in result.err
 
 
 def test_an_ignore_comment_silences_a_node_class(cli, tmp_path: Path) -> None:
@@ -424,9 +428,11 @@ resource "helm_release" "karpenter_set" {
         ("EKSP026", "10.100.0.0/16 (cluster service CIDR)"), ("EKSP026", "172.20.0.0/16 (cluster service CIDR)"),
         ("EKSP026", ".internal (EC2 private DNS names)"), ("EKSP026", ".eks.amazonaws.com (private EKS API endpoint)")]
     left = [f for f in fix(cli, tmp_path)["findings"] if f["module"] == "helm_release.karpenter_set"]
-    # fixed by hand: left as found (fix's flags add the VPC CIDR to what is lacked), with no refusal beside
-    assert [f["rule"] for f in left] == ["EKSP026"] * 5
-    assert "10.0.0.0/16 (VPC CIDR)" in left[0]["message"]
+    # set blocks are not rewritten: the findings stay (fix's flags add the VPC CIDR to what is lacked) and an
+    # EKSP010 says why fix left them, so a fixable rule never ends as a silent 'nothing to fix'
+    assert [f["rule"] for f in left] == ["EKSP010"] + ["EKSP026"] * 5
+    assert "not rewritten: its values are not one heredoc" in left[0]["message"]
+    assert "10.0.0.0/16 (VPC CIDR)" in left[1]["message"]
 
 
 def test_a_controller_no_proxy_holding_a_terraform_reference_is_read_as_written(cli, tmp_path: Path) -> None:
@@ -608,3 +614,25 @@ def test_proxy_lines_are_cut_from_a_script_that_also_does_other_work(cli, tmp_pa
     assert document.parts[-1].content == "#!/bin/bash\nyum install -y htop\n"
     assert "old:3128" not in path.read_text()
     assert check(cli, tmp_path) == []
+
+
+def test_a_controller_proxy_without_a_port_is_reported_and_fix_leaves_it_saying_why(cli, tmp_path: Path) -> None:
+    env = """controller:
+      env:
+        - name: HTTPS_PROXY
+          value: "http://proxy.corp.example"
+        - name: HTTP_PROXY
+          value: "http://proxy.corp.example"
+        - name: NO_PROXY
+          value: "localhost,127.0.0.1,169.254.169.254,10.0.0.0/16,10.100.0.0/16,172.20.0.0/16,.internal,{}"
+""".format(".eks.amazonaws.com")
+    (tmp_path / "karpenter.tf").write_text(HELM % env.replace("\n", "\n    ").rstrip())
+    found = check(cli, tmp_path)
+    assert [f["rule"] for f in found] == ["EKSP005"]
+    assert found[0]["message"].startswith("the Karpenter controller's HTTP_PROXY and HTTPS_PROXY are "
+                                          "http://proxy.corp.example: no port in the URL")
+    before = (tmp_path / "karpenter.tf").read_text()
+    left = fix(cli, tmp_path, "--proxy", "http://proxy.corp.example:3128")["findings"]
+    assert (tmp_path / "karpenter.tf").read_text() == before
+    assert [f["rule"] for f in left] == ["EKSP005", "EKSP010"]
+    assert "no port in the URL" in left[1]["message"] and "edit that by hand" in left[1]["message"]

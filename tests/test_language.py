@@ -579,3 +579,48 @@ def test_a_for_over_what_only_terraform_knows_names_the_expression(cli, tmp_path
     assert [f["rule"] for f in found] == ["EKSP010"]
     assert "is { for name, group in var.shapes" in found[0]["message"]
     assert "local.common_group, which every group merges" in found[0]["message"]
+
+
+# --- functions the README says are followed ---------------------------------------------------------------------------
+
+# how a group's cloudinit_pre_nodeadm is written: {a} and {b} are local.proxy_parts or local.plain_parts
+CALLS = [
+    "var.on ? {a} : {b}",
+    "!var.on ? {a} : {b}",
+    "try({a}, [])",
+    'lookup(local.by_team, "ops", {b})',
+    'lookup(local.by_team, "dev", {b})',
+    'lookup(local.by_team, "qa", {b})',
+    "coalesce(local.nothing, {a})",
+    "try(local.by_team.qa, {a})",
+    'var.on ? lookup(local.by_team, "ops", {a}) : try({b}, null)',
+]
+PARTS = ("local.proxy_parts", "local.plain_parts")
+
+
+@PROPERTY
+@given(written=st.sampled_from(CALLS), a=st.sampled_from(PARTS), b=st.sampled_from(PARTS), ops=st.sampled_from(PARTS))
+def test_functions_and_agreeing_conditionals_are_followed_as_terraform_evaluates_them(
+        cli, tmp_path_factory: pytest.TempPathFactory, written: str, a: str, b: str, ops: str) -> None:
+    """try(), lookup(), coalesce() of literals and conditionals whose branches agree are judged as the value
+    terraform console computes (proxied or not); where the value depends on what only Terraform knows (a
+    variable's value decides between branches that differ, a try() of an unknown) the group is EKSP010, never
+    "no proxy"."""
+    folder = folder_of(tmp_path_factory, "calls")
+    expression = written.format(a=a, b=b)
+    plain = ('  plain_parts = [{\n    content_type = "text/x-shellscript"\n'
+             '    content      = "#!/bin/bash\\necho hi\\n"\n  }]\n')
+    (folder / "locals.tf").write_text(
+        proxy_parts(cli) + f"locals {{\n{plain}  nothing = null\n  by_team = {{\n    ops = {ops}\n"
+        "    dev = local.plain_parts\n  }\n}\n\nvariable \"on\" {\n  type    = bool\n  default = true\n}\n")
+    (folder / "main.tf").write_text(MODULE % f"\n  eks_managed_node_groups = {{\n    g = {{\n"
+                                             f"      cloudinit_pre_nodeadm = {expression}\n    }}\n  }}")
+    oracle = folder_with(folder, "locals.tf")
+    proxied = [console(oracle, f"anytrue([for p in {expression.replace('var.on', str(on).lower())} : "
+                                f"strcontains(p.content, \"HTTPS_PROXY\")])") for on in (True, False)]
+    found = findings(cli, folder)
+    if proxied[0] != proxied[1]:  # the variable's value decides: only Terraform can say
+        assert [f["rule"] for f in found] == ["EKSP010"]
+        return
+    assert "EKSP010" not in {f["rule"] for f in found}
+    assert missing_proxy(found) == (set() if proxied[0] else {"g"})

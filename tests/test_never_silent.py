@@ -200,3 +200,22 @@ def test_a_toml_value_terraform_computes_is_named_not_called_invalid_toml(cli, t
     before = path.read_bytes()
     cli("fix", str(tmp_path), *FLAGS)
     assert path.read_bytes() == before
+
+
+def test_a_helm_template_of_a_node_class_is_said_not_judged_at_its_first_braces(cli, tmp_path: Path) -> None:
+    """A node class whose YAML holds ``{{`` (even inside a quoted annotation) is a Helm template only Helm can
+    render: the run names it as not judged, in the JSON report and the summary, instead of warning that there
+    are no Terraform files (which names the wrong reason) or passing it as clean."""
+    (tmp_path / "nodeclass.yaml").write_text(
+        "apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata:\n  name: default\n  annotations:\n"
+        '    runbook: "see {{ .Values.docs }} in the chart README"\nspec:\n  amiSelectorTerms:\n'
+        "    - alias: al2023@latest\n  role: KarpenterNodeRole\n")
+    result = cli("check", str(tmp_path), "--format", "json")
+    assert result.code == 0
+    notices = json.loads(result.out)["notices"]
+    assert [(n["file"], n["line"], n["kind"]) for n in notices] == [("nodeclass.yaml", 6, "not-judged")]
+    assert notices[0]["message"].startswith("not judged: a Helm template names EC2NodeClass here")
+    assert "no Terraform files" not in result.err
+    (tmp_path / "main.tf").write_text('locals {\n  a = 1\n}\n')
+    err = cli("check", str(tmp_path)).err
+    assert "1 not judged (see the warnings)" in err and "nodeclass.yaml:6: warning: not judged" in err

@@ -270,7 +270,9 @@ def test_proxy_lines_that_cannot_be_cut_exactly_stay_and_are_named(cli, tmp_path
     fixed = fix_json(cli, path)
     assert [(g["node_group"], g["complete"]) for g in fixed["fixed"]] == [("general", False)]
     notes = " ".join(n["note"] for n in fixed["notes"])
-    assert "remove main.tf lines" in notes and "by hand" in notes
+    # the line also runs another command: the advice names it to keep, never "remove the line"
+    assert "remove by hand the proxy set-up from main.tf line 64, which also runs `dnf install -y " \
+           "amazon-efs-utils` (keep that)" in notes
     text = path.read_text(encoding="utf-8")
     assert "dnf install -y amazon-efs-utils" in text and "> /etc/environment" in text
     assert rules_of(findings(cli, path)) == ["EKSP014"]

@@ -36,7 +36,8 @@ class Collected:
     walk_filter: WalkFilter | None = None
 
     def say_if_empty(self, paths: list[Path], report: Report) -> None:
-        """A run that found nothing to read says so, instead of reporting a clean tree.
+        """A run that found nothing to read says so, instead of reporting a clean tree; node classes in Helm
+        templates are said to be not judged, in every run.
 
         When Terraform files were there but ``exclude``, git's ignore rules or
         a vendored module's examples left every one out, the report gets a
@@ -44,7 +45,8 @@ class Collected:
         it shows what is not judged, so a change that makes the gate read
         nothing never passes for a clean tree.
         """
-        if self.files or self.errors or self.settings_errors:
+        report.notices += self.template_notices()
+        if self.files or self.errors or self.settings_errors or self.walked.helm_templates:
             return
         if self.walk_filter is not None:
             notices = left_out_notices(paths, self.walked, self.walk_filter)
@@ -56,6 +58,17 @@ class Collected:
         if self.walked.json_files:
             message += f"; {len(self.walked.json_files)} *.tf.json file(s) found, which eksproxy-gen does not read"
         print(message, file=sys.stderr)
+
+    def template_notices(self) -> list[Notice]:
+        """A Helm template that names EC2NodeClass is not judged: say so, at its first ``{{``.
+
+        Only Helm can render it, and what a value turns into decides the
+        verdict; a run that read only such files must not pass as clean.
+        """
+        return [Notice(display_name(Path(path)), line, "not judged: a Helm template names EC2NodeClass here; only "
+                                                        "Helm can render it: check the rendered manifests "
+                                                        "(helm template ... > rendered.yaml)", NOT_JUDGED)
+                for path, line in self.walked.helm_templates]
 
 
 def collect(paths: list[Path], resolver: ConfigResolver) -> Collected:

@@ -44,6 +44,7 @@ from ..policy.nodeclass import evaluate_nodeclass
 from ..policy.nodeconfig import templated
 from ..report import FileError, Notice
 from ..source import SourceError, SourceFile, encoding_error, read_source, source_from_bytes
+from ..walk_filter import within_vendored_module
 from .inputs import FolderInput, display_name
 from .not_judged import not_judged
 from .targets import ControllerTarget, NodeClassTarget, NodeGroupTarget, Target
@@ -258,7 +259,8 @@ def analyse(inp: FolderInput, reuse: Mapping[Path, Loaded] | None = None) -> Fol
     karpenter, yaml_sources = _karpenter(reader, blocks, yaml_files, modules)
     _check_targets_parse(reader, inp)
     outside = set(reader.read) | outside_dependencies(inp.folder, list(reader.raw.values()))
-    unjudged = not_judged(((loaded.display, loaded.doc) for loaded in candidates), modules)
+    unjudged = [] if within_vendored_module(str(inp.folder)) else \
+        not_judged(((loaded.display, loaded.doc) for loaded in candidates), modules)
     return FolderResult(inp, dict(reader.loaded), dict(reader.errors), tuple(modules), (*targets, *karpenter),
                         tuple(module_findings), frozenset(display_name(p) for p in inp.targets), frozenset(outside),
                         yaml_sources, tuple(unjudged))

@@ -118,7 +118,7 @@ def check_folder(inp: FolderInput, rule_filter: RuleFilter) -> FolderCheck:
     return FolderCheck(report, result.dependencies)
 
 
-TERRAFORM_OWNERS = ("kubectl_manifest.", "kubernetes_manifest.", "helm_release.", "module.")
+TERRAFORM_OWNERS = ("kubectl_manifest.", "kubernetes_manifest.", "local_file.", "helm_release.", "module.")
 
 
 def add_folder(report: Report, result: FolderResult, seen: Visible) -> None:

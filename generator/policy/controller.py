@@ -9,8 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import expected
-from .catalog import CONTROLLER_NO_PROXY, CONTROLLER_PROXY_MISSING, NOT_STATIC, Finding, TargetRef
+from .catalog import (
+    CONTROLLER_NO_PROXY,
+    CONTROLLER_PROXY_MISSING,
+    NOT_STATIC,
+    VARIABLES_INCONSISTENT,
+    Finding,
+    TargetRef,
+)
 from .facts import ModuleFacts, Opaque
+from .judge import port_problems
 from .settings import Settings
 from .values import covers, shorten, split_no_proxy
 
@@ -54,15 +62,20 @@ def evaluate_controller(facts: ControllerFacts, settings: Settings) -> list[Find
         return [ref.finding(CONTROLLER_PROXY_MISSING, "the Karpenter controller gets no HTTPS_PROXY in controller.env: "
                                                       "its EC2, SSM, Pricing and SQS calls go direct, and it cannot "
                                                       "launch or price nodes")]
+    # a proxy URL without a port: the controller's Go SDK dials :80 for it while other readers differ, and fix
+    # refuses to write such a URL, so check says it here as it does for node groups
+    ports = [ref.finding(VARIABLES_INCONSISTENT, f"the Karpenter controller's {problem}")
+             for problem in port_problems(env)]
     no_proxy = env.get("NO_PROXY", env.get("no_proxy"))
     if no_proxy is None:
         if facts.env_from:
-            return []
-        return [ref.finding(CONTROLLER_NO_PROXY, "the Karpenter controller has HTTPS_PROXY but no NO_PROXY: its "
-                                                 "calls to the Kubernetes API service and instance metadata would go "
-                                                 "to the proxy")]
+            return ports
+        return [*ports, ref.finding(CONTROLLER_NO_PROXY, "the Karpenter controller has HTTPS_PROXY but no NO_PROXY: "
+                                                         "its calls to the Kubernetes API service and instance "
+                                                         "metadata would go to the proxy")]
     entries = split_no_proxy(no_proxy)
     refs = dict(facts.refs)  # the chart's values are evaluated: ${local.vpc_cidr} reads as its literal there
-    return [ref.finding(CONTROLLER_NO_PROXY, f"the Karpenter controller's NO_PROXY lacks {entry.value} "
-                                             f"({entry.reason})")
-            for entry in expected.required_no_proxy(facts.module, settings) if not covers(entries, entry.value, refs)]
+    lacking = [entry for entry in expected.required_no_proxy(facts.module, settings)
+               if not covers(entries, entry.value, refs)]
+    return [*ports, *(ref.finding(CONTROLLER_NO_PROXY, f"the Karpenter controller's NO_PROXY lacks {entry.value} "
+                                                       f"({entry.reason})") for entry in lacking)]
