@@ -7,7 +7,8 @@ examples and tests.
 or named ``terraform-aws-eks``) is the module, not the user's code: its
 ``examples/`` and ``tests/`` call the module with settings of their own and
 must be neither reported nor rewritten. Paths given on the command line are
-always read; what this leaves out lies below them.
+always read; what this leaves out lies below them. The module's own
+repository, walked from its top, is no copy: its examples are read.
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ def vendored_module(folder: str) -> bool:
         return True
     return os.path.isfile(os.path.join(folder, "node_groups.tf")) and \
         os.path.isdir(os.path.join(folder, "modules", "eks-managed-node-group"))
+
+
+def _same(folder: str, other: str) -> bool:
+    """The module's own repository, walked from its top (or run there, as pre-commit runs), is not a vendored
+    copy: its examples and tests are its authors' code."""
+    return os.path.normpath(folder) == os.path.normpath(other)
 
 
 def within_vendored_module(folder: str) -> bool:
@@ -80,7 +87,7 @@ class WalkFilter:
         """What leaves ``path`` out of the walk of ``root`` (None: nothing). Git's reason is named only as
         ``GIT_RULES`` here; ``git_rules`` tells which line of which file, for the few runs that say it."""
         parent, name = os.path.split(path)
-        if is_dir and name in VENDORED_SKIPPED and vendored_module(parent):
+        if is_dir and name in VENDORED_SKIPPED and not _same(parent, root) and vendored_module(parent):
             return _vendored(parent)
         glob = self._excluding(path, parent, is_dir)
         if glob is not None:
@@ -141,7 +148,7 @@ class WalkFilter:
                 return None
             if name in SKIP_DIRS:
                 return LeftOut(f"as part of {_shown(folder)}{os.sep}, which is never read", _shown(folder))
-            if name in VENDORED_SKIPPED and vendored_module(parent):
+            if name in VENDORED_SKIPPED and not _same(parent, self._cwd) and vendored_module(parent):
                 return _vendored(parent)
             glob = self._excluding(folder, parent, True)
             if glob is not None:

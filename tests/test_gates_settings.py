@@ -142,6 +142,17 @@ def test_a_vendored_module_s_examples_and_tests_are_not_the_user_s(cli, tmp_path
     assert check(cli, example / "main.tf") == (0, []), "a named file inside it is left out, as pre-commit names it"
 
 
+def test_the_module_s_own_repository_walked_from_its_top_reads_its_examples(cli, tmp_path: Path) -> None:
+    """terraform-aws-eks's own repository is not a vendored copy when it is the path given: its examples are its
+    authors' code, judged like any other (the corpus holds the module's repository as such a tree)."""
+    copy = vendored_module(tmp_path, "terraform-aws-eks")
+    code, found = check(cli, copy)
+    # judged: a copy without variables.tf cannot tell its release, so the family is unknown (a warning)
+    assert [(file.split("terraform-aws-eks/")[-1], rule) for file, rule in found] == [
+        ("examples/eks-managed-node-group/main.tf", "EKSP015"), ("tests/fast-addons/main.tf", "EKSP015")]
+    assert code == 0
+
+
 # --- named files stand for their folder --------------------------------------------------------------------------
 
 def test_a_named_file_stands_for_every_terraform_file_of_its_folder(tmp_path: Path) -> None:
