@@ -447,6 +447,8 @@ class Scope:
         entries: list[Entry] = []
         for elem in expr.elems:
             key = elem.key
+            if key is None and elem.key_expr is not None:  # a computed key: known when its value is
+                key = _key(self.value(elem.key_expr, site.path, site.doc))
             if key is None:
                 return MapV(tuple(entries), (site,), Unknown(_text(site), site), written=site)
             entries.append(Entry(key, self.value(elem.value, site.path, site.doc), elem, site.path, site.doc))
@@ -548,6 +550,9 @@ class Scope:
         """The text a ``${reference}`` stands for (itself when the folder does not give it), and whether that
         text is exactly Terraform's value."""
         inner = text[2:-1].strip().strip("~").strip()
+        literal = re.fullmatch(r'"([^"\\$%]*)"|(-?\d+)', inner)  # ${"a"}, ${3}: the literal itself
+        if literal is not None:
+            return literal.group(1) if literal.group(1) is not None else literal.group(2), True
         if not _REFERENCE.match(inner):
             return text, False
         head = re.match(r"[A-Za-z_][\w-]*", inner)

@@ -139,6 +139,7 @@ class ObjectElem:
     key_span: Span
     value: Expr
     span: Span
+    key_expr: Expr | None = None  # a computed key (``"${local.env}-general"``, ``(local.name)``), for evaluation
 
 
 @dataclass(frozen=True)
@@ -786,7 +787,8 @@ def _object_elem(tree: Tree[Token], depth: int) -> ObjectElem:
         key = None
     value = _expr(value_node, depth)
     key_span = _span(key_node)
-    return ObjectElem(key, key_span, value, Span(key_span.start, value.span.end))
+    key_expr = _expr(key_inner, depth) if key is None else None
+    return ObjectElem(key, key_span, value, Span(key_span.start, value.span.end), key_expr)
 
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}

@@ -29,12 +29,14 @@ AL2_END = f"# <<< {GENERATED_MARKER}"
 SHEBANG = "#!/bin/bash"
 
 
-def merge_al2_script(block: str, notes: list[str]) -> Callable[[list[str]], list[str]]:
+def merge_al2_script(block: str, notes: list[str], own_part: bool = True) -> Callable[[list[str]], list[str]]:
     """The AL2 script with the generated block in it, and the script's own proxy set-up cut out.
 
     The block replaces an earlier one in place, or goes after the ``#!`` line;
     a script without one gets ``#!/bin/bash`` first, since a shell part without
-    it does not run at all (cloud-init: "Exec format error"). The user's own
+    it does not run at all (cloud-init: "Exec format error"); not where the
+    module's template puts the script after a ``#!`` line of its own
+    (``own_part`` false: self-managed groups, custom AMIs). The user's own
     proxy lines (exports, /etc/environment, drop-ins, yum.conf) would run after
     the block and override it, so they are cut as on AL2023, every other line
     kept byte for byte; when they cannot be cut exactly the group is refused.
@@ -56,7 +58,7 @@ def merge_al2_script(block: str, notes: list[str]) -> Callable[[list[str]], list
                                  "--family al2` prints the block), or make it a bash script")
             head, tail = lines[:at], lines[at:]
         head, tail = _cut_proxy(head, tail, notes)
-        if not (head and head[0].strip().startswith("#!")):
+        if own_part and not (head and head[0].strip().startswith("#!")):
             own = [i for i, ln in enumerate([*head, *tail]) if ln.strip()]
             if own:
                 notes.append(f"{SHEBANG} added as the first line of pre_bootstrap_user_data: cloud-init cannot run "

@@ -75,13 +75,16 @@ class Context:
 
 def plan_group(ctx: Context, group: NodeGroup) -> Plan:
     """The edits that give one flagged group a working proxy, by AMI family."""
-    family = ami_family(ctx.module.facts, group.facts).family
+    verdict = ami_family(ctx.module.facts, group.facts)
+    family = verdict.family
     if family is Family.AL2023:
         return _al2023(ctx, group)
     if family is Family.AL2:
         block = al2_piece(current_no_proxy(group.facts), ctx.module.facts, ctx.settings, ctx.notes)
-        edits = _text_setting(ctx, group, "pre_bootstrap_user_data", merge_al2_script(block, ctx.notes),
-                              f"{SHEBANG}\n" + block, block)
+        # a script that is a part of its own needs a #! line; one the module's template runs after its own does not
+        edits = _text_setting(ctx, group, "pre_bootstrap_user_data",
+                              merge_al2_script(block, ctx.notes, verdict.own_part),
+                              (f"{SHEBANG}\n" if verdict.own_part else "") + block, block)
         return Plan(edits, tuple(ctx.notes))
     if family is Family.BOTTLEROCKET:
         current = group.facts.bootstrap_extra_args

@@ -85,7 +85,14 @@ def scalar(node: yaml.Node | None, text: str) -> str | None:
 
 
 def block_indent(node: yaml.ScalarNode, text: str) -> int:
-    """The indentation of a block scalar's content lines: from the first content line, as YAML takes it."""
+    """The indentation of a block scalar's content lines, as YAML takes it: from an indentation indicator
+    (``|2``: two more than the line holding it), or else from the first content line with text."""
+    header = text[node.start_mark.index:].split("\n", 1)[0]
+    given = re.match(r"[|>][+-]?([1-9])", header)
+    if given is not None:
+        line_start = text.rfind("\n", 0, node.start_mark.index) + 1
+        holder = text[line_start:node.start_mark.index]
+        return len(holder) - len(holder.lstrip(" ")) + int(given.group(1))
     for line in _content_lines(node, text):
         if line.strip():
             return len(line) - len(line.lstrip(" "))
@@ -143,12 +150,17 @@ def set_block_scalar(text: str, mapping: yaml.MappingNode, key: str, value: str)
         if node.style in ("|", ">"):
             indicator = node.start_mark.index
             start = text.index("\n", indicator) + 1
-            body = _indented(body_lines, " " * block_indent(node, text))
-            return Splice(indicator, _block_end(text, node), "|" + text[indicator + 1:start] + body)
+            column = block_indent(node, text)
+            header = text[indicator + 1:start]
+            if not re.match(r"[+-]?[1-9]", header):
+                header = _indentation_indicator(body_lines, column - key_node.start_mark.column) + header
+            body = _indented(body_lines, " " * column)
+            return Splice(indicator, _block_end(text, node), "|" + header + body)
         indent = " " * (key_node.start_mark.column + 2)
         start, end = node.start_mark.index, node.end_mark.index
         space = "" if text[start - 1] in " \t" else " "  # an empty value follows the colon directly
-        return Splice(start, end, space + "|\n" + _indented(body_lines, indent).rstrip("\n"))
+        return Splice(start, end, space + "|" + _indentation_indicator(body_lines, 2) + "\n"
+                      + _indented(body_lines, indent).rstrip("\n"))
     keys = [k for k, _ in mapping.value]
     if not keys:
         raise YamlTextError("the mapping is empty or written in flow style ({ })", mapping.start_mark.line + 1)
@@ -158,7 +170,15 @@ def set_block_scalar(text: str, mapping: yaml.MappingNode, key: str, value: str)
     at = end_of(text, mapping)
     indent = " " * column
     lead = "" if at == 0 or text[at - 1] == "\n" else "\n"
-    return Splice(at, at, f"{lead}{indent}{key}: |\n" + _indented(body_lines, indent + "  "))
+    return Splice(at, at, f"{lead}{indent}{key}: |{_indentation_indicator(body_lines, 2)}\n"
+                  + _indented(body_lines, indent + "  "))
+
+
+def _indentation_indicator(lines: list[str], relative: int) -> str:
+    """``|2`` rather than ``|`` when the first line with text starts with a blank: YAML would otherwise take
+    that line's indentation as the block's, and read a different value (or none)."""
+    first = next((line for line in lines if line.strip()), "")
+    return str(relative) if first[:1] in (" ", "\t") and 0 < relative < 10 else ""
 
 
 def _indented(lines: list[str], indent: str) -> str:

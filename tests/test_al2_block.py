@@ -208,3 +208,40 @@ def test_a_script_in_another_language_is_not_given_a_shell_block(cli, tmp_path: 
     assert refusal and "pre_bootstrap_user_data is not a shell script (#!/usr/bin/env python3)" in refusal[0]
     after = (tmp_path / "main.tf").read_text(encoding="utf-8")
     assert after.split("eks_managed_node_groups")[1] == before.split("eks_managed_node_groups")[1]
+
+
+KINDS = {  # how the group is declared, and whether its script is a user-data part of its own (needs #!)
+    "self-managed": ("self_managed_node_groups", "", False),
+    "managed": ("eks_managed_node_groups", "", True),
+    "managed, custom AMI": ("eks_managed_node_groups", '      ami_id   = "ami-0123456789abcdef0"\n', False),
+}
+SCRIPTS = {"with #!": "#!/bin/bash\necho tuning > /etc/tuned\n", "without #!": "echo tuning > /etc/tuned\n",
+           "none": None}
+
+
+@pytest.mark.parametrize("script", sorted(SCRIPTS))
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_a_shebang_is_added_only_where_the_script_is_a_part_of_its_own(cli, tmp_path: Path, kind: str,
+                                                                       script: str) -> None:
+    """``#!/bin/bash`` goes first only where the script is a part of its own (a managed group on the EKS AMI),
+    with the note that its lines never ran; where the module's template runs it after a ``#!`` of its own
+    (self-managed groups, custom AMIs) no line is added and no note claims the lines never ran."""
+    setting, extra, own_part = KINDS[kind]
+    body = SCRIPTS[script]
+    written = "" if body is None else (
+        "      pre_bootstrap_user_data = <<-EOT\n" + "".join(f"        {ln}\n" for ln in body.splitlines())
+        + "      EOT\n")
+    (tmp_path / "main.tf").write_text(
+        'module "eks" {\n  source  = "terraform-aws-modules/eks/aws"\n  version = "~> 20.0"\n\n'
+        '  cluster_name              = "old"\n  cluster_service_ipv4_cidr = "172.20.0.0/16"\n\n'
+        f'  {setting} = {{\n    g = {{\n      ami_type = "AL2_x86_64"\n{extra}{written}    }}\n  }}\n}}\n')
+    result = cli("fix", str(tmp_path), "--format", "json", *FLAGS)
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    after = (tmp_path / "main.tf").read_text()
+    first = after.split("pre_bootstrap_user_data = <<-EOT\n", 1)[1].splitlines()[0].strip()
+    added = own_part and script != "with #!"
+    assert (first == "#!/bin/bash") == (own_part or script == "with #!")
+    assert after.count("#!/bin/bash") == (1 if added or script == "with #!" else 0)
+    said = [n["note"] for n in report["notes"] if "#!/bin/bash added" in n["note"]]
+    assert bool(said) == (added and script == "without #!")

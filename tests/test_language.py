@@ -624,3 +624,34 @@ def test_functions_and_agreeing_conditionals_are_followed_as_terraform_evaluates
         return
     assert "EKSP010" not in {f["rule"] for f in found}
     assert missing_proxy(found) == (set() if proxied[0] else {"g"})
+
+
+# --- computed keys ----------------------------------------------------------------------------------------------------
+
+KEYS = ['"${local.env}-general"', "(local.name)", '"${"a"}b"', '"pool-${local.size}"', '"${local.env}"',
+        '"${upper(local.env)}"', '"${var.env}-x"', "(var.env)"]
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_a_group_key_computed_from_known_values_names_the_group_terraform_names(cli, tmp_path_factory:
+                                                                                pytest.TempPathFactory,
+                                                                                key: str) -> None:
+    """A node-group key written as an expression of known locals is the key terraform console computes: the group
+    is judged under that name (and fixed); a key only Terraform can compute leaves the map unknown (EKSP010)."""
+    folder = folder_of(tmp_path_factory, "keys")
+    (folder / "locals.tf").write_text('locals {\n  env  = "prod"\n  name = "ops"\n  size = 3\n}\n\n'
+                                      'variable "env" {\n  type = string\n}\n')
+    (folder / "main.tf").write_text(MODULE % f'\n  eks_managed_node_groups = {{\n    {key} = {{\n'
+                                              '      instance_types = ["m6i.large"]\n    }\n  }')
+    found = findings(cli, folder)
+    if "var." in key or "upper(" in key:  # var.env has no value offline; upper() is not evaluated
+        assert [f["rule"] for f in found] == ["EKSP010"]
+        return
+    oracle = folder_with(folder, "locals.tf")
+    (oracle / "locals.tf").write_text((oracle / "locals.tf").read_text().replace(
+        'variable "env" {\n  type = string\n}\n', ""))
+    name = console(oracle, key.strip("()") if key.startswith("(") else key)
+    assert missing_proxy(found) == {name}
+    fixed = json.loads(cli("fix", str(folder), "--format", "json", "--no-cache").out)
+    assert [g["node_group"] for g in fixed["fixed"]] == [name]
+    assert findings(cli, folder) == []

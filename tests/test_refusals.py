@@ -216,7 +216,7 @@ def test_a_rewrite_that_would_change_a_group_not_being_fixed_is_refused(cli, tmp
     path.write_text(text, encoding="utf-8")
     code, data = fix(cli, path)
     assert code == 1
-    assert "would also change eks.b, which is not being fixed" in refusals(data)[0]
+    assert "would also change eks.b, which an eksproxy-gen:ignore comment silences" in refusals(data)[0]
     assert path.read_text(encoding="utf-8") == text
 
 
@@ -310,10 +310,11 @@ def test_overlapping_different_edits_of_two_groups_are_refused_and_nothing_is_wr
     assert code == 1
     assert data["fixed"] == []
     assert sorted(refusals(data)) == [
-        "not rewritten: the edit would also change eks.a, which is not being fixed (silenced, not selected, or not "
-        "flagged); give that group its own settings first",
-        "not rewritten: the edit would also change eks.b, which is not being fixed (silenced, not selected, or not "
-        "flagged); give that group its own settings first"]
+        "not rewritten: the edit would also change eks.a, which reads the same definition but needs other values "
+        "written (its own cluster's NO_PROXY, family or settings); give that group its own settings first",
+        "not rewritten: the edit would also change eks.b, which reads the same definition but needs other parts "
+        "written (an eksproxy-gen:ignore comment silences some of its rules); give that group its own settings "
+        "first"]
     assert path.read_text(encoding="utf-8") == text
 
 
@@ -395,3 +396,35 @@ def test_a_writable_file_in_a_folder_that_cannot_take_a_temporary_file_is_writte
     assert not same
     assert listing == ["main.tf"]
     assert [p.name for p in (tmp_path / "out").iterdir() if p.name.endswith(".eksproxy-gen")] == []
+
+
+SHARING = {  # how the other group that reads local.parts differs, and how the refusal must name it
+    "silenced": ('    # eksproxy-gen:ignore ALL\n', "", "which an eksproxy-gen:ignore comment silences"),
+    "partly silenced": ('    # eksproxy-gen:ignore EKSP013 dnf is proxied by the base image\n', "",
+                        "which reads the same definition but needs other parts written (an eksproxy-gen:ignore "
+                        "comment silences some of its rules)"),
+    "another cluster": ("", '  service_ipv4_cidr = "10.99.0.0/16"\n',
+                        "which reads the same definition but needs other values written (its own cluster's NO_PROXY, "
+                        "family or settings)"),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHARING))
+def test_a_refusal_for_a_shared_definition_names_why_the_other_group_differs(cli, tmp_path: Path,
+                                                                              shape: str) -> None:
+    """A refusal names the real reason the other group may not change with this one: silenced, silencing part of
+    what it needs, or needing other values (another cluster) — never "not being fixed" for a group that is."""
+    comment, cluster, reason = SHARING[shape]
+    other = ('module "other" {\n  source  = "terraform-aws-modules/eks/aws"\n  version = "~> 21.0"\n\n'
+             f'  name = "o"\n{cluster}\n  eks_managed_node_groups = {{\n{comment}'
+             '    b = {\n      cloudinit_pre_nodeadm = local.parts\n    }\n  }\n}\n')
+    text = ('locals {\n  parts = []\n}\n\n' + HEAD + '  eks_managed_node_groups = {\n    a = {\n'
+            '      cloudinit_pre_nodeadm = local.parts\n    }\n  }\n}\n\n' + other)
+    path = tmp_path / "main.tf"
+    path.write_text(text, encoding="utf-8")
+    code, data = fix(cli, path)
+    assert code == 1 and data["fixed"] == []
+    mine = [f["message"] for f in data["findings"] if f["module"] == "eks" and f["message"].startswith("not rew")]
+    assert mine == [f"not rewritten: the edit would also change other.b, {reason}; give that group its own "
+                    "settings first"]
+    assert path.read_text(encoding="utf-8") == text

@@ -157,9 +157,26 @@ def judge(before: FolderResult, seen_before: Visible, candidates: list[Candidate
         inert = target.inert and now.inert and not seen_before.silences_any(target)
         if (changed and not inert) or comparable(seen_before.of(target)) != comparable(seen.of(now)):
             hint = "; give that group its own settings first" if isinstance(target, NodeGroupTarget) else ""
-            return Refusal(culprit, f"the edit would also change {target.location}, which is not being fixed "
-                                    f"(silenced, not selected, or not flagged){hint}")
+            return Refusal(culprit, f"the edit would also change {target.location}, {_left_alone(target, seen_before)}"
+                                    f"{hint}")
     return Trial(texts, after, seen)
+
+
+def _left_alone(target: Target, seen: Visible) -> str:
+    """Why the other target the edit reaches may not change with it, in the words that fit it."""
+    flagged = seen.of(target)
+    silenced = seen.silences_any(target)
+    if any(f.fixable and f.severity is Severity.ERROR for f in flagged):
+        if silenced:
+            return ("which reads the same definition but needs other parts written (an eksproxy-gen:ignore "
+                    "comment silences some of its rules)")
+        return ("which reads the same definition but needs other values written (its own cluster's NO_PROXY, "
+                "family or settings)")
+    if silenced:
+        return "which an eksproxy-gen:ignore comment silences"
+    if target.findings and not flagged:
+        return "whose findings are not selected (--select/--ignore)"
+    return "which is not flagged (its proxy set-up is fine as it is)"
 
 
 def errors_left(had: list[Finding], now: list[Finding], plan: Plan) -> list[Finding]:
