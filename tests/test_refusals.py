@@ -428,3 +428,48 @@ def test_a_refusal_for_a_shared_definition_names_why_the_other_group_differs(cli
     assert mine == [f"not rewritten: the edit would also change other.b, {reason}; give that group its own "
                     "settings first"]
     assert path.read_text(encoding="utf-8") == text
+
+
+READERS = {  # another block that reads local.parts (directly or through a local), and whether fix may go on
+    "cloudinit_config": ('data "cloudinit_config" "bastion" {\n  dynamic "part" {\n'
+                         '    for_each = local.parts\n    content {\n      content = part.value.content\n'
+                         '    }\n  }\n}\n',
+                         "data.cloudinit_config.bastion"),
+    "instance": ('resource "aws_instance" "bastion" {\n  user_data = jsonencode(local.parts)\n}\n',
+                 "aws_instance.bastion"),
+    "output": ('output "parts" {\n  value = local.parts\n}\n', "output.parts"),
+    "through a local": ('locals {\n  bastion_parts = concat(local.parts, [])\n}\n\n'
+                        'resource "aws_launch_template" "bastion" {\n'
+                        '  user_data = base64encode(jsonencode(local.bastion_parts))\n}\n',
+                        "aws_launch_template.bastion through local.bastion_parts"),
+    "a local nobody else reads": ('locals {\n  unused_copy = local.parts\n}\n', None),
+    "another group": ('module "other" {\n  source  = "terraform-aws-modules/eks/aws"\n  version = "~> 21.0"\n\n'
+                      '  name = "c"\n\n  eks_managed_node_groups = {\n    b = {\n'
+                      '      cloudinit_pre_nodeadm = local.parts\n    }\n  }\n}\n', None),
+}
+
+
+@pytest.mark.parametrize("reader", sorted(READERS))
+def test_a_local_another_resource_reads_is_not_rewritten_behind_its_back(cli, tmp_path: Path, reader: str) -> None:
+    """fix writes the parts where the group's value is defined; when that is a local which a bastion, an output
+    or a launch template also reads (directly or through another local), those would change with it: refused,
+    naming the reader. Readers that are locals only feeding groups, or other groups, do not stop it."""
+    block, named = READERS[reader]
+    text = ('locals {\n  parts = []\n}\n\n' + HEAD + '  eks_managed_node_groups = {\n    a = {\n'
+            '      cloudinit_pre_nodeadm = local.parts\n    }\n  }\n}\n\n' + block)
+    path = tmp_path / "main.tf"
+    path.write_text(text, encoding="utf-8")
+    code, data = fix(cli, path)
+    if named is None:
+        assert code == 0 and "a" in [g["node_group"] for g in data["fixed"]]
+        return
+    assert code == 1 and data["fixed"] == []
+    reader, _, via = named.partition(" through ")
+    read = via or "local.parts"
+    reads = f"also reads through {via}" if via else "also reads"
+    line = text[: text.index(read, text.index(reader.split(".")[-1], text.index(block)))].count("\n") + 1
+    assert refusals(data) == [f"not rewritten: the edit would change local.parts, which {reader} {reads} "
+                              f"(main.tf:{line}); give the group parts of its own (concat(local.parts, [...]) with "
+                              f"what `eksproxy-gen render` prints), or add them to local.parts by hand if {reader} "
+                              "needs them too"]
+    assert path.read_text(encoding="utf-8") == text

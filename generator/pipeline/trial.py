@@ -15,12 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from ..discover import folder_files
 from ..edits import CannotEdit, Edit
 from ..filters import RuleFilter
 from ..layout import spliced_and_realigned
 from ..plan import Plan
 from ..policy.catalog import Finding, Severity
 from .analysis import FolderResult, analyse
+from .inputs import display_name
+from .readers import Reader, changed_locals, outside_readers
 from .targets import NodeGroupTarget, Target
 from .visible import Visible, visible
 
@@ -138,6 +141,16 @@ def judge(before: FolderResult, seen_before: Visible, candidates: list[Candidate
             return Refusal(culprit, f"the rewritten {after.errors[path].file} would not parse "
                                     f"({after.errors[path].message}); this is a bug in eksproxy-gen, please report it",
                            internal=True)
+    reader = _outside_reader(before, after, texts, text_of)
+    if reader is not None:
+        culprit = next((c.target for c in candidates for e in c.plan.edits
+                        if reader.local in _defined_in(before, e.path)), last)
+        assert culprit is not None
+        through = f" through local.{reader.via}" if reader.via else ""
+        return Refusal(culprit, f"the edit would change local.{reader.local}, which {reader.block} also reads"
+                                f"{through} ({reader.file}:{reader.line}); give the group parts of its own "
+                                f"(concat(local.{reader.local}, [...]) with what `eksproxy-gen render` prints), or "
+                                f"add them to local.{reader.local} by hand if {reader.block} needs them too")
     fixing = {c.target.key: c for c in candidates}
     now_by_key = {t.key: t for t in after.targets}
     for target in before.targets:
@@ -160,6 +173,30 @@ def judge(before: FolderResult, seen_before: Visible, candidates: list[Candidate
             return Refusal(culprit, f"the edit would also change {target.location}, {_left_alone(target, seen_before)}"
                                     f"{hint}")
     return Trial(texts, after, seen)
+
+
+def _outside_reader(before: FolderResult, after: FolderResult, texts: Mapping[Path, str],
+                    text_of: Callable[[Path], str]) -> Reader | None:
+    """The first block outside the folder's boot targets that reads a local the rewrite changes, if any."""
+    names = changed_locals(before, after, texts)
+    if not names:
+        return None
+
+    def current(path: Path) -> str | None:  # as on disk: the readers are the same, and lines are said as there
+        try:
+            return text_of(path)
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    owners = {target.ref.owner for target in before.targets}
+    readers = outside_readers(names, folder_files(before.input.folder), current, owners, display_name)
+    return readers[0] if readers else None
+
+
+def _defined_in(result: FolderResult, path: Path) -> set[str]:
+    loaded = result.loaded.get(path)
+    return {attr.name for block in loaded.doc.body.blocks if block.type == "locals"
+            for attr in block.body.attributes} if loaded is not None else set()
 
 
 def _left_alone(target: Target, seen: Visible) -> str:
