@@ -57,7 +57,8 @@ GROUPS = {
 
 # Test files (or single tests) whose tests call eksproxy-gen in-process (main.main, the pipelines, the modules).
 IN_PROCESS = (
-    "tests/test_al2_block.py", "tests/test_cache.py", "tests/test_check.py", "tests/test_escaping.py",
+    "tests/test_al2_block.py", "tests/test_cache.py", "tests/test_check.py", "tests/test_conditional_keys.py",
+    "tests/test_escaping.py",
     "tests/test_families.py", "tests/test_fix.py", "tests/test_gates_fixes.py", "tests/test_gates_settings.py",
     "tests/test_gates_toml_lines.py", "tests/test_generated_parts.py", "tests/test_hcl.py",
     "tests/test_invariants.py", "tests/test_karpenter.py", "tests/test_language.py", "tests/test_layout.py",
