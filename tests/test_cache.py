@@ -29,7 +29,7 @@ import pytest
 from eksproxy_gen import cache as cache_module
 from eksproxy_gen.cache import DAY_NS, KEY_NAME, PRUNED_NAME, ResultCache
 
-from .cache_files import cache_dir, entries, entry_data, rewrite_entries, snapshots
+from .cache_files import cache_dir, entries, entry_data, rewrite_entries, signed_entry, snapshots
 from .conftest import REPO
 
 CALL = """\
@@ -240,6 +240,37 @@ def test_a_changed_tool_never_answers_with_the_old_versions_report(tmp_path: Pat
     assert "no proxy configuration in" in text
     judge.write_text(text.replace("no proxy configuration in", "no proxy set-up in"))
     assert messages()[0].startswith("no proxy set-up in cloudinit_pre_nodeadm")
+
+
+# --- answered when nothing changed ------------------------------------------------------------------------------------
+
+
+def _doctored(folder: Path) -> None:
+    """Re-sign the folder's entry with EKSP001 turned into EKSP013, as the cache itself would sign it: a report
+    only the cache can give, so a run that says EKSP013 was answered by the entry, not by judging the files."""
+    rewrite_entries(lambda name, entry: signed_entry(name, entry["used"], {
+        **json.loads(entry["data"]), "report": json.loads(entry["data"].replace('"EKSP001"', '"EKSP013"'))["report"]}))
+
+
+def test_an_unchanged_folder_is_answered_from_its_entry(cli, tmp_path: Path, settled) -> None:
+    folder = stack(tmp_path)
+    assert rules(cli, folder / "main.tf") == ["EKSP001"]
+    _doctored(folder)
+    settled()
+    assert rules(cli, folder / "main.tf") == ["EKSP013"]
+
+
+def test_a_file_touched_but_not_changed_is_still_answered_from_its_entry(cli, tmp_path: Path, settled) -> None:
+    """A checkout or a build tool rewrites a file with the same bytes: its time stamp moves, its content does not,
+    so the entry still answers (and takes the new time stamp)."""
+    folder = stack(tmp_path)
+    assert rules(cli, folder / "main.tf") == ["EKSP001"]
+    _doctored(folder)
+    settled()
+    later = time.time_ns()
+    os.utime(folder / "main.tf", ns=(later, later))
+    assert rules(cli, folder / "main.tf") == ["EKSP013"]
+    assert rules(cli, folder / "main.tf") == ["EKSP013"]
 
 
 # --- pruning ---------------------------------------------------------------------------------------------------------
