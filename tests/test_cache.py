@@ -29,7 +29,7 @@ import pytest
 from eksproxy_gen import cache as cache_module
 from eksproxy_gen.cache import DAY_NS, KEY_NAME, PRUNED_NAME, ResultCache
 
-from .cache_files import cache_dir, entries, entry_data, rewrite_entries, signed_entry, snapshots
+from .cache_files import cache_dir, entries, entry_data, folder_file, rewrite_entries, signed_entry, snapshots
 from .conftest import REPO
 
 CALL = """\
@@ -253,8 +253,14 @@ def _doctored(folder: Path) -> None:
 
 
 def test_an_unchanged_folder_is_answered_from_its_entry(cli, tmp_path: Path, settled) -> None:
+    """The entry the cache stored answers the next run as it is: the cache file is not even written again."""
     folder = stack(tmp_path)
     assert rules(cli, folder / "main.tf") == ["EKSP001"]
+    stored = folder_file().stat()
+    settled()
+    assert rules(cli, folder / "main.tf") == ["EKSP001"]
+    now = folder_file().stat()
+    assert (now.st_ino, now.st_mtime_ns) == (stored.st_ino, stored.st_mtime_ns), "nothing is stored anew"
     _doctored(folder)
     settled()
     assert rules(cli, folder / "main.tf") == ["EKSP013"]
