@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from eksproxy_gen.policy.nodeconfig_lint import lint
+from eksproxy_gen.policy.scripts import proxy_cut
 
 HEADER = "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\n"
 
@@ -25,3 +26,17 @@ HEADER = "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\n"
 ])
 def test_a_wrong_type_is_told_with_a_quote_hint_only_where_quoting_fixes_it(body: str, message: str) -> None:
     assert [(p.rule.id, p.message) for p in lint(HEADER + body)] == [("EKSP021", message)]
+
+
+DROP_IN_SCRIPT = ('#!/bin/bash\necho "HTTPS_PROXY=http://p:3128" >> /etc/environment\n'
+                  "mkdir -p /etc/systemd/system/containerd.service.d\n"
+                  "cat > /etc/systemd/system/containerd.service.d/env.conf <<EOF\n[Service]\n"
+                  "EnvironmentFile=/etc/environment\nEOF\n"
+                  "dnf install -y jq\n")
+
+
+def test_a_drop_in_that_only_points_a_unit_at_the_environment_file_is_cut_with_the_proxy_lines() -> None:
+    """The drop-in never says "proxy": it is proxy set-up because it hands containerd /etc/environment, so fix cuts
+    it out with the line that writes the proxy there and keeps the script's other work."""
+    cut = proxy_cut(DROP_IN_SCRIPT)
+    assert (cut.whole, cut.kept, cut.removable) == (False, "#!/bin/bash\ndnf install -y jq\n", (1, 2, 3, 4, 5, 6))
