@@ -188,8 +188,6 @@ def build_copy(source: Path, work: Path, groups: dict[str, tuple[Spec, ...]], te
     """The tree as mutmut needs it: the package under its import name, links dereferenced, and setup.cfg."""
     for name in (PACKAGE, "mutants", *COPIED):
         shutil.rmtree(work / name, ignore_errors=True)
-    # mutmut's record of which tests reach which function belongs to the tree it was made from.
-    (work / "mutmut-stats.json").unlink(missing_ok=True)
     ignore = shutil.ignore_patterns("__pycache__", ".hypothesis")
     shutil.copytree(source / "generator", work / PACKAGE, symlinks=False, ignore=ignore)
     for name in COPIED:
