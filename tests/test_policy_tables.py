@@ -40,3 +40,10 @@ def test_a_drop_in_that_only_points_a_unit_at_the_environment_file_is_cut_with_t
     it out with the line that writes the proxy there and keeps the script's other work."""
     cut = proxy_cut(DROP_IN_SCRIPT)
     assert (cut.whole, cut.kept, cut.removable) == (False, "#!/bin/bash\ndnf install -y jq\n", (1, 2, 3, 4, 5, 6))
+
+
+@pytest.mark.parametrize("before", ['LABELS=""', "LABELS=''", 'echo "" > /tmp/x'])
+def test_an_empty_string_before_the_proxy_line_does_not_hide_it(before: str) -> None:
+    """An empty string closes where it opens; the proxy line after it is still at the top level and cut."""
+    cut = proxy_cut(f"#!/bin/bash\n{before}\nexport HTTPS_PROXY=http://p:3128\ndnf install -y jq\n")
+    assert (cut.kept, cut.removable) == (f"#!/bin/bash\n{before}\ndnf install -y jq\n", (2,))
