@@ -127,6 +127,28 @@ def test_the_key_is_private_made_once_and_the_folder_is_private(cli, tmp_path: P
     assert key.read_text() == first
 
 
+def test_fault_injection_a_file_system_without_hard_links_still_gets_one_private_key(
+        cli, tmp_path: Path, settled, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fault injection: os.link refuses (as on file systems without hard links), so the key is created under its
+    name exclusively instead; it is as private and as lasting as the linked one, and the cache answers with it."""
+
+    def no_links(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError("hard links are not supported here")
+
+    monkeypatch.setattr(os, "link", no_links)
+    folder = stack(tmp_path)
+    assert rules(cli, folder / "main.tf") == ["EKSP001"]
+    key = cache_dir() / KEY_NAME
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    first = key.read_text()
+    assert re.fullmatch(r"[0-9a-f]{64}\n", first)
+    assert [p.name for p in cache_dir().iterdir() if p.name.startswith(f".{KEY_NAME}-")] == [], "no temporary left"
+    assert str(folder) in entries()
+    settled()
+    assert rules(cli, folder / "main.tf") == ["EKSP001"]
+    assert key.read_text() == first
+
+
 def _world_writable(folder: Path) -> None:
     folder.mkdir(mode=0o700)
     folder.chmod(0o777)
