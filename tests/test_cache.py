@@ -264,6 +264,16 @@ def test_a_changed_tool_never_answers_with_the_old_versions_report(tmp_path: Pat
     assert messages()[0].startswith("no proxy set-up in cloudinit_pre_nodeadm")
 
 
+def test_without_a_cache_folder_setting_the_cache_is_kept_in_the_users_cache_folder(
+        cli, tmp_path: Path, settled, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Linux: $XDG_CACHE_HOME/eksproxy-gen, where users and CI caches (actions/cache) look for it."""
+    monkeypatch.delenv("EKSPROXY_GEN_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    folder = stack(tmp_path)
+    assert rules(cli, folder / "main.tf") == ["EKSP001"]
+    assert (tmp_path / "xdg" / "eksproxy-gen" / KEY_NAME).is_file()
+
+
 # --- answered when nothing changed ------------------------------------------------------------------------------------
 
 
