@@ -29,7 +29,7 @@ import pytest
 from eksproxy_gen import cache as cache_module
 from eksproxy_gen.cache import DAY_NS, KEY_NAME, PRUNED_NAME, ResultCache
 
-from .cache_files import cache_dir, entries, entry_data, rewrite_entries, snapshots
+from .cache_files import cache_dir, entries, entry_data, folder_file, rewrite_entries, signed_entry, snapshots
 from .conftest import REPO
 
 CALL = """\
@@ -124,6 +124,28 @@ def test_the_key_is_private_made_once_and_the_folder_is_private(cli, tmp_path: P
     first = key.read_text()
     assert re.fullmatch(r"[0-9a-f]{64}\n", first)
     rules(cli, folder)
+    assert key.read_text() == first
+
+
+def test_fault_injection_a_file_system_without_hard_links_still_gets_one_private_key(
+        cli, tmp_path: Path, settled, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fault injection: os.link refuses (as on file systems without hard links), so the key is created under its
+    name exclusively instead; it is as private and as lasting as the linked one, and the cache answers with it."""
+
+    def no_links(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError("hard links are not supported here")
+
+    monkeypatch.setattr(os, "link", no_links)
+    folder = stack(tmp_path)
+    assert rules(cli, folder / "main.tf") == ["EKSP001"]
+    key = cache_dir() / KEY_NAME
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    first = key.read_text()
+    assert re.fullmatch(r"[0-9a-f]{64}\n", first)
+    assert [p.name for p in cache_dir().iterdir() if p.name.startswith(f".{KEY_NAME}-")] == [], "no temporary left"
+    assert str(folder) in entries()
+    settled()
+    assert rules(cli, folder / "main.tf") == ["EKSP001"]
     assert key.read_text() == first
 
 
@@ -240,6 +262,53 @@ def test_a_changed_tool_never_answers_with_the_old_versions_report(tmp_path: Pat
     assert "no proxy configuration in" in text
     judge.write_text(text.replace("no proxy configuration in", "no proxy set-up in"))
     assert messages()[0].startswith("no proxy set-up in cloudinit_pre_nodeadm")
+
+
+def test_without_a_cache_folder_setting_the_cache_is_kept_in_the_users_cache_folder(
+        cli, tmp_path: Path, settled, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Linux: $XDG_CACHE_HOME/eksproxy-gen, where users and CI caches (actions/cache) look for it."""
+    monkeypatch.delenv("EKSPROXY_GEN_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    folder = stack(tmp_path)
+    assert rules(cli, folder / "main.tf") == ["EKSP001"]
+    assert (tmp_path / "xdg" / "eksproxy-gen" / KEY_NAME).is_file()
+
+
+# --- answered when nothing changed ------------------------------------------------------------------------------------
+
+
+def _doctored(folder: Path) -> None:
+    """Re-sign the folder's entry with EKSP001 turned into EKSP013, as the cache itself would sign it: a report
+    only the cache can give, so a run that says EKSP013 was answered by the entry, not by judging the files."""
+    rewrite_entries(lambda name, entry: signed_entry(name, entry["used"], {
+        **json.loads(entry["data"]), "report": json.loads(entry["data"].replace('"EKSP001"', '"EKSP013"'))["report"]}))
+
+
+def test_an_unchanged_folder_is_answered_from_its_entry(cli, tmp_path: Path, settled) -> None:
+    """The entry the cache stored answers the next run as it is: the cache file is not even written again."""
+    folder = stack(tmp_path)
+    assert rules(cli, folder / "main.tf") == ["EKSP001"]
+    stored = folder_file().stat()
+    settled()
+    assert rules(cli, folder / "main.tf") == ["EKSP001"]
+    now = folder_file().stat()
+    assert (now.st_ino, now.st_mtime_ns) == (stored.st_ino, stored.st_mtime_ns), "nothing is stored anew"
+    _doctored(folder)
+    settled()
+    assert rules(cli, folder / "main.tf") == ["EKSP013"]
+
+
+def test_a_file_touched_but_not_changed_is_still_answered_from_its_entry(cli, tmp_path: Path, settled) -> None:
+    """A checkout or a build tool rewrites a file with the same bytes: its time stamp moves, its content does not,
+    so the entry still answers (and takes the new time stamp)."""
+    folder = stack(tmp_path)
+    assert rules(cli, folder / "main.tf") == ["EKSP001"]
+    _doctored(folder)
+    settled()
+    later = time.time_ns()
+    os.utime(folder / "main.tf", ns=(later, later))
+    assert rules(cli, folder / "main.tf") == ["EKSP013"]
+    assert rules(cli, folder / "main.tf") == ["EKSP013"]
 
 
 # --- pruning ---------------------------------------------------------------------------------------------------------

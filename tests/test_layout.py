@@ -38,6 +38,14 @@ REALIGN = [
     ('m {\n  name        = "x"\n  long_name_2 = {}\n}\n',
      "long_name_2 = {}", 'long_name_2 = {\n    k = 1\n  }',
      'm {\n  name = "x"\n  long_name_2 = {\n    k = 1\n  }\n}\n'),
+    # a file that starts with a blank line: the lines are still counted from the first
+    ('\nm {\n  a    = 1\n  bb   = 2\n  ccc  = []\n  dddd = 3\n}\n',
+     "ccc  = []", 'ccc = [\n    1,\n  ]',
+     '\nm {\n  a  = 1\n  bb = 2\n  ccc = [\n    1,\n  ]\n  dddd = 3\n}\n'),
+    # brackets, "<<", "#" and "//" inside strings do not make a line multi-line: those lines stay in their runs
+    ('m {\n  u   = "http://p:3128/{x}"\n  v   = "a[ # b"\n  bbb = []\n  c   = 1\n  dd  = "<<x ("\n}\n',
+     "bbb = []", 'bbb = [\n    1,\n  ]',
+     'm {\n  u = "http://p:3128/{x}"\n  v = "a[ # b"\n  bbb = [\n    1,\n  ]\n  c  = 1\n  dd = "<<x ("\n}\n'),
 ]
 
 
