@@ -16,7 +16,7 @@ import pytest
 
 from eksproxy_gen.policy.values import dedent_heredoc
 
-from .conftest import node_groups, sandbox_bash, tool
+from .conftest import node_groups, replaced, sandbox_bash, tool
 
 PROXY = "http://proxy.corp.example:3128"
 FLAGS = ("--proxy", PROXY, "--vpc-cidr", "10.0.0.0/16", "--no-cache")
@@ -245,3 +245,66 @@ def test_a_shebang_is_added_only_where_the_script_is_a_part_of_its_own(cli, tmp_
     assert after.count("#!/bin/bash") == (1 if added or script == "with #!" else 0)
     said = [n["note"] for n in report["notes"] if "#!/bin/bash added" in n["note"]]
     assert bool(said) == (added and script == "without #!")
+
+SECRET = "Qj7Secret"
+# The user's own script asks bash to trace it; the proxy (as Terraform puts a sensitive variable's value into the
+# user data) holds a password.
+TRACED_TF = TF.replace('      pre_bootstrap_user_data = <<-EOT\n        echo "tuning"',
+                       '      pre_bootstrap_user_data = <<-EOT\n        #!/bin/bash -xe\n        echo "tuning"')
+OPTIONS = 'echo "$-:$(set -o | grep -w pipefail | tr -s " \\t" " ")" > /etc/options-%s\n'
+# (first line, the user's lines before the block, how cloud-init or the user starts it), each with tracing on.
+SHELL_SET_UPS = {
+    "#!/bin/bash -xe": ("#!/bin/bash -xe", "", "/etc/part"),
+    "bash -x": ("#!/bin/bash", "", "bash -x /etc/part"),
+    "bash -xv": ("#!/bin/bash", "", "bash -xv /etc/part"),
+    "set -x inside": ("#!/bin/bash", "set -x\n", "/etc/part"),
+    "set -xeuCa -o pipefail": ("#!/bin/bash", "set -xeuCa -o pipefail\n", "/etc/part"),
+    "#!/bin/bash -v, set -o xtrace": ("#!/bin/bash -v", "set -o xtrace\n", "/etc/part"),
+}
+
+
+@pytest.fixture(scope="module")
+def traced_script(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The managed group's script after ``fix --proxy tf:var.proxy_url``: the user's ``#!/bin/bash -xe`` first,
+    then the block, with the variable's value (a URL with a password) put in as Terraform interpolates it.
+
+    (A literal proxy with a password is not written into a traced script at all: EKSP014 refuses that.)
+    """
+    from eksproxy_gen import main
+
+    folder = tmp_path_factory.mktemp("al2-traced")
+    (folder / "main.tf").write_text(TRACED_TF, encoding="utf-8")
+    assert main.main(["fix", str(folder), "--proxy", "tf:var.proxy_url", "--vpc-cidr", "10.0.0.0/16",
+                      "--no-cache"]) == 0
+    script = {g.facts.name: dedent_heredoc(g.facts.pre_bootstrap_user_data or "")
+              for g in node_groups(folder / "main.tf")}["managed"]
+    return replaced(script, "${var.proxy_url}", f"http://svc:{SECRET}@proxy.corp.example:3128")
+
+
+@pytest.mark.parametrize("set_up", sorted(SHELL_SET_UPS))
+def test_the_block_never_traces_the_proxy_and_gives_the_users_shell_options_back(traced_script: str, tmp_path: Path,
+                                                                                 set_up: str) -> None:
+    """Under the user's tracing (``-x``, ``-v``, from the first line, the command line or ``set``), the block
+    prints nothing of the proxy (its password would reach cloud-init-output.log and the EC2 console), and the
+    user's lines after it are traced again, with every shell option (-e, -u, -C, -a, -x, -v, pipefail) as the
+    user set it."""
+    first, before, command = SHELL_SET_UPS[set_up]
+    shebang, _, rest = traced_script.partition("\n")
+    assert shebang == "#!/bin/bash -xe" and "# >>> " in rest.split("\n")[0]
+    root = _root(tmp_path)
+    part = f"{first}\n{before}{OPTIONS % 'before'}{rest}echo user-after\n{OPTIONS % 'after'}"
+    (root / "etc" / "part").write_text(part)
+    (root / "etc" / "part").chmod(0o755)
+    proc = sandbox_bash(command, root, GENERATIONS["1.25 and later (no docker)"])
+    assert proc.returncode == 0, proc.stderr
+    assert SECRET not in proc.stdout + proc.stderr
+    assert "EKSPROXY_ENV" not in proc.stderr, "the block's own lines are not echoed by -v"
+    assert "+ echo user-after\n" in proc.stderr, "the user's own lines after the block are traced again"
+    if "v" in first + command:
+        assert "\necho user-after\n" in proc.stderr, "and echoed again under -v"
+    options = (root / "etc" / "options-before").read_text()
+    assert "x" in options.split(":")[0]
+    assert (root / "etc" / "options-after").read_text() == options
+    assert SECRET in (root / "etc" / "eksproxy-gen" / "proxy.env").read_text()
+    assert f"proxy=http://svc:{SECRET}@proxy.corp.example:3128" in (root / "etc" / "yum.conf").read_text()
+    assert (root / "etc" / "tuned").read_text() == "tuning\n"

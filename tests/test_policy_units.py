@@ -58,7 +58,12 @@ def test_split_no_proxy(value: str, entries: list[str]) -> None:
     ("http://u:p@h:1", "http://***@h:1"),
     ("x https://user:p@ss@proxy:3128/ y", "x https://***@proxy:3128/ y"),
     ("http://proxy:3128", "http://proxy:3128"),
-    ("see u:p@h", "see u:p@h"),
+    ("see u:p@h", "see ***@h"),  # no scheme: Bottlerocket, curl and Go take user:pass@host:port
+    ("HTTPS_PROXY=u:p@h:1,NO_PROXY=x", "HTTPS_PROXY=***@h:1,NO_PROXY=x"),
+    ("http:/u:p@h:1", "***@h:1"),
+    ("ssh git@github.com:org/repo.git", "ssh git@github.com:org/repo.git"),  # no password: nothing to hide
+    ("mail ops@corp.example", "mail ops@corp.example"),
+    ("pull nginx:1.25@sha256:0a1b", "pull nginx:1.25@sha256:0a1b"),  # an image digest is no user-info
 ])
 def test_mask_credentials(text: str, masked: str) -> None:
     assert mask_credentials(text) == masked

@@ -34,6 +34,7 @@ CLI = Path(sys.executable).parent / "eksproxy-gen"
 # Characters a password may hold that URLs, shells, HCL, YAML, TOML and JSON each treat specially.
 HOSTILE = "aZ9<>#/?@%:[] ;&=+$!*(),~-._'\"\\`{}\tä"
 MARK = "Pw"  # every generated password holds it, so a password can never be spelt by the tool's own text
+OLD_MARK = "Qj"  # the same for the password in the users' own proxy URLs
 
 TREE = """\
 module "eks" {
@@ -54,11 +55,11 @@ module "eks" {
             instance:
               environment:
                 default:
-                  HTTP_PROXY: "http://svc:ENCODED@old-proxy.corp.example:3128"
-                  HTTPS_PROXY: "http://svc:ENCODED@old-proxy.corp.example:3128"
+                  HTTP_PROXY: "OLD_URL"
+                  HTTPS_PROXY: "OLD_URL"
                   NO_PROXY: "localhost"
-                  http_proxy: "http://svc:ENCODED@old-proxy.corp.example:3128"
-                  https_proxy: "http://svc:ENCODED@old-proxy.corp.example:3128"
+                  http_proxy: "OLD_URL"
+                  https_proxy: "OLD_URL"
                   no_proxy: "localhost"
         EOT
       }]
@@ -74,9 +75,49 @@ module "eks" {
         EOT
       }]
     }
+    rocket = {
+      ami_type             = "BOTTLEROCKET_x86_64"
+      bootstrap_extra_args = <<-EOT
+        [settings.network]
+        https-proxy = "OLD_URL"
+        no-proxy = ["localhost"]
+      EOT
+    }
+    exported = {
+      cloudinit_pre_nodeadm = [{
+        content_type = "text/x-shellscript"
+        content      = <<-EOT
+          #!/bin/bash
+          export NO_PROXY=localhost,OLD_URL HTTPS_PROXY=OLD_URL
+        EOT
+      }]
+    }
   }
 }
+
+resource "helm_release" "karpenter" {
+  name       = "karpenter"
+  repository = "oci://public.ecr.aws/karpenter"
+  chart      = "karpenter"
+  version    = "1.6.0"
+
+  values = [
+    <<-EOT
+    controller:
+      env:
+        - name: HTTPS_PROXY
+          value: "OLD_URL"
+    EOT
+  ]
+}
 """
+# How users write a proxy URL with credentials in their own files: with a scheme (any case, any scheme), without
+# one (Bottlerocket, curl and Go take ``user:pass@host:port``), with a broken one; USER and PASS are replaced.
+OLD_URLS = ("http://USER:PASS@old-proxy.corp.example:3128", "USER:PASS@old-proxy.corp.example:3128",
+            "http:/USER:PASS@old-proxy.corp.example:3128", "HTTP://USER:PASS@old-proxy.corp.example:3128",
+            "socks5h://USER:PASS@old-proxy.corp.example:1080", "USER:PASS@10.0.0.5:3128",
+            "HTTPS:USER:PASS@old-proxy.corp.example")
+PLAIN_OLD_URL = "http://svc:x@old-proxy.corp.example:3128"
 
 
 @pytest.fixture(autouse=True)
@@ -92,10 +133,14 @@ def _heredoc(text: str) -> str:
     return text.replace("${", "$${").replace("%{", "%%{")
 
 
-def write_tree(folder: Path, password: str) -> None:
-    """A folder whose files hold the password as users write it: in a proxy URL and in a hand-written script."""
+def write_tree(folder: Path, password: str, old_url: str = OLD_URLS[0], old_password: str | None = None) -> None:
+    """A folder whose files hold the password as users write it: in a proxy URL (shaped as ``old_url``, in a
+    NodeConfig, a Bottlerocket TOML, a shell export and the Karpenter controller's env) and in a hand-written
+    script. ``old_password`` (the settings' password unless given) is the one in the users' own URLs."""
     folder.mkdir(parents=True, exist_ok=True)
-    text = TREE.replace("ENCODED", quote(password, safe="")).replace("PLAIN", _heredoc(password))
+    url = old_url.replace("USER", "svc").replace("PASS", quote(password if old_password is None else old_password,
+                                                                safe=""))
+    text = TREE.replace("OLD_URL", url).replace("PLAIN", _heredoc(password))
     (folder / "main.tf").write_text(text, encoding="utf-8")
 
 
@@ -169,10 +214,11 @@ examples = count()
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=in_ci(),
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(head=st.text(HOSTILE, max_size=4), tail=st.text(HOSTILE, min_size=1, max_size=10),
-       encoded=st.booleans(), from_flag=st.booleans())
+       encoded=st.booleans(), from_flag=st.booleans(), old_url=st.sampled_from(OLD_URLS),
+       old_tail=st.text(HOSTILE, min_size=1, max_size=10))
 def test_the_password_is_never_printed_nor_kept(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                monkeypatch: pytest.MonkeyPatch, head: str, tail: str,
-                                               encoded: bool, from_flag: bool) -> None:
+                                               encoded: bool, from_flag: bool, old_url: str, old_tail: str) -> None:
     """Any password, percent-encoded or as typed, from the settings file or --proxy, through every command.
 
     Nothing printed (stdout, stderr), written (-o files, the GitHub job
@@ -180,14 +226,17 @@ def test_the_password_is_never_printed_nor_kept(tmp_path: Path, capsys: pytest.C
     written, percent-encoded, JSON-escaped. A password written unencoded with
     characters a URL reserves is refused, and the refusal does not quote it.
     The folder cache stores at once here (no racy window), so it has entries
-    to look into.
+    to look into. The users' own proxy URLs hold another password, one the
+    settings do not know, in every shape a user writes a URL (``OLD_URLS``):
+    it is hidden as well, by its shape alone.
     """
     SECRETS.forget()
     raw = head + MARK + tail
     written = quote(raw, safe="") if encoded else raw
     password = raw if encoded else unquote(raw)
+    old_password = OLD_MARK + old_tail
     folder = tmp_path / f"example-{next(examples)}"
-    write_tree(folder, password)
+    write_tree(folder, password, old_url, old_password)
     url = f"http://svc:{written}@proxy.corp.example:3128"
     (folder / ".eksproxy-gen.toml").write_text(toml_settings(None if from_flag else url), encoding="utf-8")
     cache = tmp_path / f"{folder.name}-cache"
@@ -203,6 +252,7 @@ def test_the_password_is_never_printed_nor_kept(tmp_path: Path, capsys: pytest.C
     if summary.exists():
         kept[str(summary)] = summary.read_text(encoding="utf-8")
     assert_hidden(password, written, {**run.texts, **kept})
+    assert_hidden(old_password, quote(old_password, safe=""), {**run.texts, **kept})
     if (folder / "main.tf").read_text(encoding="utf-8") != before:  # the settings were accepted, and fix wrote them
         assert list(cache.glob("check-*.json")), "the folder cache was written, so it was looked into"
 
@@ -213,7 +263,7 @@ def test_a_refused_password_is_not_quoted_by_the_refusal(cli, tmp_path: Path, mo
                                                          password: str) -> None:
     """A URL library quotes what it failed on ("Port could not be cast to integer value as 's3cr3t'"); we do not."""
     url = f"http://svc:{password}@proxy.corp.example:3128"
-    (tmp_path / "main.tf").write_text(TREE.replace("ENCODED", "x").replace("PLAIN", "x"), encoding="utf-8")
+    (tmp_path / "main.tf").write_text(TREE.replace("OLD_URL", PLAIN_OLD_URL).replace("PLAIN", "x"), encoding="utf-8")
     for args in (["fix", ".", "--proxy", url], ["render", "--proxy", url]):
         refused = cli(*args)
         assert password not in refused.out + refused.err
@@ -230,7 +280,7 @@ def test_a_refused_password_is_not_quoted_by_the_refusal(cli, tmp_path: Path, mo
 
 
 def test_a_proxy_url_without_a_port_is_refused_with_the_defaults_that_disagree(cli, tmp_path: Path) -> None:
-    (tmp_path / "main.tf").write_text(TREE.replace("ENCODED", "x").replace("PLAIN", "x"), encoding="utf-8")
+    (tmp_path / "main.tf").write_text(TREE.replace("OLD_URL", PLAIN_OLD_URL).replace("PLAIN", "x"), encoding="utf-8")
     before = (tmp_path / "main.tf").read_bytes()
     refused = cli("fix", ".", "--proxy", "http://proxy.corp.example")
     assert refused.code == 2
@@ -327,3 +377,27 @@ sys.exit(proc.returncode)
     records = run_checkov("3.3.30", root, env={"EKSPROXY_GEN": str(failing)})
     details = [d for r in records for d in r.details]
     assert details and all("could not run" in d and "Pw<leak" not in d for d in details), details
+
+
+@pytest.mark.parametrize("old_url", OLD_URLS)
+def test_a_traced_script_holding_a_proxy_password_in_any_shape_is_flagged(cli, tmp_path: Path, old_url: str) -> None:
+    """``set -x`` writes every command, with the URL it holds, to the console log: whatever shape the URL has."""
+    url = old_url.replace("USER", "svc").replace("PASS", "Qj7secret")
+    script = f"#!/bin/bash\n          set -x\n          export HTTPS_PROXY={url}\n          yum install -y jq"
+    text = TREE.split("    old_proxy = {")[0] + f"""    traced = {{
+      cloudinit_pre_nodeadm = [{{
+        content_type = "text/x-shellscript"
+        content      = <<-EOT
+          {script}
+        EOT
+      }}]
+    }}
+  }}
+}}
+"""
+    (tmp_path / "main.tf").write_text(text, encoding="utf-8")
+    shown = cli("check", ".", "--format", "json")
+    traced = [f for f in json.loads(shown.out)["findings"]
+              if f["rule"] == "EKSP014" and "traces commands (set -x)" in f["message"]]
+    assert [f["line"] for f in traced] == [text.split("\n").index("          set -x") + 1]
+    assert "Qj7secret" not in shown.out + shown.err

@@ -89,7 +89,9 @@ def _group_document(spec: str, overrides: Overrides, config: Path | None) -> str
         for index, part in enumerate(parts):
             if part.text is None or not isinstance(part.content_type, str | None):
                 raise UsageError(f"--group {spec}: {setting}[{index}] cannot be read without running Terraform")
-            pieces.append(MimePart(part.content_type or "text/x-shellscript", part.text, part.filename))
+            # hashicorp/cloudinit writes a part without content_type as text/plain (cloud-init then goes by its
+            # first line: a #! script runs, anything else is no script)
+            pieces.append(MimePart(part.content_type or "text/plain", part.text, part.filename))
         if setting == "cloudinit_pre_nodeadm" and facts.custom_ami:
             pieces.append(cluster_part("written by terraform-aws-eks from its template for a custom AMI"))
     return multipart(pieces, managed=facts.kind == "eks_managed" and not facts.custom_ami)

@@ -78,14 +78,56 @@ class Part:
         return self.content_type is None and (self.text or "").lstrip().startswith("#!")
 
     @property
+    def cloud_init_type(self) -> str | None:
+        """The type cloud-init handles this part as (None when Terraform computes it).
+
+        A MIME type is case-insensitive; no type is text/plain (hashicorp/cloudinit's default); and for
+        text/plain and text/x-shellscript cloud-init goes by the first line instead when it knows it
+        (cloudinit/user_data.py, ``find_ctype``): ``#cloud-boothook`` makes a boothook, ``#!`` a script.
+        """
+        if isinstance(self.content_type, Opaque):
+            return None
+        kind = (self.content_type or "text/plain").split(";")[0].strip().lower()
+        if kind in _TYPE_FROM_FIRST_LINE and self.text is not None:
+            for prefix, found in _PREFIXES:
+                if self.text.startswith(prefix):
+                    return found
+        return kind
+
+    @property
+    def executed(self) -> bool:
+        """Whether cloud-init executes this part as a program (see ``EXECUTED_TYPES``)."""
+        return self.cloud_init_type in EXECUTED_TYPES
+
+    @property
     def runs(self) -> bool:
-        """Whether cloud-init can run this shell part: it executes a text/x-shellscript part as a program, so
-        without a ``#!`` first line it fails with "Exec format error" and nothing in it happens."""
-        kind = self.content_type.split(";")[0].strip() if isinstance(self.content_type, str) else None
-        return kind != SCRIPT_TYPE or starts_with_shebang(self.text or "")
+        """Whether cloud-init can run this part: it executes a script or a boothook as a program, so without a
+        ``#!`` first line it fails with "Exec format error" and nothing in it happens. A boothook's
+        ``#cloud-boothook`` line, and blank space after it, are taken off first (cloudinit/handlers/boot_hook.py,
+        after turning CRLF into LF); a script is written as it is (shell_script.py)."""
+        kind = self.cloud_init_type
+        if kind not in EXECUTED_TYPES:
+            return True
+        text = self.text or ""
+        if kind == BOOTHOOK_TYPE:
+            text = text.replace("\r\n", "\n").removeprefix(BOOTHOOK_PREFIX).lstrip()
+        return starts_with_shebang(text)
 
 
 SCRIPT_TYPE = "text/x-shellscript"
+BOOTHOOK_TYPE = "text/cloud-boothook"
+BOOTHOOK_PREFIX = "#cloud-boothook"
+# The part types cloud-init writes to a file and executes (cloudinit/handlers: shell_script.py, boot_hook.py,
+# shell_script_by_frequency.py, whose scripts the scripts_per_* modules run).
+EXECUTED_TYPES = (SCRIPT_TYPE, BOOTHOOK_TYPE, "text/x-shellscript-per-boot", "text/x-shellscript-per-instance",
+                  "text/x-shellscript-per-once")
+_TYPE_FROM_FIRST_LINE = ("text/plain", "text/x-not-multipart", SCRIPT_TYPE)
+# cloud-init's first lines (cloudinit/handlers/__init__.py, INCLUSION_TYPES_MAP), longest first as it tries them.
+_PREFIXES = tuple(sorted({
+    "#include": "text/x-include-url", "#include-once": "text/x-include-once-url", "#!": SCRIPT_TYPE,
+    "#cloud-config": "text/cloud-config", "#part-handler": "text/part-handler", BOOTHOOK_PREFIX: BOOTHOOK_TYPE,
+    "#cloud-config-archive": "text/cloud-config-archive", "#cloud-config-jsonp": "text/cloud-config-jsonp",
+    "## template: jinja": "text/jinja2"}.items(), key=lambda item: -len(item[0])))
 
 
 def starts_with_shebang(text: str) -> bool:

@@ -38,7 +38,7 @@ from .catalog import (
 )
 from .coverage import Coverage, analyse
 from .delivery import ami_family
-from .facts import GroupFacts, ModuleFacts, Opaque, Origin, Part, starts_with_shebang
+from .facts import BOOTHOOK_PREFIX, BOOTHOOK_TYPE, GroupFacts, ModuleFacts, Opaque, Origin, Part, starts_with_shebang
 from .family import Family, FamilyVerdict
 from .nodeconfig_lint import lint
 from .scripts import harmful_lines, read_script
@@ -252,12 +252,14 @@ def _own_part_why(group: GroupFacts) -> str:
 
 
 def _not_run(group: GroupFacts, parts: tuple[Part, ...], sink: Sink) -> None:
-    """EKSP027 for every shell part cloud-init cannot run."""
+    """EKSP027 for every part cloud-init executes and cannot run: a script (also per boot, instance or once) or a
+    boothook without a ``#!`` line."""
     for index, part in enumerate(parts):
-        if part.is_shell and not part.runs:
-            sink(SCRIPT_NOT_RUN, f"{_named(group, 'cloudinit_pre_nodeadm')}[{index}] is a text/x-shellscript part "
-                                 "without a #! first line: cloud-init runs it as a program and cannot (\"Exec format "
-                                 "error\"), so nothing in it happens; start it with #!/bin/bash",
+        if part.executed and not part.runs:
+            after = f" (after its {BOOTHOOK_PREFIX} line)" if part.cloud_init_type == BOOTHOOK_TYPE else ""
+            sink(SCRIPT_NOT_RUN, f"{_named(group, 'cloudinit_pre_nodeadm')}[{index}] is a {part.cloud_init_type} "
+                                 f"part without a #! first line{after}: cloud-init runs it as a program and cannot "
+                                 "(\"Exec format error\"), so nothing in it happens; start it with #!/bin/bash",
                  *_at(part.origin, 0))
 
 

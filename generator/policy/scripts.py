@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .values import bare_credentials
+
 PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
 _ASSIGN = re.compile(
     r"""(?:^|[\s;"'])(?:export\s+)?(HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy)=("[^"\n]*"|'[^'\n]*'|[^\s;"']*)""",
@@ -92,14 +94,19 @@ def read_script(text: str) -> ScriptFacts:
         writes_yum_conf="/etc/yum.conf" in text,
         writes_dnf_conf="/etc/dnf/dnf.conf" in text and "proxy" in text,
         set_x=_SET_X.search(text) is not None,
-        has_credentials=_CREDENTIALS.search(text) is not None,
+        has_credentials=_holds_credentials(text),
     )
+
+
+def _holds_credentials(text: str) -> bool:
+    """A proxy URL with a user and password, with its scheme or without one (``user:pass@host:3128``)."""
+    return _CREDENTIALS.search(text) is not None or bare_credentials(text)
 
 
 def harmful_lines(text: str) -> list[tuple[int, str]]:
     """(0-based line, what is wrong) for the first line of each harm a script does on an AL2023 node, in order."""
     found: list[tuple[int, str]] = []
-    creds = _CREDENTIALS.search(text) is not None
+    creds = _holds_credentials(text)
     for index, line in enumerate(text.split("\n")):
         if _OVERWRITE_ENV.search(line):
             found.append((index, "overwrites /etc/environment, dropping what the AMI and other tools put there"))

@@ -12,6 +12,10 @@ EXPR_PREFIX = "tf:"
 _REFERENCE = re.compile(r"(?:var|local|module|data)(?:\.[A-Za-z_][A-Za-z0-9_-]*|\[[0-9]+\])+")
 _INTERP = re.compile(r"\$\{\s*(.*?)\s*\}", re.S)
 _USERINFO = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^\s\"'`]*@")
+# ``user:pass@host`` written without a scheme (Bottlerocket, curl and Go take it) or with a broken one
+# (``http:/user:pass@host``): a word, a colon not followed by ``//``, anything up to the last ``@`` of the
+# word. An image digest (``name:tag@sha256:...``) is no user-info.
+_BARE_USERINFO = re.compile(r"[^\s\"'`=/@:,;(){}\[\]<>|\\]+:(?!//)[^\s\"'`]*@(?!sha\d+:)")
 MASK = "***"
 MIN_SECRET = 3
 _USERINFO_SAFE = "!$&'()*+,;=:"
@@ -67,15 +71,25 @@ def split_no_proxy(value: str) -> list[str]:
 
 
 def mask_credentials(text: str) -> str:
-    """Text with every credential hidden: the user-info of any ``scheme://user:pass@host``, and known secrets.
+    """Text with every credential hidden: the user-info of any ``scheme://user:pass@host``, of a ``user:pass@host``
+    written without a scheme, and known secrets.
 
     The user-info runs from ``://`` to the last ``@`` before the next space or
     quote, so a password with an unencoded ``@``, ``/``, ``#`` or ``<`` is hidden
     whole (a path holding an ``@`` is hidden too: too much, never too little).
-    Secrets remembered from the settings (``remember_credentials``) are hidden
-    wherever they appear, in every spelling the tool may print.
+    Without a scheme it runs from the start of the word (after a space, quote,
+    ``=``, ``,`` or bracket) and needs a ``:``, so ``user@host`` (no password)
+    and ``name:tag@sha256:...`` stay as written; ``http:/user:pass@host`` is
+    hidden whole. Secrets remembered from the settings (``remember_credentials``)
+    are hidden wherever they appear, in every spelling the tool may print.
     """
-    return SECRETS.mask(_USERINFO.sub(lambda m: m.group(1) + MASK + "@", text))
+    text = _USERINFO.sub(lambda m: m.group(1) + MASK + "@", text)
+    return SECRETS.mask(_BARE_USERINFO.sub(MASK + "@", text))
+
+
+def bare_credentials(text: str) -> bool:
+    """Whether the text holds a ``user:pass@host`` written without a ``scheme://`` (see ``mask_credentials``)."""
+    return _BARE_USERINFO.search(text) is not None
 
 
 def userinfo(url: str) -> str | None:
