@@ -139,7 +139,8 @@ def copy_group_keys(folder: Path) -> dict[str, set[str]] | None:
         body = _block(text, start.end())
         iterated = _FOR_EACH.search(body)
         for name in _VARIABLE.findall(iterated.group(1)) if iterated is not None else ():
-            found.setdefault(name, set()).update("".join(k) for k in _GROUP_KEY.findall(body))  # the caller keeps the node-group maps
+            # every variable iterated is recorded; the caller keeps the node-group maps
+            found.setdefault(name, set()).update("".join(k) for k in _GROUP_KEY.findall(body))
     return found
 
 

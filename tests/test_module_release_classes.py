@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from pathlib import Path
@@ -49,7 +50,7 @@ def _group_keys(map_name: str, version: str) -> set[str]:
 # -- cloudinit_post_nodeadm: release x enable_bootstrap_user_data x ami_id -------------------------------------------
 
 POST_RELEASES = [v for v in committed()["versions"]
-                 if (20, 8, 4) <= module_versions.key(v)]  # the releases with cloudinit_post_nodeadm
+                 if module_versions.key(v) >= (20, 8, 4)]  # the releases with cloudinit_post_nodeadm
 # one release per user-data era of managed groups, so every behaviour is met once
 POST_ERAS = sorted({next(v for v in e["versions"] if v in POST_RELEASES)
                     for e in committed()["user_data"]["eks_managed_node_groups"]
@@ -107,7 +108,7 @@ def _boundaries() -> list[tuple[str, str]]:
     versions = [v for v in module_versions.released() if not module_versions.unsupported(frozenset({v}))]
     maps = ("eks_managed_node_groups", "self_managed_node_groups")
     found = []
-    for older, newer in zip(versions, versions[1:]):
+    for older, newer in itertools.pairwise(versions):
         if inputs[older] != inputs[newer]:
             continue
         if any(_group_keys(m, older) != _group_keys(m, newer) or _era(m, older) != _era(m, newer) for m in maps):
@@ -181,7 +182,8 @@ def test_a_local_copy_is_judged_as_the_releases_its_sources_can_be(cli, tmp_path
         (work / "main.tf").write_text(_call("./modules/eks", None, kind), encoding="utf-8")
         copy = _findings(cli, work)
         if len(pinned) == 1:
-            said = tuple((str(f["rule"]), _unversioned(str(f["message"]).split(" (the local copy's ")[0])) for f in copy)
+            said = tuple((str(f["rule"]), _unversioned(str(f["message"]).split(" (the local copy's ")[0]))
+                         for f in copy)
             assert said == next(iter(pinned)), copy
         else:
             message = " ".join(str(f["message"]) for f in copy)
@@ -197,7 +199,7 @@ def _dropped_settings() -> set[tuple[str, str, str]]:
     versions = [v for v in module_versions.released() if not module_versions.unsupported(frozenset({v}))]
     for map_name in ("eks_managed_node_groups", "self_managed_node_groups"):
         for name in ("platform", "ami_type"):
-            for older, newer in zip(versions, versions[1:]):
+            for older, newer in itertools.pairwise(versions):
                 if name in _group_keys(map_name, older) and name not in _group_keys(map_name, newer):
                     found.add((map_name, name, newer))
     return found

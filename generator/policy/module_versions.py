@@ -287,9 +287,9 @@ def _delivery(map_name: str, version: str, ami_type: str | None, platform: str |
     if outcome.get("user_data", "") is None:
         return Delivery(None, error="gives this group no user data at all", blocked=EMPTY)
     parts = outcome.get("parts") or []
-    own = bool(parts) and parts[0].get("content") == "{{pre_bootstrap_user_data}}" and \
+    own_part = bool(parts) and parts[0].get("content") == "{{pre_bootstrap_user_data}}" and \
         parts[0].get("content_type") == "text/x-shellscript"
-    return Delivery(_template(outcome.get("from")), frozenset(outcome.get("inputs") or ()), own)
+    return Delivery(_template(outcome.get("from")), frozenset(outcome.get("inputs") or ()), own_part)
 
 
 def _label(version: str, selection: dict[str, Any], ami_type: str | None,
