@@ -57,12 +57,12 @@ POST_ERAS = sorted({next(v for v in e["versions"] if v in POST_RELEASES)
                     if any(v in POST_RELEASES for v in e["versions"])}, key=module_versions.key)
 
 
-def _post_reaches(version: str, ami_id: bool, bootstrap: bool) -> bool:
+def _post_reaches(version: str, ami_id: bool, bootstrap: bool, map_name: str = "eks_managed_node_groups") -> bool:
     """What the module's own _user_data does (read off the table, the extraction of its sources)."""
     selects = "platform=al2023" if module_versions.key(version) < (20, 9) else "ami_type=AL2023_x86_64_STANDARD"
     suffix = {(False, False): "", (True, True): "+custom_ami", (True, False): "+ami_id",
               (False, True): "+bootstrap_user_data"}[(ami_id, bootstrap)]
-    era = next(e for e in committed()["user_data"]["eks_managed_node_groups"] if version in e["versions"])
+    era = next(e for e in committed()["user_data"][map_name] if version in e["versions"])
     found = next(o for o in era["outcomes"] if selects + suffix in o["when"])
     return "cloudinit_post_nodeadm" in found.get("inputs", [])
 
@@ -80,9 +80,11 @@ def test_v20_adds_cloudinit_post_nodeadm_by_enable_bootstrap_user_data_alone() -
 @pytest.mark.parametrize("ami_id", [False, True], ids=["eks-ami", "ami_id"])
 @pytest.mark.parametrize("bootstrap", [None, False, True, "var.bootstrap"], ids=["unset", "false", "true", "expr"])
 @pytest.mark.parametrize("where", ["pre", "post"])
+@pytest.mark.parametrize("kind", ["eks_managed", "self_managed"])
 def test_a_proxy_counts_only_where_the_release_puts_its_part_in_the_user_data(
-        cli, tmp_path: Path, version: str, ami_id: bool, bootstrap: bool | str | None, where: str) -> None:
-    """A value only Terraform can compute counts where both values put the part in the user data."""
+        cli, tmp_path: Path, version: str, ami_id: bool, bootstrap: bool | str | None, where: str, kind: str) -> None:
+    """A value only Terraform can compute counts where both values put the part in the user data (self-managed
+    groups always get it: their submodule passes enable_bootstrap_user_data = true on its own)."""
     platform = '      platform = "al2023"\n' if module_versions.key(version) < (20, 9) else ""
     lines = ('      ami_type = "AL2023_x86_64_STANDARD"\n' + platform
              + ('      ami_id = "ami-0123456789abcdef0"\n' if ami_id else "")
@@ -92,10 +94,10 @@ def test_a_proxy_counts_only_where_the_release_puts_its_part_in_the_user_data(
         f'module "eks" {{\n  source  = "terraform-aws-modules/eks/aws"\n  version = "{version}"\n\n'
         + ('  name = "c"\n  service_ipv4_cidr = "172.20.0.0/16"\n\n' if module_versions.key(version) >= (21,)
            else '  cluster_name = "c"\n  cluster_service_ipv4_cidr = "172.20.0.0/16"\n\n')
-        + f"  eks_managed_node_groups = {{\n    g = {{\n{lines}    }}\n  }}\n}}\n", encoding="utf-8")
+        + f"  {kind}_node_groups = {{\n    g = {{\n{lines}    }}\n  }}\n}}\n", encoding="utf-8")
     rules = {str(f["rule"]) for f in _findings(cli, tmp_path)}
     either = (False, True) if isinstance(bootstrap, str) else (bool(bootstrap),)
-    reaches = where == "pre" or all(_post_reaches(version, ami_id, b) for b in either)
+    reaches = where == "pre" or all(_post_reaches(version, ami_id, b, f"{kind}_node_groups") for b in either)
     assert ("EKSP001" in rules) is not reaches, rules
 
 
