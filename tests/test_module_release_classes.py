@@ -233,3 +233,23 @@ def test_a_platform_v21_ignores_is_named_where_it_chose_another_template(cli, tm
     assert [f["rule"] for f in found] == ["EKSP001"]  # the node is AL2023 and gets no proxy
     said = f'platform = "{platform}" is ignored: terraform-aws-eks v21' in str(found[0]["message"])
     assert said is PLATFORMS[platform], found[0]["message"]
+
+
+@pytest.mark.parametrize("version", POST_ERAS)
+def test_fix_writes_the_proxy_where_it_reaches_the_node_when_post_parts_do_not(cli, tmp_path: Path,
+                                                                               version: str) -> None:
+    """ami_id without enable_bootstrap_user_data: the proxy in cloudinit_post_nodeadm never reaches the node, so
+    fix is not refused for it ("merged after anything generated") but writes the NodeConfig in
+    cloudinit_pre_nodeadm, and the group is then clean of EKSP001."""
+    platform = '      platform = "al2023"\n' if module_versions.key(version) < (20, 9) else ""
+    args = ('  name = "c"\n  service_ipv4_cidr = "172.20.0.0/16"\n' if module_versions.key(version) >= (21,)
+            else '  cluster_name = "c"\n  cluster_service_ipv4_cidr = "172.20.0.0/16"\n')
+    (tmp_path / "main.tf").write_text(
+        f'module "eks" {{\n  source  = "terraform-aws-modules/eks/aws"\n  version = "{version}"\n\n{args}\n'
+        f'  eks_managed_node_groups = {{\n    g = {{\n      ami_type = "AL2023_x86_64_STANDARD"\n{platform}'
+        f'      ami_id = "ami-0123456789abcdef0"\n      cloudinit_post_nodeadm = {NODECONFIG}\n    }}\n  }}\n}}\n',
+        encoding="utf-8")
+    cli("fix", str(tmp_path), "--proxy", PROXY, "--vpc-cidr", "10.0.0.0/16", "--no-cache")
+    text = (tmp_path / "main.tf").read_text(encoding="utf-8")
+    assert "cloudinit_pre_nodeadm" in text and text.count("kind: NodeConfig") == 2
+    assert "EKSP001" not in {f["rule"] for f in _findings(cli, tmp_path)}
