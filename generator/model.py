@@ -173,13 +173,12 @@ def _versions(found: module_source.Source, args: MapV, folder: Path, source: str
         why = (f"the git ref {found.ref[:12]} is not a version tag" if module_versions.parse(found.ref) is None
                else f"the git ref {found.ref[:12]} names no release eksproxy-gen knows{_known_releases()}")
     elif source.startswith((".", "/")):
-        declared = module_source.copy_inputs(module_source.copy_root(source, folder))
+        root = module_source.copy_root(source, folder)
+        declared = module_source.copy_inputs(root)
         if declared is None:
             why = "the local copy's variables.tf was not read"
         else:
-            candidates = module_versions.declaring(declared)
-            pool = module_versions.declaring_at_least(declared) or every
-            why = "the local copy's variables.tf matches no release exactly"
+            return _copy_versions(declared, module_source.copy_group_keys(root), args, every)
     else:
         version = args.get("version")
         if isinstance(version, Known) and isinstance(version.value, str):
@@ -198,6 +197,30 @@ def _versions(found: module_source.Source, args: MapV, folder: Path, source: str
     named = f" ({', '.join(clues[:3])}{', ...' if len(clues) > 3 else ''})" if clues else ""
     return inferred, (f"module release taken as {module_versions.span(inferred)} from the inputs its "
                       f"arguments{named} name, because {why}")
+
+
+def _copy_versions(declared: set[str], group_keys: dict[str, set[str]] | None, args: MapV,
+                   every: frozenset[str]) -> tuple[frozenset[str], str]:
+    """The releases a local copy may be: those whose root module declares exactly its inputs and reads exactly
+    the group keys its node_groups.tf reads. Nothing is installed, so no release is "the newest": when several
+    remain, each is judged and a verdict holds only where they agree, as for a call that pins no version."""
+    exact = module_versions.declaring(declared)
+    if not exact:
+        pool = module_versions.declaring_at_least(declared) or every
+        inferred = module_versions.accepting(set(args.keys()), pool)
+        why = "the local copy's variables.tf matches no release exactly"
+        if not inferred:
+            return pool, f"{why}, and no release takes all of its arguments"
+        return inferred, f"module release taken as {module_versions.span(inferred)} from the inputs its " \
+                          f"arguments name, because {why}"
+    told = module_versions.reading(group_keys, exact) if group_keys else frozenset()
+    candidates = told or exact
+    accepted = module_versions.accepting(set(args.keys()), candidates) or candidates
+    if len(accepted) == 1:
+        return accepted, ""
+    sources = "variables.tf and node_groups.tf" if told else "variables.tf"
+    return accepted, (f"the local copy's {sources} match every release from {module_versions.span(accepted)}, "
+                      "so it is judged as each of them")
 
 
 def _known_releases() -> str:
@@ -359,6 +382,8 @@ def _group_facts(name: str, line: int, kind: str, map_name: str, file: str, own:
         parts=_parts(setting(PARTS), display),
         post_parts=_parts(setting(POST_PARTS), display, POST_PARTS),
         custom_ami=_custom_ami(setting("ami_id"), setting("enable_bootstrap_user_data"), setting("ami_type")),
+        ami_id=_gives_ami_id(setting("ami_id")),
+        bootstrap_user_data=_bootstrap_user_data(setting("enable_bootstrap_user_data")),
         release_version=_literal_str(setting("ami_release_version")),
         bootstrap_extra_args=bootstrap, bootstrap_origin=bootstrap_origin,
         pre_bootstrap_user_data=pre, pre_bootstrap_origin=pre_origin,
@@ -428,8 +453,20 @@ def _origin(value: Known, display: Display) -> Origin | None:
 
 def _custom_ami(ami_id: Value | None, bootstrap: Value | None, ami_type: Value | None) -> bool:
     """A group that brings its own AMI: EKS does not add its cluster NodeConfig to its user data."""
-    own_id = ami_id is not None and not (isinstance(ami_id, Known) and ami_id.value in (None, ""))
-    return own_id or _literal_bool(bootstrap) is True or (isinstance(ami_type, Known) and ami_type.value == "CUSTOM")
+    return _gives_ami_id(ami_id) or _literal_bool(bootstrap) is True or (
+        isinstance(ami_type, Known) and ami_type.value == "CUSTOM")
+
+
+def _gives_ami_id(ami_id: Value | None) -> bool:
+    return ami_id is not None and not (isinstance(ami_id, Known) and ami_id.value in (None, ""))
+
+
+def _bootstrap_user_data(value: Value | None) -> bool | None:
+    """``enable_bootstrap_user_data`` as the module reads it (unset and null are false); None when only Terraform
+    can compute it, so a verdict must hold either way."""
+    if value is None or (isinstance(value, Known) and value.value is None):
+        return False
+    return _literal_bool(value)
 
 
 def _parts(value: Value | None, display: Display, name: str = PARTS) -> tuple[Part, ...] | Opaque:

@@ -116,6 +116,44 @@ def copy_root(source: str, folder: Path) -> Path:
     return target
 
 
+_MODULE_BLOCK = re.compile(r'^module\s+"[^"]+"\s*\{', re.M)
+_FOR_EACH = re.compile(r"^\s*for_each\s*=(.*)$", re.M)
+_VARIABLE = re.compile(r"\bvar\.(\w+)")
+_GROUP_KEY = re.compile(r'\beach\.value(?:\.(\w+)|\["(\w+)"\])|\blookup\(\s*each\.value\s*,\s*"(\w+)"')
+
+
+def copy_group_keys(folder: Path) -> dict[str, set[str]] | None:
+    """The keys a local copy's ``node_groups.tf`` reads from a group, per node-group map (the map a module block
+    iterates with ``for_each``); None without a readable file.
+
+    Releases that declare the same inputs can still differ here (v20.8.4 began
+    passing a group's cloudinit_pre_nodeadm on), so a copy is told apart by
+    what its own sources read, not only by its variables.tf.
+    """
+    try:
+        text = fsguard.read_bytes(folder / "node_groups.tf").decode("utf-8", errors="replace")
+    except OSError:
+        return None
+    found: dict[str, set[str]] = {}
+    for start in _MODULE_BLOCK.finditer(text):
+        body = _block(text, start.end())
+        iterated = _FOR_EACH.search(body)
+        for name in _VARIABLE.findall(iterated.group(1)) if iterated is not None else ():
+            # every variable iterated is recorded; the caller keeps the node-group maps
+            found.setdefault(name, set()).update("".join(k) for k in _GROUP_KEY.findall(body))
+    return found
+
+
+def _block(text: str, start: int) -> str:
+    """The body of a block whose ``{`` ends just before ``start`` (braces of ``${...}`` are balanced too)."""
+    depth = 1
+    for at in range(start, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[at], 0)
+        if depth == 0:
+            return text[start:at]
+    return text[start:]
+
+
 def copy_inputs(folder: Path) -> set[str] | None:
     """The inputs a local copy of the module declares in its ``variables.tf``, which tell its release.
 

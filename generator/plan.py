@@ -20,7 +20,7 @@ from .edits import CannotEdit, Edit
 from .evaluate import FileSite, Known, ListV, MapV, Site
 from .hcl import Block, Document, HeredocExpr, ObjectExpr, TupleExpr
 from .merge import SHEBANG, merge_al2_script, merge_network_table, merged_text
-from .model import PARTS, ModuleCall, NodeGroup
+from .model import PARTS, POST_PARTS, ModuleCall, NodeGroup
 from .parts import Layout, al2_piece, network_piece, plan_parts
 from .policy import template_text
 from .policy.catalog import HARMFUL_SCRIPT, Piece
@@ -103,8 +103,9 @@ def _al2023(ctx: Context, group: NodeGroup) -> Plan:
     if not isinstance(parts, tuple):
         raise CannotEdit(f"{PARTS} cannot be read")
     post = group.facts.post_parts
-    if Piece.NODECONFIG in ctx.wanted and group.facts.custom_ami and isinstance(post, tuple) and \
-            analyse(post).any_proxy:
+    delivered = ami_family(ctx.module.facts, group.facts).delivered  # post parts reach the node only where the
+    if Piece.NODECONFIG in ctx.wanted and delivered is not None and POST_PARTS in delivered and \
+            isinstance(post, tuple) and analyse(post).any_proxy:  # release puts them in the user data
         raise CannotEdit("the proxy is set in cloudinit_post_nodeadm, which nodeadm merges after anything in "
                          f"{PARTS}, so a generated part there could not take effect; correct the proxy in "
                          "cloudinit_post_nodeadm by hand")

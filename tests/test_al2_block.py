@@ -213,7 +213,9 @@ def test_a_script_in_another_language_is_not_given_a_shell_block(cli, tmp_path: 
 KINDS = {  # how the group is declared, and whether its script is a user-data part of its own (needs #!)
     "self-managed": ("self_managed_node_groups", "", False),
     "managed": ("eks_managed_node_groups", "", True),
-    "managed, custom AMI": ("eks_managed_node_groups", '      ami_id   = "ami-0123456789abcdef0"\n', False),
+    "managed, custom AMI, module's bootstrap": (
+        "eks_managed_node_groups",
+        '      ami_id                     = "ami-0123456789abcdef0"\n      enable_bootstrap_user_data = true\n', False),
 }
 SCRIPTS = {"with #!": "#!/bin/bash\necho tuning > /etc/tuned\n", "without #!": "echo tuning > /etc/tuned\n",
            "none": None}

@@ -430,8 +430,9 @@ BOTH = f"ami_type={AL2023},platform=bottlerocket"
 
 
 def both_ways(*scenarios: str) -> list[str]:
-    """Each scenario as given and with a custom AMI (ami_id and enable_bootstrap_user_data), in that order."""
-    return [s + suffix for s in scenarios for suffix in ("", CUSTOM)]
+    """Each scenario as given, with a custom AMI (ami_id and enable_bootstrap_user_data), with ami_id alone and
+    with enable_bootstrap_user_data alone, in that order."""
+    return [s + suffix for s in scenarios for suffix in ("", CUSTOM, "+ami_id", "+bootstrap_user_data")]
 
 
 V19_FACTS = {

@@ -46,13 +46,14 @@ def ami_family(module: ModuleFacts, group: GroupFacts) -> FamilyVerdict:
         return FamilyVerdict(Family.CUSTOM)
     map_name = MAPS.get(group.kind, "eks_managed_node_groups")
     versions = module.versions or frozenset(module_versions.released())
-    deliveries = {v: module_versions.delivery(v, map_name, ami, platform, group.custom_ami) for v in versions}
+    deliveries = {v: deliver(v, map_name, ami, platform, group) for v in versions}
     templates = {d.template for d in deliveries.values()}
     if len(templates) == 1 and None not in templates:
         template = next(iter(templates))
         assert template is not None
         delivered = frozenset.intersection(*(d.inputs for d in deliveries.values()))
-        return FamilyVerdict(template, note=_note(module, group, template, map_name),
+        return FamilyVerdict(template, note=_joined(_note(module, group, template, map_name),
+                                                    _dropped(group, map_name, deliveries)),
                              delivered=delivered, own_part=any(d.own_part for d in deliveries.values()),
                              mismatch=_mismatch(module, group, template, versions, map_name)
                              or _unreached(group, template, deliveries, map_name, passed=delivered))
@@ -71,6 +72,92 @@ def ami_family(module: ModuleFacts, group: GroupFacts) -> FamilyVerdict:
         return FamilyVerdict(None, f"{said}; {_pin(module, group)}")
     return FamilyVerdict(None, f"the user-data template depends on the module release: {_by_template(deliveries)}; "
                                f"{_pin(module, group)}")
+
+
+def _owns(group: GroupFacts) -> tuple[module_versions.OwnAmi, ...]:
+    """The pairings of ami_id with enable_bootstrap_user_data the group can be: both values of an
+    enable_bootstrap_user_data only Terraform can compute."""
+    bootstraps = (False, True) if group.bootstrap_user_data is None else (group.bootstrap_user_data,)
+    return tuple(module_versions.OwnAmi(group.ami_id, b) for b in bootstraps)
+
+
+def deliver(version: str, map_name: str, ami: str | None, platform: str | None,
+            group: GroupFacts) -> module_versions.Delivery:
+    """What ``version`` makes of the group, as the module reads its ami_id and enable_bootstrap_user_data; when
+    the latter is not a literal, only what holds either way (the settings both pass on)."""
+    found = [module_versions.delivery(version, map_name, ami, platform, own) for own in _owns(group)]
+    first = found[0]
+    if all(f == first for f in found):
+        return first
+    if len({f.template for f in found}) == 1 and first.template is not None:
+        return module_versions.Delivery(first.template, frozenset.intersection(*(f.inputs for f in found)),
+                                        all(f.own_part for f in found))
+    return module_versions.Delivery(None, error="gives this group a different user-data template with "
+                                                "enable_bootstrap_user_data true and false, and only Terraform can "
+                                                "compute its value")
+
+
+def _joined(*notes: str) -> str:
+    return "; ".join(n for n in notes if n)
+
+
+def _dropped(group: GroupFacts, map_name: str, deliveries: dict[str, module_versions.Delivery]) -> str:
+    """A setting the group gives that the judged releases no longer read from a group, where the last release
+    that did would have made something else of the group; "" otherwise.
+
+    The verdict itself already follows the judged releases (the setting is
+    ignored, as Terraform drops it); this says why, so a group written for an
+    older release is not just reported as lacking what it sets.
+    """
+    if group.map == SUBMODULE or not deliveries:
+        return ""
+    versions = frozenset(deliveries)
+    oldest = min(versions, key=module_versions.key)
+    ami = group.ami_type if isinstance(group.ami_type, str) else None
+    platform = group.platform if isinstance(group.platform, str) else None
+    said: list[str] = []
+    for name, value in (("platform", platform), ("ami_type", ami)):
+        if value is None or any(module_versions.group_takes(map_name, name, v) for v in versions):
+            continue
+        last, before = _last_taking(name, oldest, map_name, ami, platform, group)
+        now = {(d.template, d.inputs) for d in deliveries.values()}
+        if last is None or before is None or now == {(before.template, before.inputs)}:
+            continue
+        gets = {t for t, _ in now}
+        shown = module_versions.shown(last)
+        change = (f"this group gets {_template_name(next(iter(gets)))}; {shown}, the last release where it "
+                  f"counts, gave it {_template_name(before.template)}" if len(gets) == 1 and gets != {before.template}
+                  else f"{_settings(now)} reach the node; with {shown}, the last release where it counts, "
+                       f"{_settings({(before.template, before.inputs)})} did")
+        said.append(f"{name} = \"{value}\" is ignored: terraform-aws-eks {module_versions.span(versions)} does not "
+                    f"read it from a node group, so {change}")
+    return "; ".join(said)
+
+
+def _last_taking(name: str, before: str, map_name: str, ami: str | None, platform: str | None,
+                 group: GroupFacts) -> tuple[str | None, module_versions.Delivery | None]:
+    """The newest release older than ``before`` where ``name`` changes what the group gets (self-managed releases
+    from v20.9 default ami_type, which then wins over ``platform``; from v20.14 they read ``platform`` only to
+    reject it), with what it makes of the group."""
+    for release in reversed(module_versions.released()):
+        if module_versions.key(release) >= module_versions.key(before) or \
+                not module_versions.group_takes(map_name, name, release):
+            continue
+        found = deliver(release, map_name, ami, platform, group)
+        unset = deliver(release, map_name, None if name == "ami_type" else ami, None if name == "platform" else
+                        platform, group)
+        if found.template is not None and found != unset:
+            return release, found
+    return None, None
+
+
+def _template_name(template: Family | None) -> str:
+    return f"the {_NAMES[template]} template" if template in _NAMES else "no user data it reads"
+
+
+def _settings(found: set[tuple[Family | None, frozenset[str]]]) -> str:
+    names = sorted(set().union(*(inputs for _, inputs in found)))
+    return ", ".join(names) if names else "none of its user-data settings"
 
 
 def _boots_as(group: GroupFacts) -> Family | None:
@@ -102,7 +189,7 @@ def _unreached(group: GroupFacts, family: Family, deliveries: dict[str, module_v
     if all(d.blocked == module_versions.REJECTED for d in deliveries.values()):
         errors = "; ".join(sorted({d.error for d in deliveries.values()}))
         without = platform is not None and not any(
-            module_versions.delivery(v, map_name, ami, None, group.custom_ami).blocked for v in versions)
+            deliver(v, map_name, ami, None, group).blocked for v in versions)
         chooses = (f"ami_type {ami} chooses the template" if ami is not None
                    else "set ami_type (e.g. AL2023_x86_64_STANDARD) to choose the template")
         advice = (f"remove platform, which these releases no longer take ({chooses})" if without
@@ -115,13 +202,18 @@ def _unreached(group: GroupFacts, family: Family, deliveries: dict[str, module_v
     else:
         by_why: dict[str, set[str]] = {}
         for version, found in deliveries.items():
+            if setting in found.inputs:
+                continue  # releases that do pass it on are named as such below, never as not passing it
             said = found.error if found.blocked else "does not pass it on to this group's user data"
             by_why.setdefault(said, set()).add(version)
         why = f"the module {next(iter(by_why))}" if len(by_why) == 1 else "; ".join(
             f"terraform-aws-eks {module_versions.span(frozenset(v))} {said}"
             for said, v in sorted(by_why.items(), key=lambda kv: min(map(module_versions.key, kv[1]))))
+    passing = frozenset(v for v, found in deliveries.items() if setting in found.inputs)
+    if passing:
+        why += f" (terraform-aws-eks {module_versions.span(passing)} passes it on, but the call may run the others)"
     first = module_versions.first_reaching(module_versions.newest(versions), map_name, ami, platform,
-                                           group.custom_ami, family, setting)
+                                           _owns(group)[0], family, setting)
     later = (f"from {module_versions.shown(first)} on it does: upgrade the module to "
              f"{module_versions.shown(first)} or later" if first is not None
              else "no release eksproxy-gen knows passes it on for a group written this way")
@@ -140,9 +232,8 @@ def _note(module: ModuleFacts, group: GroupFacts, template: Family | None, map_n
     """When the releases were inferred and every release would not agree: the inference, and to pin."""
     if not module.version_basis:
         return ""
-    every = {module_versions.delivery(v, map_name, group.ami_type if isinstance(group.ami_type, str) else None,
-                                      group.platform if isinstance(group.platform, str) else None,
-                                      group.custom_ami).template
+    every = {deliver(v, map_name, group.ami_type if isinstance(group.ami_type, str) else None,
+                     group.platform if isinstance(group.platform, str) else None, group).template
              for v in module_versions.released() if not module_versions.unsupported(frozenset({v}))}
     return f"{module.version_basis}; pin version to be sure" if every != {template} else ""
 

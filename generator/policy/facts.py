@@ -182,6 +182,8 @@ class GroupFacts:
     parts: tuple[Part, ...] | Opaque = ()
     post_parts: tuple[Part, ...] | Opaque = ()
     custom_ami: bool = False
+    ami_id: bool = False
+    bootstrap_user_data: bool | None = False
     release_version: str | None = None
     bootstrap_extra_args: str | Opaque | None = None
     bootstrap_origin: Origin | None = None

@@ -165,6 +165,21 @@ def declaring(variables: set[str]) -> frozenset[str]:
     return frozenset(v for v, names in _variables_by_version().items() if names == variables)
 
 
+def reading(group_keys: dict[str, set[str]], candidates: frozenset[str]) -> frozenset[str]:
+    """The candidates whose root module reads exactly these keys from a group of each node-group map given (a
+    local copy's node_groups.tf)."""
+    table = _table()["group_keys"]
+
+    def keys(map_name: str, version: str) -> set[str]:
+        return {name for name, runs in table.get(map_name, {}).items()
+                if any(key(first) <= key(version) <= key(last) for first, last in runs)}
+
+    known = {m: names for m, names in group_keys.items() if m in table}
+    if not known:
+        return frozenset()
+    return frozenset(v for v in candidates if all(keys(m, v) == names for m, names in known.items()))
+
+
 def declaring_at_least(variables: set[str]) -> frozenset[str]:
     """The releases whose root module declares at least these inputs (a partial copy's variables.tf)."""
     return frozenset(v for v, names in _variables_by_version().items() if variables <= names)
@@ -219,22 +234,51 @@ def _user_data_by_version(map_name: str) -> dict[str, dict[str, Any]]:
     return {v: era for era in _table()["user_data"].get(map_name, []) for v in era["versions"]}
 
 
-def delivery(version: str, map_name: str, ami_type: str | None, platform: str | None, custom_ami: bool) -> Delivery:
-    """What ``version`` makes of a group of ``map_name`` written with these settings."""
+@dataclass(frozen=True)
+class OwnAmi:
+    """How a group pairs ``ami_id`` with ``enable_bootstrap_user_data``: releases read each on its own (v20's
+    ``_user_data`` adds ``cloudinit_post_nodeadm`` parts only when enable_bootstrap_user_data is true, whatever
+    ami_id is), so the table has a scenario for every pairing."""
+
+    ami_id: bool = False
+    bootstrap: bool = False
+
+    @property
+    def suffix(self) -> str:
+        """The extraction's scenario suffix for this pairing."""
+        return {(False, False): "", (True, True): "+custom_ami", (True, False): "+ami_id",
+                (False, True): "+bootstrap_user_data"}[(self.ami_id, self.bootstrap)]
+
+    def __str__(self) -> str:
+        said = ["ami_id set" if self.ami_id else "no ami_id",
+                f"enable_bootstrap_user_data = {'true' if self.bootstrap else 'false'}"]
+        return " and ".join(said)
+
+
+EKS_AMI = OwnAmi()
+CUSTOM_AMI = OwnAmi(True, True)
+
+
+def delivery(version: str, map_name: str, ami_type: str | None, platform: str | None,
+             own: OwnAmi | bool) -> Delivery:
+    """What ``version`` makes of a group of ``map_name`` written with these settings (``own``: a bool stands for
+    ami_id and enable_bootstrap_user_data both set or both not)."""
     era = _user_data_by_version(map_name).get(version)
     if era is None:
         return Delivery(None, error=f"does not have {map_name}")
-    return _delivery(map_name, version, ami_type, platform, custom_ami)
+    if isinstance(own, bool):
+        own = CUSTOM_AMI if own else EKS_AMI
+    return _delivery(map_name, version, ami_type, platform, own)
 
 
 @lru_cache(maxsize=4096)
-def _delivery(map_name: str, version: str, ami_type: str | None, platform: str | None, custom_ami: bool) -> Delivery:
+def _delivery(map_name: str, version: str, ami_type: str | None, platform: str | None, own: OwnAmi) -> Delivery:
     era = _user_data_by_version(map_name)[version]
     selection = era["selection"]
     label = _label(version, selection, ami_type, platform)
     if isinstance(label, Delivery):
         return label
-    wanted = label + ("+custom_ami" if custom_ami else "")
+    wanted = label + own.suffix
     outcome = next((o for o in era["outcomes"] if wanted in o["when"]), None)
     if outcome is None:
         return Delivery(None, error="writes this group's user data in a way eksproxy-gen does not know")
@@ -243,9 +287,9 @@ def _delivery(map_name: str, version: str, ami_type: str | None, platform: str |
     if outcome.get("user_data", "") is None:
         return Delivery(None, error="gives this group no user data at all", blocked=EMPTY)
     parts = outcome.get("parts") or []
-    own = bool(parts) and parts[0].get("content") == "{{pre_bootstrap_user_data}}" and \
+    own_part = bool(parts) and parts[0].get("content") == "{{pre_bootstrap_user_data}}" and \
         parts[0].get("content_type") == "text/x-shellscript"
-    return Delivery(_template(outcome.get("from")), frozenset(outcome.get("inputs") or ()), own)
+    return Delivery(_template(outcome.get("from")), frozenset(outcome.get("inputs") or ()), own_part)
 
 
 def _label(version: str, selection: dict[str, Any], ami_type: str | None,
@@ -257,7 +301,7 @@ def _label(version: str, selection: dict[str, Any], ami_type: str | None,
     read is dropped (v21) or rejected (self-managed 20.14 and later); the
     extraction recorded which, under the platform's own label.
     """
-    labels = {w for o in _user_data_by_version_list(version, selection) for w in o}
+    labels = {w.split("+")[0] for o in _user_data_by_version_list(version, selection) for w in o}
     reads_ami, reads_platform = bool(selection.get("by_ami_type")), bool(selection.get("by_platform"))
     ami_label: str | None = None
     if ami_type is not None and reads_ami:
@@ -282,14 +326,14 @@ def _label(version: str, selection: dict[str, Any], ami_type: str | None,
     return "unset"
 
 
-def first_reaching(after: str, map_name: str, ami_type: str | None, platform: str | None, custom_ami: bool,
+def first_reaching(after: str, map_name: str, ami_type: str | None, platform: str | None, own: OwnAmi | bool,
                    template: Family, setting: str) -> str | None:
     """The first release after ``after`` that gives a group written this way the ``template`` and passes
     ``setting`` on to its node, or None when no release eksproxy-gen knows does."""
     for version in released():
         if key(version) <= key(after):
             continue
-        found = delivery(version, map_name, ami_type, platform, custom_ami)
+        found = delivery(version, map_name, ami_type, platform, own)
         if found.template is template and setting in found.inputs:
             return version
     return None
@@ -318,7 +362,7 @@ def _user_data_by_version_list(version: str, selection: dict[str, Any]) -> list[
     for map_name in ("eks_managed_node_groups", "self_managed_node_groups"):
         era = _user_data_by_version(map_name).get(version)
         if era is not None and era["selection"] == selection:
-            found += [[w.removesuffix("+custom_ami") for w in o["when"]] for o in era["outcomes"]]
+            found += [[w.split("+")[0] for w in o["when"]] for o in era["outcomes"]]
     return found
 
 

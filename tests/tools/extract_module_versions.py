@@ -111,6 +111,10 @@ PLATFORMS = ("linux", "al2023", "bottlerocket", "windows")
 BOTH = ("AL2023_x86_64_STANDARD", "bottlerocket")
 CUSTOM_AMI = "ami-0123456789abcdef0"
 CUSTOM = "+custom_ami"  # scenario suffix: ami_id set and enable_bootstrap_user_data = true
+# Every way a group can pair ami_id with enable_bootstrap_user_data, as (suffix, ami_id set, bootstrap = true):
+# releases decide on either alone (v20's _user_data adds cloudinit_post_nodeadm only when
+# enable_bootstrap_user_data is true, whatever ami_id is), so each pairing is evaluated.
+SETUPS = (("", False, False), (CUSTOM, True, True), ("+ami_id", True, False), ("+bootstrap_user_data", False, True))
 GROUP = "ng"
 _META = {"source", "version", "for_each", "count", "providers", "depends_on"}
 
@@ -444,7 +448,8 @@ def text_input(name: str) -> Text:
     return Text((Input(name),))
 
 
-def scenario_group(ami_type: str | None, platform: str | None, custom_ami: bool) -> dict[str, object]:
+def scenario_group(ami_type: str | None, platform: str | None, ami_id: bool,
+                   bootstrap: bool | None = None) -> dict[str, object]:
     """One node group: every user-data setting given (as a named input), the AMI selection of the case."""
     group: dict[str, object] = {name: text_input(name) for name in STRING_INPUTS}
     for name, content_type in PART_INPUTS.items():
@@ -454,8 +459,9 @@ def scenario_group(ami_type: str | None, platform: str | None, custom_ami: bool)
         group["ami_type"] = ami_type
     if platform is not None:
         group["platform"] = platform
-    if custom_ami:
+    if ami_id:
         group["ami_id"] = CUSTOM_AMI
+    if ami_id if bootstrap is None else bootstrap:
         group["enable_bootstrap_user_data"] = True
     return group
 
@@ -637,13 +643,14 @@ def _unique(items: list[str]) -> list[str]:
 
 
 def composition(tree: Tree, root_module: Module, map_name: str) -> dict[str, object]:
-    """For each case (ami_type / platform) and with or without a custom AMI: the user data the node gets.
+    """For each case (ami_type / platform) and each pairing of ami_id with enable_bootstrap_user_data: the user data
+    the node gets.
     Identical outcomes are listed once with every scenario that gives them."""
     outcomes: dict[str, dict[str, object]] = {}
     for label, ami_type, platform in cases():
-        for custom in (False, True):
-            scenario = label + (CUSTOM if custom else "")
-            result = user_data(tree, root_module, map_name, scenario_group(ami_type, platform, custom))
+        for suffix, ami_id, bootstrap in SETUPS:
+            scenario = label + suffix
+            result = user_data(tree, root_module, map_name, scenario_group(ami_type, platform, ami_id, bootstrap))
             key = json.dumps(result, sort_keys=True)
             outcomes.setdefault(key, {"when": [], **result})
             when = outcomes[key]["when"]
@@ -672,7 +679,7 @@ def _selection(outcomes: list[dict[str, object]]) -> dict[str, object]:
         when = outcome["when"]
         assert isinstance(when, list)
         for scenario in when:
-            if not scenario.endswith(CUSTOM):
+            if "+" not in scenario:
                 by_case[scenario] = json.dumps({k: v for k, v in outcome.items() if k != "when"}, sort_keys=True)
     ami = {by_case[f"ami_type={t}"] for t in AMI_TYPES}
     platform = {by_case[f"platform={p}"] for p in PLATFORMS}
@@ -985,7 +992,8 @@ SCENARIOS = {
               "cloudinit_post_nodeadm (text/x-shellscript); create_launch_template = true"),
     "labels": ("'unset' sets neither ami_type nor platform; 'ami_type=X' / 'platform=Y' set one; "
                "'ami_type=X,platform=Y' both; a '+custom_ami' suffix adds ami_id and "
-               "enable_bootstrap_user_data = true"),
+               "enable_bootstrap_user_data = true, '+ami_id' ami_id alone, '+bootstrap_user_data' "
+               "enable_bootstrap_user_data = true alone"),
     "texts": ("{{name}} is the value of the group setting of that name, {{computed}} a value Terraform only "
               "learns when it applies (the cluster endpoint, ...); everything else is literal"),
     "inputs": "the settings that reach the user data, in order; 'ignored' lists those given that do not",
