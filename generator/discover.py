@@ -25,6 +25,11 @@ SKIP_DIRS = {".terraform", ".git", ".terragrunt-cache"}
 _SOURCE = re.compile(rb'source[ \t]*=[ \t]*"([^"\n]*)"')  # a literal first: the search skips ahead by it
 _EKS_NAMES = (b"/eks/aws", b"terraform-aws-eks")
 _NODE_GROUP_SOURCE = re.compile(rb'source[ \t]*=[ \t]*"[^"\n]*node[-_]?group', re.I)
+# Resources whose manifest can be a node class written elsewhere (templatefile(), file(), a local, a data source's
+# documents): their own bytes need not spell EC2NodeClass, so a file holding one is always parsed.
+_MANIFEST_CARRIERS = (b"kubectl_manifest", b"kubernetes_manifest", b"local_file")
+# A chart (HCL ``chart =`` or JSON ``"chart":``) that is not a plain literal: a local or variable may name karpenter.
+_COMPUTED_CHART = re.compile(rb'\bchart"?[ \t]*[=:][ \t]*(?!"[^"$\n]*")')
 
 
 @dataclass
@@ -274,12 +279,19 @@ def might_call_eks(raw: bytes, folder: Path) -> bool:
     """True unless the bytes prove the file holds nothing eksproxy-gen judges.
 
     That is a terraform-aws-eks module call, a Karpenter node class, or a
-    release of the Karpenter chart. ``EKSPROXY_GEN_NO_PREFILTER=1`` turns the
+    release of the Karpenter chart. Bytes alone never prove a verdict where
+    the thing judged is written in another file: a resource that carries a
+    manifest (it may come from ``templatefile()``) and a ``helm_release``
+    whose chart is not a literal are always parsed. ``EKSPROXY_GEN_NO_PREFILTER=1`` turns the
     test off (every file is parsed): the oracle the pre-filter is tested against.
     """
     if os.environ.get(NO_PREFILTER_ENV):
         return True
     if _KARPENTER_YAML in raw or b"ec2NodeClass" in raw or (b"helm_release" in raw and b"karpenter" in raw):
+        return True
+    if any(carrier in raw for carrier in _MANIFEST_CARRIERS):  # its manifest may come from file(), a local, ...
+        return True
+    if b"helm_release" in raw and _COMPUTED_CHART.search(raw):  # the chart's name may be "karpenter" elsewhere
         return True
     if b"aws_eks_node_group" in raw:  # judged by nothing, which must be said (pipeline/not_judged.py)
         return True

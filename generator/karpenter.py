@@ -233,12 +233,17 @@ def nodeclasses_in_terraform(resources: list[Definition], scope: Scope, display:
         if place is not None:
             found += nodeclasses_in_yaml(place, display, owner, line, display(resource.path))
             continue
-        plain = _plain(scope.value(attr.value, attr.path, attr.doc))
+        written = attr.value  # yamldecode() of a text read elsewhere (templatefile(), a local): the text decides
+        if isinstance(written, Call) and written.name == "yamldecode" and len(written.args) == 1:
+            written = written.args[0]
+        plain = _plain(scope.value(written, attr.path, attr.doc))
         if isinstance(plain, str):
             plain = _load_yaml(plain)
         if isinstance(plain, dict) and plain.get("kind") == KIND and str(plain.get("apiVersion", "")).startswith(GROUP):
             nodeclass = _from_object(plain, owner, display(resource.path), line, display(attr.path), attr.line)
-            found.append(replace(nodeclass, why_not_editable=_in_json(attr) or nodeclass.why_not_editable))
+            elsewhere = "" if isinstance(written, ObjectExpr) else \
+                "its manifest is computed (file(), templatefile() or a reference), not written here as YAML text"
+            found.append(replace(nodeclass, why_not_editable=_in_json(attr) or elsewhere or nodeclass.why_not_editable))
     return found
 
 
