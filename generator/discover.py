@@ -25,6 +25,11 @@ SKIP_DIRS = {".terraform", ".git", ".terragrunt-cache"}
 _SOURCE = re.compile(rb'source[ \t]*=[ \t]*"([^"\n]*)"')  # a literal first: the search skips ahead by it
 _EKS_NAMES = (b"/eks/aws", b"terraform-aws-eks")
 _NODE_GROUP_SOURCE = re.compile(rb'source[ \t]*=[ \t]*"[^"\n]*node[-_]?group', re.I)
+# Resources whose manifest can be a node class written elsewhere (templatefile(), file(), a local, a data source's
+# documents): their own bytes need not spell EC2NodeClass, so a file holding one is always parsed.
+_MANIFEST_CARRIERS = (b"kubectl_manifest", b"kubernetes_manifest", b"local_file", b"kubectl_file_documents")
+# A chart (HCL ``chart =`` or JSON ``"chart":``) that is not a plain literal: a local or variable may name karpenter.
+_COMPUTED_CHART = re.compile(rb'\bchart"?[ \t]*[=:][ \t]*(?!"[^"$\n]*")')
 
 
 @dataclass
@@ -39,6 +44,7 @@ class Walked:
     folders: list[str] = field(default_factory=list)
     yaml_left_out: list[str] = field(default_factory=list)
     helm_templates: list[tuple[str, int]] = field(default_factory=list)  # node-class YAML with {{: path, line
+    unjudged: list[tuple[str, int, str]] = field(default_factory=list)  # manifests of EKS nodes: path, line, why
     json_files: list[Path] = field(default_factory=list)
     refused: list[tuple[Path, str]] = field(default_factory=list)
     skip: Callable[[str, bool, str], bool] | None = None  # (path, is_dir, root walked): leave it out
@@ -102,6 +108,9 @@ def _walk(path: Path, walked: Walked) -> Iterator[tuple[Path, tuple[int, int]]]:
                         names.append(entry.name)
                     if entry.name.endswith(".tf.json"):
                         walked.json_files.append(Path(entry.path))
+                elif entry.name.endswith(".json"):  # a JSON manifest is not read, but a node class in it is said
+                    if _entry_refusal(entry) is None and entry.is_file():
+                        _json_manifest(entry.path, walked)
                 elif entry.name.endswith((*SUFFIXES, *YAML_SUFFIXES)):
                     why = _entry_refusal(entry)
                     if why is not None:
@@ -127,7 +136,7 @@ def _left_out(entry: os.DirEntry[str], walked: Walked, root: str) -> bool:
     """The exclusion hook, asked about folders and the files the walk would read; what it leaves out is kept, so
     a run that judges nothing can say what was left out, and why, instead of "no Terraform files"."""
     is_dir = entry.is_dir(follow_symlinks=False)
-    if not is_dir and not entry.name.endswith((*SUFFIXES, *YAML_SUFFIXES)):
+    if not is_dir and not entry.name.endswith((*SUFFIXES, *YAML_SUFFIXES, ".json")):
         return False
     assert walked.skip is not None
     if not walked.skip(entry.path, is_dir, root):
@@ -199,12 +208,50 @@ def _holds_nodeclass(path: str, walked: Walked) -> bool:
     except OSError:
         return False
     if _KARPENTER_YAML not in raw:
+        auto = _auto_mode_line(raw)
+        if auto:
+            walked.unjudged.append((path, auto, _AUTO_MODE_WHY))
         return False
     braces = raw.find(b"{{")
     if braces >= 0:
         walked.helm_templates.append((path, raw.count(b"\n", 0, braces) + 1))
         return False
     return True
+
+
+_AUTO_MODE_KIND = re.compile(rb"""^[ \t]*"?kind"?[ \t]*:[ \t]*["']?NodeClass["']?[ \t]*,?[ \t]*\r?$""", re.M)
+_JSON_NODECLASS = re.compile(rb'"kind"[ \t]*:[ \t]*"EC2NodeClass"')
+
+
+AUTO_MODE_ADVICE = ("EKS Auto Mode nodes take no user data and eksproxy-gen has no rules for them: set "
+                    "spec.advancedNetworking.httpsProxy and noProxy of a custom NodeClass by hand (the built-in "
+                    "node pools take no proxy)")
+_AUTO_MODE_WHY = f"an EKS Auto Mode NodeClass (eks.amazonaws.com) is written here; {AUTO_MODE_ADVICE}"
+
+
+def _auto_mode_line(raw: bytes) -> int:
+    """The line of an EKS Auto Mode ``kind: NodeClass`` (YAML or JSON), 0 when the bytes hold none."""
+    if b"eks.amazonaws.com" not in raw:
+        return 0
+    kind = _AUTO_MODE_KIND.search(raw)
+    return raw.count(b"\n", 0, kind.start()) + 1 if kind else 0
+
+
+def _json_manifest(path: str, walked: Walked) -> None:
+    """A ``*.json`` file (not Terraform's) that writes a node class: kubectl applies it, eksproxy-gen does not read
+    it, so it is said to be not judged. Its state is kept, as a left-out YAML file's is: an edit must be seen."""
+    walked.yaml_left_out.append(path)
+    try:
+        raw = fsguard.read_bytes(path)
+    except (fsguard.Refused, OSError):  # a JSON file is never read as Terraform: one too large is no error
+        return
+    kind = _JSON_NODECLASS.search(raw)
+    if kind is not None:
+        walked.unjudged.append((path, raw.count(b"\n", 0, kind.start()) + 1,
+                                "an EC2NodeClass is written here in a JSON manifest: eksproxy-gen reads node "
+                                "classes from *.yaml, *.yml and Terraform; write it as YAML to have it judged"))
+    elif line := _auto_mode_line(raw):
+        walked.unjudged.append((path, line, _AUTO_MODE_WHY))
 
 
 def is_override(name: str) -> bool:
@@ -274,14 +321,21 @@ def might_call_eks(raw: bytes, folder: Path) -> bool:
     """True unless the bytes prove the file holds nothing eksproxy-gen judges.
 
     That is a terraform-aws-eks module call, a Karpenter node class, or a
-    release of the Karpenter chart. ``EKSPROXY_GEN_NO_PREFILTER=1`` turns the
+    release of the Karpenter chart. Bytes alone never prove a verdict where
+    the thing judged is written in another file: a resource that carries a
+    manifest (it may come from ``templatefile()``) and a ``helm_release``
+    whose chart is not a literal are always parsed. ``EKSPROXY_GEN_NO_PREFILTER=1`` turns the
     test off (every file is parsed): the oracle the pre-filter is tested against.
     """
     if os.environ.get(NO_PREFILTER_ENV):
         return True
     if _KARPENTER_YAML in raw or b"ec2NodeClass" in raw or (b"helm_release" in raw and b"karpenter" in raw):
         return True
-    if b"aws_eks_node_group" in raw:  # judged by nothing, which must be said (pipeline/not_judged.py)
+    if any(carrier in raw for carrier in _MANIFEST_CARRIERS):  # its manifest may come from file(), a local, ...
+        return True
+    if b"helm_release" in raw and _COMPUTED_CHART.search(raw):  # the chart's name may be "karpenter" elsewhere
+        return True
+    if b"aws_eks_node_group" in raw or b"enable_karpenter" in raw:  # not judged, which must be said (not_judged.py)
         return True
     if b"module" not in raw or b"source" not in raw:
         return False

@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import yaml
+
 from .fsguard import Refused
 from .hcl import (
     Block,
@@ -795,6 +797,28 @@ def _encode(scope: Scope, args: list[Value], site: Site) -> Value:
                  unresolved=isinstance(_exact(args[0]), Unknown))
 
 
+def _yamldecode(scope: Scope, args: list[Value], site: Site) -> Value:
+    """The data of one YAML document known as text (a template read by ``templatefile()``, a local): a manifest
+    decoded from it is read as the object Terraform passes on. ``${...}`` left in the text stays as written."""
+    if len(args) != 1 or not isinstance(args[0], Known) or not isinstance(args[0].value, str):
+        return Unknown(_text(site), site)
+    try:
+        docs = [doc for doc in yaml.safe_load_all(args[0].value) if doc is not None]
+    except yaml.YAMLError:
+        return Unknown(_text(site), site)
+    return _from_data(docs[0], site) if len(docs) == 1 else Unknown(_text(site), site)
+
+
+def _from_data(data: object, site: Site) -> Value:
+    if isinstance(data, dict):
+        return MapV(tuple(Entry(str(k), _from_data(v, site), None, None, None) for k, v in data.items()))
+    if isinstance(data, list):
+        return ListV(tuple(_from_data(item, site) for item in data), site)
+    if data is None or isinstance(data, str | int | float | bool):
+        return Known(data, site)
+    return Known(str(data), site)  # a date or timestamp: Terraform's yamldecode gives its text
+
+
 def _file(scope: Scope, args: list[Value], site: Site, template: bool) -> Value:
     if not args or not isinstance(args[0], Known) or not isinstance(args[0].value, str):
         return Unknown(_text(site), site)
@@ -900,6 +924,7 @@ _FUNCTIONS: dict[str, Handler] = {
     "concat": _concat,
     "yamlencode": _encode,
     "jsonencode": _encode,
+    "yamldecode": _yamldecode,
     "file": lambda scope, args, site: _file(scope, args, site, template=False),
     "templatefile": lambda scope, args, site: _file(scope, args, site, template=True),
     "join": _join,

@@ -88,7 +88,7 @@ def nodeclasses_in_yaml(place: YamlPlace, display: Display, owner: str = KIND, o
         unread = _unreadable_nodeclass(place, exc, file, owner, owner_line, owner_file)
         return [unread] if unread is not None and owner != KIND else []
     found: list[NodeClass] = []
-    for doc in docs:
+    for doc in (item for root in docs for item in _listed(root)):
         if not _is_nodeclass(doc):
             continue
         name_node = yaml_text.value_at(doc, "metadata", "name")
@@ -136,6 +136,16 @@ def _unreadable_nodeclass(place: YamlPlace, error: yaml_text.YamlTextError, file
                            file, line, GROUP, ami_family=family.group(1) if family else hidden, user_data=hidden,
                            parts=hidden)
     return NodeClass(facts, None, None, f"its YAML does not parse as written ({error.message})")
+
+
+def _listed(doc: yaml.Node) -> list[yaml.Node]:
+    """A document, or the objects of a ``kind: List`` (what ``kubectl get -o yaml`` writes, ``kubectl apply``
+    takes): each item is applied as if it were a document of its own."""
+    kind = yaml_text.value_at(doc, "kind")
+    items = yaml_text.value_at(doc, "items")
+    if isinstance(kind, yaml.ScalarNode) and kind.value == "List" and isinstance(items, yaml.SequenceNode):
+        return [item for item in items.value if isinstance(item, yaml.MappingNode)]
+    return [doc]
 
 
 def _is_nodeclass(doc: yaml.Node) -> bool:
@@ -211,34 +221,62 @@ def _is_mapping(text: str) -> bool:
 # Resources that carry a manifest, and the argument holding it: a ``local_file`` written for ``kubectl apply -f``
 # by a ``null_resource`` is a node class as much as a ``kubectl_manifest`` is.
 MANIFEST_ATTRIBUTES = {"kubectl_manifest": "yaml_body", "kubernetes_manifest": "manifest", "local_file": "content"}
+_ENCODERS = ("yamlencode", "jsonencode")  # of an object written in Terraform: fix cannot add YAML text there
+# Data sources that split a text into the documents a ``kubectl_manifest`` applies with ``for_each``.
+DOCUMENTS_ATTRIBUTES = {"kubectl_file_documents": "content"}
 
 
 def nodeclasses_in_terraform(resources: list[Definition], scope: Scope, display: Display) -> list[NodeClass]:
-    """Node classes in Terraform resources, each with the override blocks Terraform merges into it."""
+    """Node classes in Terraform resources (and ``kubectl_file_documents`` data), each with the override blocks
+    Terraform merges into it."""
     found: list[NodeClass] = []
     for resource in resources:
         block = resource.block
-        if block is None or block.type != "resource" or len(block.labels) != 2:
+        if block is None or block.type not in ("resource", "data") or len(block.labels) != 2:
             continue
         kind, name = block.labels
-        if kind == "helm_release":
+        if block.type == "resource" and kind == "helm_release":
             found += _chart_nodeclasses(resource, display)
             continue
-        attr_name = MANIFEST_ATTRIBUTES.get(kind)
+        attr_name = MANIFEST_ATTRIBUTES.get(kind) if block.type == "resource" else DOCUMENTS_ATTRIBUTES.get(kind)
         attr = resource.argument(attr_name) if attr_name else None
         if attr is None:
             continue
-        owner, line = f"{kind}.{name}", resource.doc.line_of(block.span.start)
+        owner = f"{kind}.{name}" if block.type == "resource" else f"data.{kind}.{name}"
+        line = resource.doc.line_of(block.span.start)
         place = _heredoc_place(attr.doc, attr.path, attr.value)
         if place is not None:
             found += nodeclasses_in_yaml(place, display, owner, line, display(resource.path))
             continue
-        plain = _plain(scope.value(attr.value, attr.path, attr.doc))
-        if isinstance(plain, str):
-            plain = _load_yaml(plain)
-        if isinstance(plain, dict) and plain.get("kind") == KIND and str(plain.get("apiVersion", "")).startswith(GROUP):
-            nodeclass = _from_object(plain, owner, display(resource.path), line, display(attr.path), attr.line)
-            found.append(replace(nodeclass, why_not_editable=_in_json(attr) or nodeclass.why_not_editable))
+        written = attr.value  # yamldecode() of a text read elsewhere (templatefile(), a local): the text decides
+        if isinstance(written, Call) and written.name == "yamldecode" and len(written.args) == 1:
+            written = written.args[0]
+        plain = _plain(scope.value(written, attr.path, attr.doc))
+        as_object = isinstance(written, ObjectExpr) or (isinstance(written, Call) and written.name in _ENCODERS)
+        elsewhere = "" if as_object else \
+            "its manifest is computed (file(), templatefile() or a reference), not written here as YAML text"
+        for data in _objects(plain):
+            if data.get("kind") == KIND and str(data.get("apiVersion", "")).startswith(GROUP):
+                nodeclass = _from_object(data, owner, display(resource.path), line, display(attr.path), attr.line)
+                found.append(replace(nodeclass,
+                                     why_not_editable=_in_json(attr) or elsewhere or nodeclass.why_not_editable))
+    return found
+
+
+def _objects(plain: object) -> list[dict[str, object]]:
+    """The Kubernetes objects of a manifest Terraform computes: an object, or every document of a YAML text (the
+    items of a ``kind: List`` each count as one)."""
+    if isinstance(plain, str):
+        try:
+            plain = list(nodeconfig.load_documents(plain))
+        except yaml.YAMLError:
+            return []
+    found: list[dict[str, object]] = []
+    for item in plain if isinstance(plain, list) else [plain]:
+        if isinstance(item, dict) and item.get("kind") == "List" and isinstance(item.get("items"), list):
+            found += [listed for listed in item["items"] if isinstance(listed, dict)]
+        elif isinstance(item, dict):
+            found.append(item)
     return found
 
 

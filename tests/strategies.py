@@ -229,3 +229,57 @@ def terraform_files(draw: st.DrawFn) -> Doc:
     text += header + "\n  eks_managed_node_groups = {\n" + ("\n\n" if blank else "\n").join(rows) + "\n  }\n}\n"
     doc.text = text
     return doc
+
+
+NODECLASS_TEMPLATE = """\
+apiVersion: karpenter.k8s.aws/v1
+kind: EC2NodeClass
+metadata:
+  name: ${name}
+spec:
+  amiSelectorTerms:
+    - alias: al2023@latest
+  role: ${role}
+  subnetSelectorTerms:
+    - tags:
+        karpenter.sh/discovery: demo
+  securityGroupSelectorTerms:
+    - tags:
+        karpenter.sh/discovery: demo
+"""
+CARRIERS = (("local_file", "content"), ("kubectl_manifest", "yaml_body"), ("kubernetes_manifest", "manifest"))
+
+
+@st.composite
+def elsewhere_written(draw: st.DrawFn) -> Doc:
+    """A folder whose ``main.tf`` carries a node class or a Karpenter release written in another file.
+
+    Its bytes never spell the node class's kind nor the chart's name: the
+    manifest comes from ``templatefile()``/``file()`` (directly or through a
+    local in ``locals.tf``), the chart's name from a local. Each is judged
+    (no proxy anywhere), so a report without findings means it went unread.
+    """
+    doc = Doc()
+    name = draw(st.sampled_from(["default", "general", "gpu"]))
+    template = draw(st.sampled_from(["nodeclass.yaml.tpl", "templates/nc.yaml.tftpl", "manifests/nc.yaml"]))
+    if draw(st.integers(0, 3)) == 0:
+        chart = draw(st.sampled_from(["local.chart", '"${local.chart}"']))
+        doc.files["locals.tf"] = 'locals {\n  chart = "karpenter"\n  repo  = "oci://public.ecr.aws/karpenter"\n}\n'
+        doc.text = (f'resource "helm_release" "autoscaler" {{\n  name       = {chart}\n  repository = local.repo\n'
+                    f'  chart      = {chart}\n  namespace  = "kube-system"\n\n  values = [<<-EOT\n'
+                    f'    settings:\n      clusterName: demo\n    EOT\n  ]\n}}\n')
+        return doc
+    doc.files[template] = NODECLASS_TEMPLATE.replace("${name}", name).replace("${role}", "NodeRole") \
+        if template.endswith(".yaml") else NODECLASS_TEMPLATE
+    kind, attribute = draw(st.sampled_from(CARRIERS))
+    if template.endswith(".yaml"):
+        read = f'file("${{path.module}}/{template}")'
+    else:
+        read = f'templatefile("${{path.module}}/{template}", {{\n    name = "{name}"\n    role = "NodeRole"\n  }})'
+    if kind == "kubernetes_manifest":
+        read = f"yamldecode({read})"
+    if draw(st.booleans()):
+        doc.files["locals.tf"] = f"locals {{\n  manifest = {read}\n}}\n"
+        read = "local.manifest"
+    doc.text = f'resource "{kind}" "nodes" {{\n  {attribute} = {read}\n}}\n'
+    return doc

@@ -7,6 +7,8 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from .test_cli import console
 from .test_install import Committed, committed, git  # noqa: F401  (committed: a fixture)
 from .test_precommit import _config, _repository, _run, pre_commit_home  # noqa: F401  (pre_commit_home: a fixture)
@@ -114,3 +116,84 @@ def test_findings_are_left_to_the_check_hook_only_when_it_really_runs(tmp_path: 
     (repo / ".pre-commit-config.yaml").symlink_to(outside)
     linked = console("fix", "--leave-findings-to-check", "--", "variables.tf", cwd=repo)
     assert linked.returncode == 1 and LEFT in linked.stdout + linked.stderr, "a link out of the repository is not read"
+
+
+NODECONFIG = """\
+apiVersion: node.eks.aws/v1alpha1
+kind: NodeConfig
+spec:
+  instance:
+    environment:
+      default:
+        HTTP_PROXY: http://proxy.corp.example:3128
+        HTTPS_PROXY: http://proxy.corp.example:3128
+        NO_PROXY: localhost,127.0.0.1,169.254.169.254,10.0.0.0/16,172.20.0.0/16,.internal,.eks.amazonaws.com
+        http_proxy: http://proxy.corp.example:3128
+        https_proxy: http://proxy.corp.example:3128
+        no_proxy: localhost,127.0.0.1,169.254.169.254,10.0.0.0/16,172.20.0.0/16,.internal,.eks.amazonaws.com
+"""
+READ_BY = (HEAD + '  service_ipv4_cidr = "172.20.0.0/16"\n\n  eks_managed_node_groups = {\n    a = {\n'
+           '      cloudinit_pre_nodeadm = [\n        {\n          content_type = "application/node.eks.aws"\n'
+           "          content      = %s\n        }\n      ]\n    }\n  }\n}\n")
+OVERRIDE = ('{\n  "module": {\n    "eks": {\n      "eks_managed_node_groups": {\n        "a": {}\n      }\n    }\n'
+            '  }\n}\n')
+# A file that decides a group's verdict but is no *.tf file, as a commit changes it alone: (staged file, how
+# main.tf reads it, its text at the commit, the finding the commit must be refused with)
+STAGED_ALONE = {
+    "yaml template in a subfolder": ("templates/proxy-nodeconfig.yaml", 'file("${path.module}/%s")',
+                                     NODECONFIG.replace(".internal,", ""), "main.tf:10: EKSP006 error eks.a"),
+    "tftpl template": ("templates/proxy.yaml.tftpl", 'templatefile("${path.module}/%s", {})',
+                       NODECONFIG.replace(".internal,", ""), "main.tf:10: EKSP006 error eks.a"),
+    "tpl template next to main.tf": ("proxy.tpl", 'file("${path.module}/%s")',
+                                     NODECONFIG.replace(".internal,", ""), "main.tf:10: EKSP006 error eks.a"),
+    "file without an extension two folders down": ("files/nodeadm/nodeconfig", 'file("${path.module}/%s")',
+                                                   NODECONFIG.replace(".internal,", ""),
+                                                   "main.tf:10: EKSP006 error eks.a"),
+    "tf.json override": ("eks_override.tf.json", None, OVERRIDE, "eks_override.tf.json:5: EKSP001 error eks.a"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(STAGED_ALONE))
+def test_a_commit_of_only_a_file_the_groups_read_runs_the_hooks_on_those_groups(
+        committed: Committed, pre_commit_home: Path, tmp_path: Path, kind: str) -> None:  # noqa: F811
+    """The hooks take every staged file, and one that is no Terraform stands for the Terraform folder above it:
+    a template (or override) staged alone must not pass while `check .` fails."""
+    staged, read, broken, refused_with = STAGED_ALONE[kind]
+    repo = _repository(tmp_path / "repo", pre_commit_home, _config(committed, {"id": "eksproxy-gen-check"}))
+    (repo / ".eksproxy-gen.toml").write_text(SETTINGS + 'ignore = ["EKSP013"]\n')
+    template = "templates/base.yaml" if read is None else staged
+    (repo / template).parent.mkdir(parents=True, exist_ok=True)
+    (repo / template).write_text(NODECONFIG)
+    (repo / "main.tf").write_text(READ_BY % ((read or 'file("${path.module}/%s")') % template))
+    git(repo, "add", "-A")
+    good = _run(repo, pre_commit_home, "git", "commit", "-m", "proxied groups")
+    assert good.returncode == 0, good.stdout + good.stderr
+    (repo / staged).write_text(broken)
+    git(repo, "add", staged)
+    head = git(repo, "rev-parse", "HEAD")
+    refused = _run(repo, pre_commit_home, "git", "commit", "-m", "the change alone")
+    shown = refused.stdout + refused.stderr
+    assert refused.returncode == 1, shown
+    assert refused_with in shown
+    assert re.search(r"eksproxy-gen check .*Failed", shown), shown
+    assert git(repo, "rev-parse", "HEAD") == head
+
+
+def test_the_fix_hook_given_only_a_template_rewrites_what_the_groups_read(
+        committed: Committed, pre_commit_home: Path, tmp_path: Path) -> None:  # noqa: F811
+    """The fix hook widens a staged template as the check hook does: the group that reads it is fixed, so the
+    commit stops for review instead of passing with "nothing to fix"."""
+    repo = _repository(tmp_path / "repo", pre_commit_home, _config(committed, {"id": "eksproxy-gen-fix"}))
+    (repo / ".eksproxy-gen.toml").write_text(SETTINGS + 'ignore = ["EKSP013"]\n')
+    (repo / "templates").mkdir()
+    (repo / "templates/proxy.yaml.tftpl").write_text(NODECONFIG)
+    (repo / "main.tf").write_text(READ_BY % 'templatefile("${path.module}/templates/proxy.yaml.tftpl", {})')
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--no-verify", "-m", "proxied groups")
+    (repo / "templates/proxy.yaml.tftpl").write_text(NODECONFIG.replace(".internal,", ""))
+    git(repo, "add", "templates/proxy.yaml.tftpl")
+    refused = _run(repo, pre_commit_home, "git", "commit", "-m", "the template alone")
+    shown = refused.stdout + refused.stderr
+    assert refused.returncode == 1, shown
+    assert "files were modified by this hook" in shown and "main.tf: fixed eks.a" in shown, shown
+    assert ".internal" in (repo / "main.tf").read_text()

@@ -30,7 +30,7 @@ from eksproxy_gen.discover import sources
 
 from .cache_files import entries, rewrite_entries, signed_entry, signed_snapshot
 from .conftest import FIXTURES, generate, in_ci
-from .strategies import Doc, terraform_files
+from .strategies import Doc, elsewhere_written, terraform_files
 
 EXAMPLES = int(os.environ.get("EKSPROXY_GEN_PROPERTY_EXAMPLES", "60"))
 NOT_EKS = """\
@@ -116,6 +116,21 @@ def test_prefilter_never_changes_a_verdict_on_generated_terraform(tmp_path_facto
     _write(folder / "stack", doc)
     _write(folder / "other", Doc(text=NOT_EKS))
     assert report(folder) == report(folder, prefilter=False)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=in_ci(),
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(doc=elsewhere_written())
+def test_prefilter_never_changes_a_verdict_where_the_judged_manifest_or_chart_is_written_elsewhere(
+        tmp_path_factory: pytest.TempPathFactory, doc: Doc) -> None:
+    """A node class from templatefile()/file() (directly or through a local) in a local_file, kubectl_manifest or
+    kubernetes_manifest, and a helm_release whose chart is a local: main.tf never spells EC2NodeClass or karpenter,
+    so only a parse can tell; the filtered run must judge them as the run that parses everything does."""
+    folder = tmp_path_factory.mktemp("tree")
+    _write(folder / "stack", doc)
+    filtered = report(folder)
+    assert filtered == report(folder, prefilter=False)
+    assert {f["rule"] for f in filtered["findings"]} in ({"EKSP001"}, {"EKSP025"})  # judged, not passed over
 
 
 def test_prefilter_never_changes_a_verdict_on_the_fixtures_and_a_synthetic_monorepo(tmp_path: Path) -> None:

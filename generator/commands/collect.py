@@ -46,7 +46,7 @@ class Collected:
         nothing never passes for a clean tree.
         """
         report.notices += self.template_notices()
-        if self.files or self.errors or self.settings_errors or self.walked.helm_templates:
+        if self.files or self.errors or self.settings_errors or self.walked.helm_templates or self.walked.unjudged:
             return
         if self.walk_filter is not None:
             notices = left_out_notices(paths, self.walked, self.walk_filter)
@@ -68,7 +68,9 @@ class Collected:
         return [Notice(display_name(Path(path)), line, "not judged: a Helm template names EC2NodeClass here; only "
                                                         "Helm can render it: check the rendered manifests "
                                                         "(helm template ... > rendered.yaml)", NOT_JUDGED)
-                for path, line in self.walked.helm_templates]
+                for path, line in self.walked.helm_templates] + [
+            Notice(display_name(Path(path)), line, f"not judged: {why}", NOT_JUDGED)
+            for path, line, why in self.walked.unjudged]
 
 
 def collect(paths: list[Path], resolver: ConfigResolver) -> Collected:

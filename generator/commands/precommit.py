@@ -44,8 +44,7 @@ STAGES = ("commit-msg", "post-checkout", "post-commit", "post-merge", "post-rewr
 OLD_STAGE_NAMES = {"commit": "pre-commit", "merge-commit": "pre-merge-commit", "push": "pre-push"}
 # What this repository's .pre-commit-hooks.yaml gives the check hook (a test keeps the two equal); a hook under
 # ``repo: local`` states everything itself, with pre-commit's own defaults for what it leaves out.
-MANIFEST = {"entry": "eksproxy-gen check --", "files": r"(\.(tf|tofu|ya?ml)|(^|/)\.eksproxy-gen\.toml)$",
-            "exclude": r"\.terraform/.*$"}
+MANIFEST = {"entry": "eksproxy-gen check --", "files": ".*", "exclude": r"\.terraform/.*$"}
 LOCAL_DEFAULTS = {"files": "", "exclude": "^$"}
 # check options that neither hide a finding nor lower the exit code
 _KEPT_FLAGS = frozenset({"--no-cache", "--quiet", "-q", "--warn-unused-ignores"})

@@ -300,7 +300,8 @@ def _karpenter(reader: _Reader, blocks: list[Definition], yaml_files: list[Path]
     """Node classes in Terraform and YAML files, and Karpenter controllers, each judged."""
     settings = reader.inp.settings
     resources = [b for b in blocks if b.block is not None and b.block.type == "resource"]
-    found: list[NodeClass] = nodeclasses_in_terraform(resources, reader.scope, display_name)
+    found: list[NodeClass] = nodeclasses_in_terraform(
+        [b for b in blocks if b.block is not None and b.block.type in ("resource", "data")], reader.scope, display_name)
     found += modules_nodeclasses([b for b in blocks if b.block is not None and b.block.type == "module"],
                                  display_name)
     controllers: list[Controller] = controllers_in_terraform(resources, reader.scope, display_name)
