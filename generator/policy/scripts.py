@@ -107,18 +107,18 @@ def _timeline(text: str) -> list[tuple[int, str, str]]:
     return found
 
 
-def _before(timeline: list[tuple[int, str, str]], offset: int) -> dict[str, str]:
-    """The shell variables as straight-line code has set them before ``offset``."""
-    return {name: value for at, name, value in timeline if at < offset}
-
-
 def read_script(text: str) -> ScriptFacts:
-    timeline = _timeline(text)
+    timeline = sorted(_timeline(text))
     env: dict[str, str] = {}
+    before: dict[str, str] = {}  # the shell variables as straight-line code has set them before the match
+    step = 0
     for match in _ASSIGN.finditer(text):
-        name, value = match.group(1), _expand(_unquote(match.group(3)), _before(timeline, match.start(1)))
+        while step < len(timeline) and timeline[step][0] < match.start(1):
+            before[timeline[step][1]] = timeline[step][2]
+            step += 1
+        name, value = match.group(1), _expand(_unquote(match.group(3)), before)
         if match.group(2):
-            value = _before(timeline, match.start(1)).get(name, env.get(name, "$" + name)) + value
+            value = before.get(name, env.get(name, "$" + name)) + value
         env[name] = value
     return ScriptFacts(
         env=env,
