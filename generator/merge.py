@@ -15,6 +15,7 @@ from .layout import common_indent
 from .policy.facts import GENERATED_MARKER
 from .policy.scripts import is_shell, proxy_cut, read_script
 from .policy.values import dedent_heredoc, line_runs
+from .toml_lines import value_comments
 
 
 def merged_text(text: str, merge: Callable[[list[str]], list[str]]) -> str:
@@ -124,16 +125,35 @@ def merge_network_table(keys: str) -> Callable[[list[str]], list[str]]:
                                  "header; add https-proxy and no-proxy there by hand")
             gap = [""] if lines and lines[-1].strip() else []
             return lines + gap + [indent + "[settings.network]"] + new
-        end = next((i for i in range(header + 1, len(lines)) if _ANY_HEADER.match(lines[i])), len(lines))
+        body = lines[header + 1 :]
         kept: list[str] = []
-        for line in lines[header + 1 : end]:
-            if GENERATED_MARKER in line:
+        own: dict[str, tuple[list[str], str | None]] = {}
+        i = 0
+        while i < len(body) and not _ANY_HEADER.match(body[i]):
+            line = body[i]
+            key = _PROXY_KEY.match(line)
+            if key is None:
+                if GENERATED_MARKER not in line:
+                    kept.append(line)
+                i += 1
                 continue
-            if _PROXY_KEY.match(line):
-                value = line.split("=", 1)[1]
-                if value.count("[") != value.count("]"):
-                    raise CannotEdit("no-proxy in [settings.network] spans several lines; make it one line")
-                continue
-            kept.append(line)
-        return lines[: header + 1] + new + kept + lines[end:]
+            spans, comments = value_comments("\n".join(body[i:]), key.end())
+            inside = [c for at, c in comments if at < spans]
+            after = next((c for at, c in comments if at == spans), None)
+            earlier = own.get(key.group(1), ([], None))
+            own[key.group(1)] = (earlier[0] + inside + ([earlier[1]] if earlier[1] else []), after)
+            i += spans + 1
+        return lines[: header + 1] + _with_comments(new, own, indent) + kept + body[i:]
     return merge
+
+
+def _with_comments(new: list[str], own: dict[str, tuple[list[str], str | None]], indent: str) -> list[str]:
+    """The generated key lines with the comments of the user's statements they replace: a comment after the
+    value stays after the new value, comments inside a multi-line value become lines just above it."""
+    out: list[str] = []
+    for line in new:
+        key = _PROXY_KEY.match(line)
+        inside, after = own.get(key.group(1), ([], None)) if key else ([], None)
+        out += [indent + comment for comment in inside]
+        out.append(f"{line} {after}" if after else line)
+    return out

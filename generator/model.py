@@ -257,10 +257,11 @@ def _module_call(doc: Document, path: Path, block: Block, found: module_source.S
     versions, basis = _versions(found, args, path.parent, source.value if isinstance(source, Known)
                                 and isinstance(source.value, str) else "")
     line = doc.line_of(block.span.start)
-    ipv6 = _literal_str(args.get("ip_family") or args.get("cluster_ip_family")) == "ipv6"
+    ipv6, family_unknown = _ip_family(args.get("ip_family") or args.get("cluster_ip_family"))
     facts = ModuleFacts(
         name=name, file=display(path), line=line, versions=versions, version_basis=basis,
-        service_cidr=_service_cidr(args, name, ipv6), ipv6=ipv6,
+        service_cidr=_service_cidr(args, name, ipv6), ipv6=ipv6, family_unknown=family_unknown,
+        service_cidr_ipv6=_service_cidr(args, name, True) if family_unknown else None,
         private_endpoint=_literal_bool(args.get("endpoint_private_access")
                                        or args.get("cluster_endpoint_private_access")) is not False,
     )
@@ -546,6 +547,25 @@ def _service_cidr(args: MapV, module_name: str, ipv6: bool) -> str | None:
             return None
         return text
     return None
+
+
+def _ip_family(value: Value | None) -> tuple[bool, str]:
+    """Whether the cluster is IPv6, and the ``ip_family`` expression when only Terraform knows it.
+
+    An absent or null ``ip_family`` is the module's default, IPv4. A variable, a
+    conditional or a function call is not guessed at: a variable's default may be
+    overridden by any tfvars file, so the family is said to be unknown and NO_PROXY
+    must cover both families' ranges.
+    """
+    if value is None or (isinstance(value, Known) and value.value is None):
+        return False, ""
+    if isinstance(value, Known) and isinstance(value.value, str) and "${" not in value.value:
+        return value.value == "ipv6", ""
+    if isinstance(value, Unknown):
+        return False, value.text
+    if isinstance(value, Known) and isinstance(value.value, str):
+        return False, value.value
+    return False, ""
 
 
 def _zero(value: Value | None) -> bool:

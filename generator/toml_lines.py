@@ -15,6 +15,18 @@ import tomllib
 _BARE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
+def value_comments(text: str, at: int) -> tuple[int, list[tuple[int, str]]]:
+    """From ``at`` (just after a key's ``=``) to the end of the value's statement: how many line breaks the value
+    spans, and each comment in it or after it as (0-based line within the statement, the comment as written).
+
+    A merge that replaces a key's statement keeps these: they are the user's bytes that carry no setting.
+    """
+    scanner = _Scanner(text)
+    scanner.at, scanner.line = at, 0
+    scanner._value()
+    return scanner.line, scanner.comments
+
+
 def top_level_lines(text: str) -> dict[str, int]:
     """Each top-level key (the first name of a dotted key or table header) and the 1-based line it first appears on."""
     scanner = _Scanner(text)
@@ -29,6 +41,7 @@ class _Scanner:
         self.line = 1
         self.found: dict[str, int] = {}
         self.in_table = False
+        self.comments: list[tuple[int, str]] = []
 
     def run(self) -> None:
         text = self.text
@@ -103,7 +116,9 @@ class _Scanner:
             elif ch in "\"'":
                 self._string()
             elif ch == "#":
+                start = self.at
                 self._to_line_end()
+                self.comments.append((self.line, text[start:self.at].rstrip("\r")))
             elif ch in "[{":
                 depth += 1
                 self.at += 1

@@ -114,7 +114,7 @@ def test_submodules_with_count_and_for_each(cli, tmp_path: Path) -> None:
     cli("fix", str(target), *FLAGS)
     text = target.read_text(encoding="utf-8")
     assert text.count("eksproxy-gen-proxy.yaml") == 2 and "maxPods: 58" in text
-    assert "${module.eks.cluster_service_cidr}" in text
+    assert '${coalesce(module.eks.cluster_service_cidr, "10.100.0.0/16")}' in text
     assert check_json(cli, target) == []
 
 

@@ -97,7 +97,8 @@ def test_service_cidr_expression_is_used_and_self_reference_never(cli, tmp_path:
     target = tmp_path / "main.tf"
     target.write_text(text, encoding="utf-8")
     cli("fix", str(target), *FLAGS)
-    expected = "169.254.169.254,10.0.0.0/16,${module.vpc.vpc_cidr_block},${var.service_cidr},.internal,"
+    expected = ('169.254.169.254,10.0.0.0/16,${module.vpc.vpc_cidr_block},${coalesce(var.service_cidr, '
+                '"10.100.0.0/16")},${coalesce(var.service_cidr, "172.20.0.0/16")},.internal,')
     assert expected in target.read_text(encoding="utf-8")
     target.write_text(replaced(text, "var.service_cidr", "module.eks.cluster_service_cidr"), encoding="utf-8")
     cli("fix", str(target), *FLAGS, "--service-cidr", "10.96.0.0/16")

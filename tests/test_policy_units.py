@@ -153,8 +153,8 @@ def test_an_inferred_family_says_so_only_when_it_depended_on_the_version() -> No
 def test_required_no_proxy_on_ipv6_with_a_service_cidr_expression() -> None:
     module = ModuleFacts("eks", "main.tf", 1, ipv6=True, service_cidr="${var.svc}", private_endpoint=False)
     values = [e.value for e in required_no_proxy(module, Settings(vpc_cidrs=("10.0.0.0/16",)))]
-    assert values == ["localhost", "127.0.0.1", "169.254.169.254", "fd00:ec2::254", "10.0.0.0/16", "${var.svc}",
-                      ".internal"]
+    assert values == ["localhost", "127.0.0.1", "169.254.169.254", "fd00:ec2::254", "10.0.0.0/16",
+                      '${coalesce(var.svc, "fc00::/7")}', ".internal"]
 
 
 def test_carry_over_keeps_drops_and_refuses_to_guess() -> None:

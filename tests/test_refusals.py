@@ -144,7 +144,6 @@ def test_a_quoted_pre_bootstrap_script_is_not_merged_into(cli, tmp_path: Path) -
 
 @pytest.mark.parametrize(("toml", "why"), [
     ("settings.network.hostname = \"n\"\n", "without a [settings.network] table header"),
-    ("[settings.network]\nno-proxy = [\n  \"a\",\n]\n", "spans several lines"),
 ])
 def test_bottlerocket_toml_that_cannot_be_merged_exactly(toml: str, why: str) -> None:
     merge = merge_network_table('https-proxy = "http://p:1"\nno-proxy = []\n')

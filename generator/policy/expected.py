@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 
 from .facts import ModuleFacts
 from .settings import Settings
-from .values import covers, normalize
+from .values import COALESCED, covers, is_interpolation, network, normalize
 
 EKS_DEFAULT_SERVICE_CIDRS = ("10.100.0.0/16", "172.20.0.0/16")
 # An IPv6 cluster's Services get addresses from a unique-local range EKS picks (inside fc00::/7), never IPv4 ones.
@@ -25,24 +26,54 @@ class Entry:
 
 def service_cidrs(module: ModuleFacts, settings: Settings) -> tuple[str, ...]:
     """The module's own service CIDR argument, else the configured one, else what EKS may pick: both IPv4
-    defaults, or on an IPv6 cluster the unique-local range its IPv6 service range is taken from."""
-    if module.service_cidr:
-        return (module.service_cidr,)
-    if settings.service_cidr:
-        return (settings.service_cidr,)
-    return (EKS_IPV6_SERVICE_RANGE,) if module.ipv6 else EKS_DEFAULT_SERVICE_CIDRS
+    defaults, or on an IPv6 cluster the unique-local range its IPv6 service range is taken from. When the
+    cluster's IP family is unknown, the ranges of both families."""
+    if settings.service_cidr and not module.service_cidr:
+        if not module.family_unknown:
+            return (settings.service_cidr,)
+        net = network(settings.service_cidr)
+        if isinstance(net, ipaddress.IPv6Network):
+            return (*_family_cidrs(module.service_cidr, EKS_DEFAULT_SERVICE_CIDRS), settings.service_cidr)
+        return (settings.service_cidr, *_family_cidrs(module.service_cidr_ipv6, (EKS_IPV6_SERVICE_RANGE,)))
+    if module.family_unknown:
+        return (*_family_cidrs(module.service_cidr, EKS_DEFAULT_SERVICE_CIDRS),
+                *_family_cidrs(module.service_cidr_ipv6, (EKS_IPV6_SERVICE_RANGE,)))
+    return _family_cidrs(module.service_cidr,
+                         (EKS_IPV6_SERVICE_RANGE,) if module.ipv6 else EKS_DEFAULT_SERVICE_CIDRS)
+
+
+def _family_cidrs(given: str | None, eks_picks: tuple[str, ...]) -> tuple[str, ...]:
+    """The module's service CIDR argument of one family, else the ranges EKS picks from.
+
+    An argument that is an expression may be null in Terraform (a variable whose
+    default is null, a tfvars value, a conditional's null arm): the module then
+    lets EKS pick, and a bare ``${expr}`` in a string template would fail the plan
+    ("Invalid template interpolation value"). So it is written null-safe, once per
+    range EKS may pick: ``${coalesce(expr, "10.100.0.0/16")}``.
+    """
+    if not given:
+        return eks_picks
+    text = normalize(given)
+    if not is_interpolation(text) or COALESCED.fullmatch(text):
+        return (given,)
+    expression = given.strip()[2:-1].strip()
+    return tuple(f'${{coalesce({expression}, "{cidr}")}}' for cidr in eks_picks)
 
 
 def required_no_proxy(module: ModuleFacts, settings: Settings) -> tuple[Entry, ...]:
     """Entries in the order they are written; duplicates dropped."""
     entries = [Entry("localhost", "loopback"), Entry("127.0.0.1", "loopback"),
                Entry("169.254.169.254", "instance metadata (IMDS)")]
-    if module.ipv6:
-        entries.append(Entry(IMDS_IPV6, "instance metadata over IPv6"))
+    unknown = (f"; ip_family is {module.family_unknown}, which only Terraform knows, so both families' "
+               "entries are needed") if module.family_unknown else ""
+    if module.ipv6 or module.family_unknown:
+        entries.append(Entry(IMDS_IPV6, "instance metadata over IPv6" + unknown))
     entries += [Entry(cidr, "VPC CIDR") for cidr in settings.vpc_cidrs]
-    why = "cluster service CIDR" if not module.ipv6 or module.service_cidr or settings.service_cidr else \
-        "the IPv6 range EKS takes the cluster's service CIDR from"
-    entries += [Entry(cidr, why) for cidr in service_cidrs(module, settings)]
+    for cidr in service_cidrs(module, settings):
+        six = cidr == EKS_IPV6_SERVICE_RANGE and cidr not in (module.service_cidr_ipv6, module.service_cidr,
+                                                              settings.service_cidr)
+        why = "the IPv6 range EKS takes the cluster's service CIDR from" if six else "cluster service CIDR"
+        entries.append(Entry(cidr, why + unknown))
     entries.append(Entry(".internal", "EC2 private DNS names"))
     if module.private_endpoint:
         entries.append(Entry(EKS_ENDPOINTS, "private EKS API endpoint"))

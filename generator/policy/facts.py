@@ -142,7 +142,10 @@ class ModuleFacts:
     ``versions`` are the releases of terraform-aws-eks the call can be (empty:
     any); ``version_basis`` says, when they were inferred rather than pinned,
     from what. ``service_cidr`` is literal
-    text or ``${expr}``. ``refs`` maps references (``module.vpc.vpc_cidr_block``)
+    text or ``${expr}``. ``family_unknown`` names the ``ip_family`` expression
+    when only Terraform knows it (then ``ipv6`` is False and ``service_cidr_ipv6``
+    holds the IPv6 service CIDR argument, so that NO_PROXY can cover both
+    families rather than assume one). ``refs`` maps references (``module.vpc.vpc_cidr_block``)
     to the literal values the folder gives them, so NO_PROXY entries written
     either way compare equal.
     """
@@ -154,6 +157,8 @@ class ModuleFacts:
     version_basis: str = ""
     service_cidr: str | None = None
     ipv6: bool = False
+    family_unknown: str = ""
+    service_cidr_ipv6: str | None = None
     private_endpoint: bool = True
     refs: tuple[tuple[str, str], ...] = ()
 

@@ -16,7 +16,8 @@ from .values import bare_credentials
 
 PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
 _ASSIGN = re.compile(
-    r"""(?:^|[\s;"'])(?:export\s+)?(HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy)=("[^"\n]*"|'[^'\n]*'|[^\s;"']*)""",
+    r"""(?:^|[\s;"'])(?:export\s+)?(HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy)(\+?)="""
+    r"""("[^"\n]*"|'[^'\n]*'|[^\s;"']*)""",
     re.M)
 _SHELL_ASSIGN = re.compile(r"""^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=("[^"\n]*"|'[^'\n]*'|[^\s;]*)""", re.M)
 _SHELL_REF = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
@@ -54,14 +55,14 @@ def _unquote(value: str) -> str:
     return value
 
 
-def _expand(value: str, shell_vars: dict[str, str]) -> str:
+def _expand(value: str, shell_vars: dict[str, str], passes: int = 3) -> str:
     """Expand ``$NAME`` / ``${NAME}`` from plain assignments; command substitutions stay as written."""
     def one(match: re.Match[str]) -> str:
         name = match.group(1) or match.group(2)
         known = shell_vars.get(name)
         return known if known is not None and "$(" not in known and "`" not in known else match.group(0)
 
-    for _ in range(3):
+    for _ in range(passes):
         value = _SHELL_REF.sub(one, value)
     return value
 
@@ -82,11 +83,45 @@ def assignments(text: str) -> list[tuple[str, str]]:
     return found
 
 
+_STATEMENT_ASSIGN = re.compile(
+    r"""(?:^|(?<=[;&|({\n]))[ \t]*(?:export[ \t]+|declare[ \t]+-x[ \t]+)?((?:[A-Za-z_][A-Za-z0-9_]*\+?="""
+    r"""(?:"[^"\n]*"|'[^'\n]*'|[^\s;&|]*)[ \t]*)+)""", re.M)
+_ONE_ASSIGN = re.compile(r"""([A-Za-z_][A-Za-z0-9_]*)(\+?)=("[^"\n]*"|'[^'\n]*'|[^\s;&|]*)""")
+
+
+def _timeline(text: str) -> list[tuple[int, str, str]]:
+    """(offset, name, value) of each plain assignment, in the order the shell runs straight-line code, each value
+    expanded with the variables as they stand at that point.
+
+    A NO_PROXY built up over several assignments (``NO_PROXY=a; NO_PROXY="$NO_PROXY,b"``, ``NO_PROXY+=",c"``)
+    is read as the shell builds it: ``$NO_PROXY`` in the second assignment is the first's value, not the last's.
+    Statements separated by ``;``, ``&&`` or new lines are each read.
+    """
+    found: list[tuple[int, str, str]] = []
+    current: dict[str, str] = {}
+    for statement in _STATEMENT_ASSIGN.finditer(text):
+        for one in _ONE_ASSIGN.finditer(statement.group(1)):
+            value = _expand(_unquote(one.group(3)), current, passes=1)
+            if one.group(2):
+                value = current.get(one.group(1), "$" + one.group(1)) + value
+            current[one.group(1)] = value
+            found.append((statement.start(1) + one.start(), one.group(1), value))
+    return found
+
+
 def read_script(text: str) -> ScriptFacts:
-    shell_vars = dict(assignments(text))
+    timeline = sorted(_timeline(text))
     env: dict[str, str] = {}
+    before: dict[str, str] = {}  # the shell variables as straight-line code has set them before the match
+    step = 0
     for match in _ASSIGN.finditer(text):
-        env[match.group(1)] = _expand(_unquote(match.group(2)), shell_vars)
+        while step < len(timeline) and timeline[step][0] < match.start(1):
+            before[timeline[step][1]] = timeline[step][2]
+            step += 1
+        name, value = match.group(1), _expand(_unquote(match.group(3)), before)
+        if match.group(2):
+            value = before.get(name, env.get(name, "$" + name)) + value
+        env[name] = value
     return ScriptFacts(
         env=env,
         dropin_units=frozenset(_DROPIN.findall(text)),

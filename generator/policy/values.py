@@ -20,6 +20,8 @@ MASK = "***"
 MIN_SECRET = 3
 _USERINFO_SAFE = "!$&'()*+,;=:"
 MESSAGE_WIDTH = 60
+# ``${coalesce(expr,"range")}`` as normalize() writes it: a service CIDR expression made null-safe.
+COALESCED = re.compile(r'\$\{coalesce\((.+),"([^"]*)"\)\}')
 
 
 def is_reference(text: str) -> bool:
@@ -203,8 +205,15 @@ def dedent_heredoc(body: str) -> str:
 
 
 def covers(entries: list[str], wanted: str, refs: Mapping[str, str] | None = None) -> bool:
-    """True when a NO_PROXY list bypasses ``wanted``: same text, same resolved value, or a CIDR that contains it."""
+    """True when a NO_PROXY list bypasses ``wanted``: same text, same resolved value, or a CIDR that contains it.
+
+    A null-safe ``${coalesce(expr, "range")}`` is also covered by ``${expr}`` itself: where the expression is
+    null, Terraform rejects the bare reference before any node boots, so it is no NO_PROXY gap.
+    """
     known = refs or {}
+    coalesced = COALESCED.fullmatch(normalize(wanted))
+    if coalesced and covers(entries, "${" + coalesced.group(1) + "}", known):
+        return True
     target = resolve(wanted, known)
     resolved = [resolve(e, known) for e in entries]
     if target in resolved or normalize(wanted) in [normalize(e) for e in entries]:
