@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -62,7 +62,9 @@ def released() -> tuple[str, ...]:
     return tuple(sorted(_table()["versions"], key=lambda v: parse(v) or (0, 0, 0)))
 
 
+@cache
 def key(version: str) -> Version:
+    """A release's sort key; cached, since every folder compares the same few hundred releases."""
     return parse(version) or (0, 0, 0)
 
 
@@ -81,6 +83,7 @@ def span(versions: frozenset[str] | set[str]) -> str:
 
 # --- which releases a call can be ------------------------------------------------------------------------------------
 
+@lru_cache(maxsize=256)
 def constraint_versions(constraint: str) -> frozenset[str] | None:
     """The releases a version constraint admits (Terraform's operators, comma-separated); None if unreadable."""
     checks: list[tuple[str, Version, int]] = []
@@ -138,12 +141,13 @@ def _variables_by_version() -> dict[str, frozenset[str]]:
     """The root module's input names at every release."""
     table = _table()["root_variables"]
     found: dict[str, set[str]] = {v: set() for v in released()}
+    keyed = [(key(version), names) for version, names in found.items()]
     for name, runs in table.items():
         for first, last in runs:
             low, high = key(first), key(last)
-            for version in found:
-                if low <= key(version) <= high:
-                    found[version].add(name)
+            for at, names in keyed:
+                if low <= at <= high:
+                    names.add(name)
     return {v: frozenset(names) for v, names in found.items()}
 
 
