@@ -472,3 +472,32 @@ def test_a_local_another_resource_reads_is_not_rewritten_behind_its_back(cli, tm
                               f"what `eksproxy-gen render` prints), or add them to local.parts by hand if {reader} "
                               "needs them too"]
     assert path.read_text(encoding="utf-8") == text
+
+
+def test_an_unreadable_file_beside_a_rewritten_local_is_an_error_of_its_own(cli, tmp_path: Path) -> None:
+    """Looking for other readers of a rewritten local reads every file of the folder: one that is not UTF-8
+    stays an error of that file, and the group is still fixed (it was 'internal error while reading this
+    folder')."""
+    path = tmp_path / "main.tf"
+    path.write_text('locals {\n  parts = []\n}\n\n' + HEAD + '  eks_managed_node_groups = {\n    a = {\n'
+                    '      cloudinit_pre_nodeadm = local.parts\n    }\n  }\n}\n', encoding="utf-8")
+    (tmp_path / "bad.tf").write_bytes(b'locals {\n  x = "caf\xe9"\n}\n')
+    code, data = fix(cli, path.parent)
+    assert code == 1
+    assert [g["node_group"] for g in data["fixed"]] == ["a"]
+    assert [(e["file"], e["message"]) for e in data["errors"]] == [("bad.tf", "not UTF-8 text (byte 0xe9)")]
+
+
+def test_a_local_read_from_a_json_file_is_not_rewritten_behind_its_back(cli, tmp_path: Path) -> None:
+    """A reader written in JSON syntax (``output.tf.json``) cannot be placed in a block by the text alone: it is
+    taken as a reader, so the local is left alone and the refusal names the file."""
+    text = ('locals {\n  parts = []\n}\n\n' + HEAD + '  eks_managed_node_groups = {\n    a = {\n'
+            '      cloudinit_pre_nodeadm = local.parts\n    }\n  }\n}\n')
+    path = tmp_path / "main.tf"
+    path.write_text(text, encoding="utf-8")
+    (tmp_path / "output.tf.json").write_text('{"output": {"parts": {"value": "${local.parts}"}}}\n')
+    code, data = fix(cli, path.parent)
+    assert code == 1 and data["fixed"] == []
+    assert refusals(data)[0].startswith("not rewritten: the edit would change local.parts, which a block of "
+                                        "output.tf.json also reads (output.tf.json:1)")
+    assert path.read_text(encoding="utf-8") == text

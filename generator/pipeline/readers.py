@@ -68,7 +68,10 @@ def outside_readers(names: set[str], files: list[Path], text_of: Callable[[Path]
             headers = list(_HEADER.finditer(text))
             for match in reference.finditer(text):
                 header = next((h for h in reversed(headers) if h.start() < match.start()), None)
-                if header is None:
+                line = text.count("\n", 0, match.start()) + 1
+                if header is None:  # JSON syntax, or a layout the header pattern does not know: assume a reader
+                    found.append(Reader(origin, f"a block of {display(path)}", display(path), line,
+                                        None if name == origin else name))
                     continue
                 kind, labels = header.group(1), re.findall(r'"([^"\n]*)"', header.group(2))
                 if kind == "locals":
@@ -82,6 +85,5 @@ def outside_readers(names: set[str], files: list[Path], text_of: Callable[[Path]
                 if kind in ("module", "resource") and block in owners:
                     continue
                 shown = ".".join([kind, *labels]) if kind != "resource" else ".".join(labels)
-                found.append(Reader(origin, shown, display(path), text.count("\n", 0, match.start()) + 1,
-                                    None if name == origin else name))
+                found.append(Reader(origin, shown, display(path), line, None if name == origin else name))
     return found

@@ -185,7 +185,7 @@ def _outside_reader(before: FolderResult, after: FolderResult, texts: Mapping[Pa
     def current(path: Path) -> str | None:  # as on disk: the readers are the same, and lines are said as there
         try:
             return text_of(path)
-        except (OSError, UnicodeDecodeError):
+        except (OSError, UnicodeDecodeError, CannotEdit):  # unreadable: already an error of the folder
             return None
 
     owners = {target.ref.owner for target in before.targets}
