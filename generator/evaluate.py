@@ -246,6 +246,7 @@ _MODULE_OUTPUTS = {
     "vpc": {"vpc_cidr_block": "cidr", "vpc_secondary_cidr_blocks": "secondary_cidr_blocks"},
 }
 _VPC_SOURCE = re.compile(r"(?:^|/)terraform-aws-modules/vpc/aws(?://.*)?$|terraform-aws-vpc(?:\.git)?(?:\?.*)?$")
+_LITERAL = re.compile(r'"([^"\\$%]*)"|(-?\d+)')  # a string without escapes or templates, or an integer
 _REFERENCE = re.compile(r"^[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[\s*(?:\d+|\"[^\"]*\")\s*\])*$")
 _STEP = re.compile(r"\.([A-Za-z_][\w-]*)|\[\s*(\d+)\s*\]|\[\s*\"([^\"]*)\"\s*\]")
 
@@ -552,7 +553,7 @@ class Scope:
         """The text a ``${reference}`` stands for (itself when the folder does not give it), and whether that
         text is exactly Terraform's value."""
         inner = text[2:-1].strip().strip("~").strip()
-        literal = re.fullmatch(r'"([^"\\$%]*)"|(-?\d+)', inner)  # ${"a"}, ${3}: the literal itself
+        literal = _LITERAL.fullmatch(inner)  # ${"a"}, ${3}: the literal itself
         if literal is not None:
             return literal.group(1) if literal.group(1) is not None else literal.group(2), True
         if not _REFERENCE.match(inner):
